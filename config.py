@@ -1,0 +1,112 @@
+"""Configuration classes, read from the environment.
+
+The embedded default (no environment at all) runs on a SQLite file in the instance folder, with tasks run
+in-process and email written to files, so `make run` needs no other service.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = _bool("SQLALCHEMY_RECORD_QUERIES")
+    # Adds X-Query-Count to every response (used by the benchmark to show queries per page).
+    QUERY_COUNT_HEADER = _bool("QUERY_COUNT_HEADER")
+
+    # Celery: no broker means tasks run in-process (the embedded default).
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
+    NOTIFICATION_SWEEP_SECONDS = _int("NOTIFICATION_SWEEP_SECONDS", 60)
+    NOTIFICATION_RETRY_AFTER_SECONDS = _int("NOTIFICATION_RETRY_AFTER_SECONDS", 60)
+    NOTIFICATION_MAX_ATTEMPTS = _int("NOTIFICATION_MAX_ATTEMPTS", 6)
+    # The sweep leaves a row that was never tried alone this long: its own task is probably still queued.
+    NOTIFICATION_SWEEP_GRACE_SECONDS = _int("NOTIFICATION_SWEEP_GRACE_SECONDS", 30)
+    CELERY_TASK_QUEUE = os.environ.get("CELERY_TASK_QUEUE", "celery")
+
+    # Email: with no SMTP host, messages are written to MAIL_FOLDER (default: instance/mail).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Wiltshire Young People's Foundation <no-reply@wypf.org.uk>"
+    )
+    MAIL_FOLDER = os.environ.get("MAIL_FOLDER")
+
+    # Public address used in emails and open data.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    FOUNDATION_ORG_ID = os.environ.get("FOUNDATION_ORG_ID", "360G-wypf")
+
+    # Uploads live outside the static folder.
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER")  # default: instance/uploads
+    MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024) + 64 * 1024  # form overhead
+    MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+
+    # Sign-in throttling (Flask-Limiter); memory storage by default, Redis in production.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
+    WTF_CSRF_TIME_LIMIT = None
+
+    # Token lifetimes (seconds)
+    EMAIL_TOKEN_MAX_AGE = _int("EMAIL_TOKEN_MAX_AGE", 3 * 24 * 3600)
+    PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 2 * 3600)
+    INVITATION_MAX_AGE = _int("INVITATION_MAX_AGE", 7 * 24 * 3600)
+
+    TESTING = False
+    DEBUG = False
+
+
+class DevConfig(Config):
+    DEBUG = True
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    CELERY_BROKER_URL = None
+    MAIL_SERVER = None
+
+
+class ProdConfig(Config):
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {"dev": DevConfig, "test": TestConfig, "prod": ProdConfig, "default": Config}
+
+
+def config_from_env() -> type[Config]:
+    return CONFIGS.get(os.environ.get("FOUNDATION_CONFIG", "default"), Config)

@@ -1,0 +1,280 @@
+"""Forms: input shape and validation only. Business rules live in services."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from foundation.members.models import Area, DocumentKind, LegalForm, MemberRole, Sector
+from foundation.members.validation import (
+    normalise_charity_number,
+    normalise_company_number,
+    normalise_postcode,
+)
+
+MIN_PASSWORD = 10
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _lower(value: str | None) -> str | None:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def enum_choices(enum_cls) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return [(m.value, m.label) for m in enum_cls]
+
+
+class PasswordStrength:
+    def __call__(self, form: FlaskForm, field: PasswordField) -> None:
+        pw = field.data or ""
+        if len(pw) < MIN_PASSWORD:
+            raise ValidationError(f"Use at least {MIN_PASSWORD} characters.")
+        if pw.lower() in {"password123", "qwertyuiop", "1234567890", "wiltshire1"}:
+            raise ValidationError("That password is too easy to guess.")
+        email = (getattr(form, "email", None) and form.email.data) or ""
+        if email and pw.lower() == email.lower():
+            raise ValidationError("Your password must not be your email address.")
+
+
+class RegisterForm(FlaskForm):
+    name = StringField("Your name", validators=[DataRequired(), Length(max=120)], filters=[_strip])
+    email = EmailField(
+        "Email address", validators=[DataRequired(), Email(), Length(max=254)], filters=[_lower]
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), PasswordStrength()],
+        description=f"At least {MIN_PASSWORD} characters.",
+    )
+    confirm = PasswordField(
+        "Confirm password", validators=[DataRequired(), EqualTo("password", "The passwords do not match.")]
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired(), Email()], filters=[_lower])
+    password = PasswordField("Password", validators=[DataRequired()])
+    remember = BooleanField("Keep me signed in on this device")
+    next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired(), Email()], filters=[_lower])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), PasswordStrength()],
+        description=f"At least {MIN_PASSWORD} characters.",
+    )
+    confirm = PasswordField(
+        "Confirm new password",
+        validators=[DataRequired(), EqualTo("password", "The passwords do not match.")],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), PasswordStrength()],
+        description=f"At least {MIN_PASSWORD} characters.",
+    )
+    confirm = PasswordField(
+        "Confirm new password",
+        validators=[DataRequired(), EqualTo("password", "The passwords do not match.")],
+    )
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(
+        "New email address", validators=[DataRequired(), Email(), Length(max=254)], filters=[_lower]
+    )
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Your name", validators=[DataRequired(), Length(max=120)], filters=[_strip])
+
+
+class CloseAccountForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    confirm = BooleanField(
+        "I understand that closing my account cannot be undone",
+        validators=[DataRequired("Tick the box to confirm.")],
+    )
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField("Organisation name", validators=[DataRequired(), Length(max=200)], filters=[_strip])
+    sector = SelectField(
+        "Sector",
+        choices=[("", "Choose a sector")] + enum_choices(Sector),
+        validators=[DataRequired("Choose a sector.")],
+    )
+    legal_form = SelectField(
+        "Legal form",
+        choices=[("", "Choose a legal form")] + enum_choices(LegalForm),
+        validators=[DataRequired("Choose a legal form.")],
+    )
+    charity_number = StringField(
+        "Charity number (England & Wales)",
+        validators=[Optional(), Length(max=12)],
+        filters=[_strip],
+        description="Needed for registered charities, CIOs and charitable companies, e.g. 1012345.",
+    )
+    company_number = StringField(
+        "Company number",
+        validators=[Optional(), Length(max=12)],
+        filters=[_strip],
+        description="Needed for companies and CICs: 8 characters, e.g. 01234567 or SC123456.",
+    )
+    address_line1 = StringField(
+        "Address line 1", validators=[DataRequired(), Length(max=200)], filters=[_strip]
+    )
+    address_line2 = StringField("Address line 2", validators=[Optional(), Length(max=200)], filters=[_strip])
+    town = StringField("Town", validators=[DataRequired(), Length(max=100)], filters=[_strip])
+    postcode = StringField("Postcode", validators=[DataRequired(), Length(max=10)], filters=[_strip])
+    area = RadioField(
+        "Area", choices=enum_choices(Area), validators=[InputRequired("Choose Wiltshire or Swindon.")]
+    )
+    website = URLField(
+        "Website",
+        validators=[
+            Optional(),
+            URL(message="Enter a full web address, e.g. https://example.org.uk"),
+            Length(max=300),
+        ],
+        filters=[_strip],
+    )
+    description = TextAreaField(
+        "What you do", validators=[DataRequired(), Length(max=5000)], filters=[_strip]
+    )
+    age_min = IntegerField(
+        "Youngest age served", validators=[Optional(), NumberRange(0, 30, "Enter an age from 0 to 30.")]
+    )
+    age_max = IntegerField(
+        "Oldest age served", validators=[Optional(), NumberRange(0, 30, "Enter an age from 0 to 30.")]
+    )
+    young_people_per_year = IntegerField(
+        "Young people reached per year",
+        validators=[Optional(), NumberRange(0, 1_000_000, "Enter a number of 0 or more.")],
+    )
+    safeguarding_lead_name = StringField(
+        "Safeguarding lead: name", validators=[DataRequired(), Length(max=120)], filters=[_strip]
+    )
+    safeguarding_lead_email = EmailField(
+        "Safeguarding lead: email", validators=[DataRequired(), Email(), Length(max=254)], filters=[_lower]
+    )
+    safeguarding_lead_phone = StringField(
+        "Safeguarding lead: phone", validators=[Optional(), Length(max=30)], filters=[_strip]
+    )
+
+    def validate_postcode(self, field: StringField) -> None:
+        value = normalise_postcode(field.data or "")
+        if value is None:
+            raise ValidationError("Enter a real UK postcode, e.g. SN15 1ER.")
+        field.data = value
+
+    def validate_charity_number(self, field: StringField) -> None:
+        legal = self._legal_form()
+        if field.data:
+            value = normalise_charity_number(field.data)
+            if value is None:
+                raise ValidationError("A charity number for England & Wales has 6 or 7 digits, e.g. 1012345.")
+            field.data = value
+        elif legal and legal.needs_charity_number:
+            raise ValidationError(f"A {legal.label.lower()} needs its charity number.")
+        if field.data is not None and field.data == "":
+            field.data = None
+
+    def validate_company_number(self, field: StringField) -> None:
+        legal = self._legal_form()
+        if field.data:
+            value = normalise_company_number(field.data)
+            if value is None:
+                raise ValidationError(
+                    "A company number has 8 characters: digits, or two letters and 6 digits."
+                )
+            field.data = value
+        elif legal and legal.needs_company_number:
+            raise ValidationError(f"A {legal.label.lower()} needs its company number.")
+        if field.data is not None and field.data == "":
+            field.data = None
+
+    def validate_age_max(self, field: IntegerField) -> None:
+        if field.data is not None and self.age_min.data is not None and field.data < self.age_min.data:
+            raise ValidationError("The oldest age must not be below the youngest.")
+
+    def _legal_form(self) -> LegalForm | None:
+        return next((lf for lf in LegalForm if lf.value == self.legal_form.data), None)
+
+
+class DocumentForm(FlaskForm):
+    kind = SelectField("Document", choices=enum_choices(DocumentKind), validators=[DataRequired()])
+    file = FileField(
+        "File",
+        validators=[FileRequired("Choose a file to upload.")],
+        description="PDF, Word (DOCX), OpenDocument (ODT), JPEG or PNG, at most 10 MB.",
+    )
+    valid_until = DateField(
+        "Review or expiry date",
+        validators=[Optional()],
+        description="Safeguarding policy: next review date. Insurance: expiry date.",
+    )
+
+    def validate_valid_until(self, field: DateField) -> None:
+        if (
+            self.kind.data in (DocumentKind.SAFEGUARDING_POLICY.value, DocumentKind.INSURANCE.value)
+            and field.data is None
+        ):
+            kind = DocumentKind(self.kind.data)
+            raise ValidationError(f"Enter the {kind.date_label.lower()} of the {kind.label.lower()}.")
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        "Colleague's email address", validators=[DataRequired(), Email(), Length(max=254)], filters=[_lower]
+    )
+    role = SelectField("Role", choices=enum_choices(MemberRole), default=MemberRole.MEMBER.value)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=enum_choices(MemberRole))
+
+
+class VettingForm(FlaskForm):
+    message = TextAreaField(
+        "Message to the organisation (and the record)",
+        validators=[Optional(), Length(max=5000)],
+        filters=[_strip],
+        description="Required when asking for changes, rejecting or suspending.",
+    )

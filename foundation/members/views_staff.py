@@ -1,0 +1,125 @@
+"""Staff pages: the vetting queue, reviewing an organisation, decisions, and user roles."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+
+from foundation.errors import DomainError
+from foundation.extensions import db
+from foundation.members import bp, organisations
+from foundation.members.forms import VettingForm
+from foundation.members.models import Organisation, OrganisationStatus, User, VettingAction
+from foundation.permissions import staff_required
+from foundation.web import field_error
+
+
+@bp.get("/staff/vetting")
+@staff_required
+def vetting_queue():  # type: ignore[no-untyped-def]
+    status_value = request.args.get("status", OrganisationStatus.PENDING.value)
+    status = next((s for s in OrganisationStatus if s.value == status_value), OrganisationStatus.PENDING)
+    orgs = db.session.scalars(
+        sa.select(Organisation).where(Organisation.status == status).order_by(Organisation.submitted_at)
+    ).all()
+    counts = dict(
+        db.session.execute(
+            sa.select(Organisation.status, sa.func.count()).group_by(Organisation.status)
+        ).all()
+    )
+    return render_template(
+        "members/staff_queue.html",
+        orgs=orgs,
+        status=status,
+        statuses=list(OrganisationStatus),
+        counts=counts,
+        standing=organisations.good_standing,
+    )
+
+
+@bp.route("/staff/organisations/<int:org_id>", methods=["GET", "POST"])
+@staff_required
+def vetting_review(org_id: int):  # type: ignore[no-untyped-def]
+    org = db.get_or_404(Organisation, org_id)
+    form = VettingForm()
+    status = 200
+    if form.validate_on_submit():
+        action_value = request.form.get("action", "")
+        action = next((a for a in VettingAction if a.value == action_value), None)
+        if action is None:
+            form.form_errors.append("Choose a decision.")
+            status = 422
+        else:
+            try:
+                organisations.decide(org, _staff(), action, form.message.data)
+            except DomainError as exc:
+                db.session.rollback()
+                field_error(form, exc)
+                status = exc.status_code
+            else:
+                db.session.commit()
+                flash(f"{org.name}: {action.label.lower()}.", "success")
+                return redirect(url_for("members.vetting_queue"))
+    elif form.is_submitted():
+        status = 422
+    allowed = [a for a in VettingAction if a is not VettingAction.SUBMIT and org.status in _from(a)]
+    return render_template(
+        "members/staff_review.html",
+        org=org,
+        form=form,
+        allowed=allowed,
+        standing=organisations.good_standing(org),
+    ), status
+
+
+def _from(action: VettingAction) -> frozenset[OrganisationStatus]:
+    from foundation.members.models import VETTING_TRANSITIONS
+
+    return VETTING_TRANSITIONS[action][0]
+
+
+def _staff() -> User:
+    from flask_login import current_user
+
+    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+USERS_PAGE_SIZE = 50
+
+
+@bp.get("/staff/users")
+@staff_required
+def staff_users():  # type: ignore[no-untyped-def]
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = sa.select(User).where(User.closed_at.is_(None))
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
+    users = db.session.scalars(stmt.order_by(User.name).limit(USERS_PAGE_SIZE)).all()
+    return render_template("members/staff_users.html", users=users, q=q)
+
+
+@bp.post("/staff/users/<int:user_id>/roles")
+@staff_required
+def set_user_roles(user_id: int):  # type: ignore[no-untyped-def]
+    from foundation.auth import log_event
+    from foundation.members import roles
+
+    user = db.get_or_404(User, user_id)
+    try:
+        roles.set_roles(
+            user,
+            by=_staff(),
+            panel=request.form.get("panel") == "1",
+            staff=request.form.get("staff") == "1",
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("members.staff_users")), 303
+    db.session.commit()
+    log_event(
+        "roles_changed", user=user.id, by=_staff().id, panel=user.is_panel_reviewer, staff=user.is_staff
+    )
+    flash(f"Roles for {user.name} are saved.", "success")
+    return redirect(url_for("members.staff_users"))

@@ -1,0 +1,456 @@
+"""Writing notifications into the outbox, and delivering them exactly once.
+
+A service calls `notify(...)` in the same transaction as the change it reports. When that transaction
+commits, the ids of the new rows are handed to Celery (`deliver_notification`); if it rolls back, nothing
+is handed over and no row exists. If the broker is down the rows simply wait: `sweep` (Celery beat, or
+`flask notifications sweep`) re-enqueues anything still unsent, so mail is delayed, never lost.
+
+Delivery first claims the row with a conditional UPDATE (PENDING and due -> SENDING), so however many times
+the task runs, and on however many workers, one run sends the email. SMTP errors put the row back to
+PENDING with an exponential backoff; after NOTIFICATION_MAX_ATTEMPTS it is FAILED and waits for staff.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from celery.result import EagerResult
+from flask import current_app
+from jinja2 import TemplateNotFound
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from foundation.errors import IllegalTransition
+from foundation.extensions import db
+from foundation.members.models import User
+from foundation.notifications import mailer
+from foundation.notifications.models import (
+    EmailStatus,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
+from foundation.types import utcnow
+
+log = logging.getLogger(__name__)
+
+# A claim older than this belongs to a worker that died mid-send (a send itself times out in seconds).
+STALE_CLAIM = timedelta(minutes=10)
+# Backoff never waits longer than this between attempts.
+MAX_BACKOFF = timedelta(hours=6)
+INTERRUPTED = "Delivery was interrupted (the worker stopped while sending)."
+
+
+# --- writing into the outbox ----------------------------------------------------------------------------
+
+
+def wants_email(user: User, kind: NotificationKind) -> bool:
+    if kind.email_mandatory:
+        return True
+    pref = db.session.scalar(
+        sa.select(NotificationPreference).where(
+            NotificationPreference.user_id == user.id, NotificationPreference.kind == kind
+        )
+    )
+    return True if pref is None else pref.email
+
+
+def email_choices(user: User) -> dict[NotificationKind, bool]:
+    """Every kind a user may route, with True for email and inbox, False for the inbox only."""
+    saved = {
+        p.kind: p.email
+        for p in db.session.scalars(
+            sa.select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+        )
+    }
+    return {k: saved.get(k, True) for k in NotificationKind if not k.email_mandatory}
+
+
+def save_email_choices(user: User, choices: Mapping[NotificationKind, bool]) -> None:
+    existing = {
+        p.kind: p
+        for p in db.session.scalars(
+            sa.select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+        )
+    }
+    for kind, by_email in choices.items():
+        if kind.email_mandatory:
+            continue  # always by email, whatever is asked
+        pref = existing.get(kind)
+        if pref is None:
+            db.session.add(NotificationPreference(user_id=user.id, kind=kind, email=by_email))
+        else:
+            pref.email = by_email
+
+
+def _render(template: str, context: dict[str, Any]) -> tuple[str, str | None]:
+    # Straight from the Jinja environment: the page context processors (signed-in user, unread count)
+    # need a request, and mail is also written by tasks and commands that have none.
+    env = current_app.jinja_env
+    ctx = {"base_url": current_app.config["BASE_URL"].rstrip("/"), **context}
+    text = env.get_template(f"emails/{template}.txt").render(ctx)
+    try:
+        html_template = env.get_template(f"emails/{template}.html")
+    except TemplateNotFound:  # plain text only
+        return text, None
+    return text, html_template.render(ctx)
+
+
+def notify(
+    user: User,
+    kind: NotificationKind,
+    subject: str,
+    template: str,
+    link: str | None = None,
+    in_inbox: bool = True,
+    **context: Any,
+) -> Notification:
+    """Queue a message for a user: in the inbox, and by email if they want it (or it is mandatory).
+
+    A message kept out of the inbox goes by email whatever the preference, as email is its only way
+    to arrive. Closed accounts get no email.
+    """
+    text, html = _render(template, {"user": user, "link": link, "subject": subject, **context})
+    send_email = (wants_email(user, kind) or not in_inbox) and user.closed_at is None
+    n = Notification(
+        user=user,
+        email_to=user.email,
+        kind=kind,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        link=link,
+        in_inbox=in_inbox,
+        email_status=EmailStatus.PENDING if send_email else EmailStatus.NOT_REQUESTED,
+        attempts=0,
+        next_attempt_at=utcnow() if send_email else None,
+    )
+    db.session.add(n)
+    return n
+
+
+def email_address(
+    to: str, kind: NotificationKind, subject: str, template: str, user: User | None = None, **context: Any
+) -> Notification:
+    """Queue an email to an address that is not (or not yet) a user's, e.g. an invitation or a new address."""
+    text, html = _render(template, {"user": user, "subject": subject, **context})
+    n = Notification(
+        user=user,
+        email_to=to,
+        kind=kind,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        in_inbox=False,
+        email_status=EmailStatus.PENDING,
+        attempts=0,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(n)
+    return n
+
+
+# --- the inbox ------------------------------------------------------------------------------------------
+
+
+def unread_count(user: User) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Notification.id)).where(
+                Notification.user_id == user.id,
+                Notification.in_inbox.is_(True),
+                Notification.read_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def mark_read(n: Notification) -> None:
+    if n.read_at is None:
+        n.read_at = utcnow()
+
+
+def mark_all_read(user: User) -> int:
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.in_inbox.is_(True),
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+# --- staff ----------------------------------------------------------------------------------------------
+
+
+def retry(n: Notification) -> None:
+    """Staff send a FAILED email again: back to PENDING with a fresh set of attempts, enqueued on commit."""
+    if n.email_status is not EmailStatus.FAILED:
+        raise IllegalTransition(f"Only a failed email can be retried; this one is {n.email_status.label}.")
+    n.email_status = EmailStatus.PENDING
+    n.attempts = 0
+    n.next_attempt_at = utcnow()
+    n.claimed_at = None
+    enqueue_after_commit([n.id])
+
+
+# --- delivery -------------------------------------------------------------------------------------------
+
+
+def max_attempts() -> int:
+    return int(current_app.config["NOTIFICATION_MAX_ATTEMPTS"])
+
+
+def _claimable(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        sa.and_(
+            Notification.email_status == EmailStatus.PENDING,
+            sa.or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
+        ),
+        sa.and_(
+            Notification.email_status == EmailStatus.SENDING,
+            Notification.claimed_at < now - STALE_CLAIM,
+            Notification.attempts < max_attempts(),
+        ),
+    )
+
+
+def claim(notification_id: int) -> bool:
+    """Atomically move a due row to SENDING and count the attempt. Only one caller can win. Commits."""
+    return _claim(notification_id) is not None
+
+
+def _claim(notification_id: int) -> datetime | None:
+    """The claim itself; returns its timestamp, which identifies this claim when the result is written.
+
+    The WHERE clause is re-checked by the database against the committed row (PostgreSQL waits for a
+    concurrent claimant's row lock, then re-evaluates; SQLite serialises writers), so of two runs that
+    race, the second updates nothing. The attempt is counted here, before sending, so a message that
+    kills its worker still runs out of attempts.
+    """
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id == notification_id, _claimable(now))
+        .values(email_status=EmailStatus.SENDING, claimed_at=now, attempts=Notification.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return now if result.rowcount == 1 else None
+
+
+def _permanent(exc: Exception) -> bool:
+    """Errors that repeating the same message cannot fix: every recipient or the content refused (5xx)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(code >= 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPDataError):
+        return exc.smtp_code >= 500
+    return False
+
+
+def backoff(attempts: int) -> timedelta:
+    base = timedelta(seconds=int(current_app.config["NOTIFICATION_RETRY_AFTER_SECONDS"]))
+    return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+
+
+def deliver(notification_id: int) -> EmailStatus | None:
+    """Send one outbox row if it is due and unsent. Safe to call any number of times, concurrently too.
+
+    Returns the row's new status, or None when there was nothing to do (already sent, not due, claimed
+    by another run, inbox only, or no such row).
+    """
+    claimed_at = _claim(notification_id)
+    if claimed_at is None:
+        return None
+    row = db.session.execute(
+        sa.select(
+            Notification.email_to,
+            Notification.subject,
+            Notification.body_text,
+            Notification.body_html,
+            Notification.attempts,
+        ).where(Notification.id == notification_id)
+    ).one_or_none()
+    # End the read before the slow send: on SQLite a transaction that read first cannot later write once
+    # another connection has written (the snapshot is stale), so each write below starts its own.
+    db.session.commit()
+    if row is None:
+        return None
+    try:
+        msg = mailer.build_message(
+            row.email_to or "",
+            row.subject,
+            row.body_text,
+            row.body_html,
+            mailer.message_id_for(notification_id),
+        )
+        mailer.send(msg)
+    except Exception as exc:  # SMTP, DNS, socket: keep the error for staff and try again later
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if row.attempts >= max_attempts() or _permanent(exc):
+            status, next_at = EmailStatus.FAILED, None
+            log.error(
+                "notification %s failed for good after %s attempts: %s", notification_id, row.attempts, error
+            )
+        else:
+            status, next_at = EmailStatus.PENDING, utcnow() + backoff(row.attempts)
+            log.warning("notification %s attempt %s failed: %s", notification_id, row.attempts, error)
+        _finish(notification_id, claimed_at, email_status=status, next_attempt_at=next_at, last_error=error)
+        return status
+    _finish(
+        notification_id,
+        claimed_at,
+        email_status=EmailStatus.SENT,
+        sent_at=utcnow(),
+        next_attempt_at=None,
+        last_error=None,
+    )
+    return EmailStatus.SENT
+
+
+def _finish(notification_id: int, claimed_at: datetime, **values: Any) -> None:
+    """Record the outcome, only if the row is still under this run's claim."""
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.email_status == EmailStatus.SENDING,
+            Notification.claimed_at == claimed_at,
+        )
+        .values(claimed_at=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        log.warning("notification %s was claimed again while it was being sent", notification_id)
+
+
+def due_ids(limit: int = 500) -> list[int]:
+    """Rows the sweep should hand to Celery: due PENDING rows and claims left by a dead worker.
+
+    A row never tried yet is left alone for a short grace period, since its own task is most likely
+    still on its way through the queue.
+    """
+    now = utcnow()
+    grace = timedelta(seconds=int(current_app.config["NOTIFICATION_SWEEP_GRACE_SECONDS"]))
+    return list(
+        db.session.scalars(
+            sa.select(Notification.id)
+            .where(
+                _claimable(now),
+                sa.or_(
+                    Notification.email_status != EmailStatus.PENDING,
+                    Notification.attempts > 0,
+                    Notification.next_attempt_at.is_(None),
+                    Notification.next_attempt_at <= now - grace,
+                ),
+            )
+            .order_by(Notification.id)
+            .limit(limit)
+        )
+    )
+
+
+def fail_interrupted() -> int:
+    """Give up on stale claims that have used every attempt: the message keeps stopping its worker."""
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.email_status == EmailStatus.SENDING,
+            Notification.claimed_at < now - STALE_CLAIM,
+            Notification.attempts >= max_attempts(),
+        )
+        .values(
+            email_status=EmailStatus.FAILED,
+            claimed_at=None,
+            next_attempt_at=None,
+            last_error=sa.func.coalesce(Notification.last_error, INTERRUPTED),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def sweep() -> int:
+    """Re-enqueue every row still unsent and due. Commits; returns how many were handed to Celery."""
+    failed = fail_interrupted()
+    ids = due_ids()
+    db.session.commit()
+    if failed:
+        log.error("%s notifications failed for good after interrupted deliveries", failed)
+    return enqueue(ids)
+
+
+# --- after-commit hand-off to Celery ------------------------------------------------------------------
+
+_PENDING_KEY = "foundation.notifications.to_enqueue"
+
+
+def enqueue_after_commit(ids: Iterable[int], session: Session | None = None) -> None:
+    """Hand these rows to Celery once the current transaction commits (never if it rolls back)."""
+    target = session if session is not None else db.session()
+    target.info.setdefault(_PENDING_KEY, []).extend(ids)
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_new_notifications(session: Session, flush_context: Any) -> None:
+    # Ids are known after the INSERT and, unlike after commit, reading them here emits no SQL.
+    ids = [
+        obj.id
+        for obj in session.new
+        if isinstance(obj, Notification) and obj.email_status is EmailStatus.PENDING
+    ]
+    if ids:
+        enqueue_after_commit(ids, session)
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_after_commit(session: Session) -> None:
+    # Releasing a SAVEPOINT also fires after_commit; the rows are not visible to a worker until the
+    # outer transaction commits, so they wait for that.
+    if session.in_nested_transaction():
+        return
+    ids = list(dict.fromkeys(session.info.pop(_PENDING_KEY, [])))
+    if ids:
+        enqueue(ids)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_on_rollback(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended without a commit (rollback or close): its rows do not exist.
+    # A rolled-back SAVEPOINT leaves its ids in the list; delivering a missing row is a no-op.
+    if transaction.parent is None:
+        session.info.pop(_PENDING_KEY, None)
+
+
+def enqueue(ids: list[int]) -> int:
+    """Hand ids to Celery (run in-process when no broker is configured). Returns how many were queued."""
+    # Registers the task with every Celery app; then use this Flask app's own Celery (its broker and
+    # queue), whichever app happens to be Celery's process-wide default.
+    from foundation.notifications.tasks import deliver_notification
+
+    task = current_app.extensions["celery"].tasks[deliver_notification.name]
+    queued = 0
+    for nid in ids:
+        try:
+            result = task.delay(nid)
+        except Exception as exc:  # broker down: the rows wait for the sweep
+            log.warning(
+                "could not enqueue notification %s (%s); %s left for the sweep", nid, exc, len(ids) - queued
+            )
+            break
+        if isinstance(result, EagerResult) and result.failed():
+            log.error("in-process delivery of notification %s failed: %r", nid, result.result)
+        queued += 1
+    return queued

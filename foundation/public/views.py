@@ -1,0 +1,108 @@
+"""Public pages: home, the member directory, and the health check."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, jsonify, render_template, request
+
+from foundation.extensions import db
+from foundation.members.models import Organisation, OrganisationStatus, Sector
+from foundation.public import bp
+
+DIRECTORY_PAGE_SIZE = 25
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    """Database reachable, and broker reachable or not configured; no templates touched."""
+    body: dict[str, str] = {}
+    status = 200
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        body["database"] = "ok"
+    except Exception:
+        body["database"] = "unreachable"
+        status = 503
+    broker = current_app.config.get("CELERY_BROKER_URL")
+    if not broker:
+        body["broker"] = "not configured"
+    else:
+        body["broker"] = "ok" if _broker_ok(broker) else "unreachable"
+    body["status"] = "ok" if status == 200 else "degraded"
+    return jsonify(body), status
+
+
+def _broker_ok(url: str) -> bool:
+    if not url.startswith(("redis://", "rediss://")):
+        return True
+    import redis
+
+    client = current_app.extensions.get("health_redis")
+    if client is None:
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        current_app.extensions["health_redis"] = client
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+@bp.get("/")
+def home():  # type: ignore[no-untyped-def]
+    approved = db.session.scalar(
+        sa.select(sa.func.count(Organisation.id)).where(Organisation.status == OrganisationStatus.APPROVED)
+    )
+    return render_template("public/home.html", approved_count=approved or 0)
+
+
+@bp.get("/members")
+def directory():  # type: ignore[no-untyped-def]
+    q = (request.args.get("q") or "").strip()[:100]
+    town = (request.args.get("town") or "").strip()[:100]
+    sector_value = request.args.get("sector") or ""
+    sector = next((s for s in Sector if s.value == sector_value), None)
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    stmt = sa.select(Organisation).where(Organisation.status == OrganisationStatus.APPROVED)
+    if q:
+        stmt = stmt.where(Organisation.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
+    if town:
+        stmt = stmt.where(sa.func.lower(Organisation.town) == town.lower())
+    if sector:
+        stmt = stmt.where(Organisation.sector == sector)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    orgs = db.session.scalars(
+        stmt.order_by(Organisation.name).limit(DIRECTORY_PAGE_SIZE).offset((page - 1) * DIRECTORY_PAGE_SIZE)
+    ).all()
+    towns = db.session.scalars(
+        sa.select(Organisation.town)
+        .where(Organisation.status == OrganisationStatus.APPROVED)
+        .distinct()
+        .order_by(Organisation.town)
+    ).all()
+    return render_template(
+        "public/directory.html",
+        orgs=orgs,
+        q=q,
+        town=town,
+        sector=sector,
+        sectors=list(Sector),
+        towns=towns,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // DIRECTORY_PAGE_SIZE)),
+    )
+
+
+@bp.get("/members/<int:org_id>")
+def member_profile(org_id: int):  # type: ignore[no-untyped-def]
+    org = db.session.get(Organisation, org_id)
+    if org is None or org.status is not OrganisationStatus.APPROVED:
+        return render_template("error.html", status=404, title="Not found", message="No such member."), 404
+    return render_template("public/member.html", org=org)
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,1152 @@
+"""Booking spaces: planning (the preview), booking, approval, cancellation, extension, reminders and digests.
+
+Every change of an occurrence's state goes through `_apply`, which follows OCCURRENCE_TRANSITIONS and keeps the
+occupancy rows in step: a confirmed occurrence holds its space and every space inside it; leaving CONFIRMED
+deletes those rows.
+
+No double booking, on two levels:
+- The friendly check: before writing, a change locks the rows of the spaces it will hold (ascending id, so two
+  bookings never wait on each other in a cycle) and looks for live holds that overlap. Under that lock the check
+  sees every booking committed before it, so the clash message is right almost always.
+- The last word: on PostgreSQL the exclusion constraint `space_occupancy_no_overlap` refuses overlapping holds
+  whatever path wrote them. A violation (SQLSTATE 23P01) rolls back to a savepoint and becomes the same 409
+  with the clashing dates. On SQLite, which has no such constraint, the view starts the transaction with
+  BEGIN IMMEDIATE (`begin_booking_transaction`), so the check and the write run under the database's single
+  write lock and no other writer can slip in between.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask import url_for
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllowed
+from foundation.extensions import db
+from foundation.members.models import MemberRole, Membership, Organisation, Standing, User
+from foundation.members.organisations import good_standing
+from foundation.notifications.models import EmailStatus, NotificationKind
+from foundation.notifications.services import notify
+from foundation.types import LONDON, utcnow
+from foundation.venues import holidays as holiday_calendar
+from foundation.venues.availability import (
+    Interval,
+    closure_on,
+    is_within_opening_hours,
+    live_overlaps,
+    local_interval,
+    occupied_space_ids,
+    opening_for,
+)
+from foundation.venues.models import (
+    OCCURRENCE_TRANSITIONS,
+    Booking,
+    BookingAlertPreference,
+    Holiday,
+    HolidayKind,
+    Occurrence,
+    OccurrenceStatus,
+    Recurrence,
+    RequestAlerts,
+    Space,
+    SpaceOccupancy,
+    Venue,
+)
+
+REQUESTED = OccurrenceStatus.REQUESTED
+CONFIRMED = OccurrenceStatus.CONFIRMED
+DECLINED = OccurrenceStatus.DECLINED
+CANCELLED = OccurrenceStatus.CANCELLED
+ACTIVE = (REQUESTED, CONFIRMED)
+
+# Read by the SQLite "begin" listener in foundation/db_setup.py.
+SQLITE_BEGIN_IMMEDIATE = "sqlite_begin_immediate"
+
+# A weekly booking is made at most this far at a time; it can be extended later.
+MAX_SERIES_DAYS = 366
+EXCLUSION_VIOLATION = "23P01"
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+# --- transactions ------------------------------------------------------------------------------------------------
+
+
+def begin_booking_transaction() -> None:
+    """Start the transaction for a booking change so that it holds the write lock before it checks anything.
+
+    On SQLite a plain BEGIN is deferred: two requests could both read "free" and then both write. BEGIN
+    IMMEDIATE takes the write lock first; the second request waits (busy_timeout) until the first commits and
+    then sees its booking. The transaction opened so far in this request has only read (loading the signed-in
+    user), so it is ended here and a new one begun, with the option the begin listener turns into IMMEDIATE.
+    Objects loaded so far are expired and reload inside the new transaction.
+
+    On PostgreSQL nothing is needed here: the service locks the space rows (SELECT ... FOR NO KEY UPDATE).
+    """
+    if db.engine.dialect.name != "sqlite":
+        return
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin the booking transaction before changing anything")
+    if session.in_transaction():
+        session.rollback()
+    session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
+
+
+def _lock_spaces(space: Space) -> None:
+    """Lock the rows of the spaces a hold on `space` writes to, in ascending id order (no lock cycles).
+
+    FOR NO KEY UPDATE rather than FOR UPDATE: inserting a row that merely references a space (an occurrence, a
+    hold) takes a KEY SHARE lock, which this does not block. SQLite ignores the clause; there BEGIN IMMEDIATE
+    already holds the write lock.
+    """
+    ids = sorted(occupied_space_ids(space))
+    db.session.execute(
+        sa.select(Space.id).where(Space.id.in_(ids)).order_by(Space.id).with_for_update(key_share=True)
+    ).all()
+
+
+def is_exclusion_violation(exc: IntegrityError) -> bool:
+    orig = exc.orig
+    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) == EXCLUSION_VIOLATION
+
+
+# --- errors ------------------------------------------------------------------------------------------------------
+
+
+def slot_label(starts_at: datetime, ends_at: datetime) -> str:
+    start, end = starts_at.astimezone(LONDON), ends_at.astimezone(LONDON)
+    return f"{start:%a %-d %b %Y}, {start:%H:%M}–{end:%H:%M}"
+
+
+class BookingClash(Conflict):
+    """Some dates overlap live bookings. `dates` are the local dates of ours that clash."""
+
+    def __init__(self, dates: Sequence[date], slots: Sequence[str], field: str | None = "dates") -> None:
+        listed = "; ".join(slots)
+        message = (
+            f"Already booked at that time: {listed}. Untick "
+            f"{'that date' if len(slots) == 1 else 'those dates'} or choose another time."
+        )
+        super().__init__(message, field=field)
+        self.dates = sorted(set(dates))
+
+
+def _clash_error(
+    ours: Sequence[tuple[date, Interval]], holds: Sequence[SpaceOccupancy], field: str | None = "dates"
+) -> BookingClash:
+    clashing = [
+        (day, slot)
+        for day, slot in ours
+        if any(slot.overlaps(Interval(h.starts_at, h.ends_at)) for h in holds)
+    ]
+    return BookingClash(
+        [day for day, _ in clashing],
+        [slot_label(slot.starts_at, slot.ends_at) for _, slot in clashing],
+        field,
+    )
+
+
+# --- the request and its plan ------------------------------------------------------------------------------------
+
+
+@dataclass
+class BookingRequest:
+    """What the booker asked for. `weekdays` empty means one-off on `first_date`."""
+
+    space: Space
+    organisation: Organisation
+    booked_by: User
+    purpose: str
+    expected_attendance: int
+    first_date: date
+    start_time: time
+    end_time: time
+    weekdays: tuple[int, ...] = ()
+    until: date | None = None
+    weeks: int | None = None
+    skip_school_holidays: bool = False
+    skip_bank_holidays: bool = False
+    private: bool = False
+
+    @property
+    def weekly(self) -> bool:
+        return bool(self.weekdays)
+
+    @property
+    def last_date(self) -> date:
+        if not self.weekly:
+            return self.first_date
+        if self.weeks:
+            return self.first_date + timedelta(days=7 * self.weeks - 1)
+        return self.until or self.first_date
+
+    @property
+    def skip_kinds(self) -> list[HolidayKind]:
+        kinds = []
+        if self.skip_school_holidays:
+            kinds.append(HolidayKind.SCHOOL)
+        if self.skip_bank_holidays:
+            kinds.append(HolidayKind.BANK)
+        return kinds
+
+
+class DateState(enum.Enum):
+    AVAILABLE = "available"
+    CLASH = "clash"  # overlaps a live booking
+    REFUSED = "refused"  # breaks a venue rule (closed, notice, too far ahead, ...)
+    SKIPPED = "skipped"  # a holiday the booker asked to skip
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    message: str
+
+
+@dataclass
+class PlannedDate:
+    day: date
+    slot: Interval
+    state: DateState = DateState.AVAILABLE
+    problems: list[Problem] = field(default_factory=list)
+    clashes: list[Interval] = field(default_factory=list)
+    holiday: Holiday | None = None
+    pending_requests: int = 0  # other groups' requests the owner has not decided yet
+
+    @property
+    def bookable(self) -> bool:
+        return self.state is DateState.AVAILABLE
+
+    @property
+    def reasons(self) -> list[str]:
+        out = [p.message for p in self.problems]
+        if self.clashes:
+            out.append("Already booked: " + ", ".join(_times(c) for c in self.clashes) + ".")
+        if self.holiday is not None:
+            out.append(f"Skipped: {self.holiday.name}.")
+        return out
+
+
+def _times(interval: Interval) -> str:
+    return f"{interval.starts_at.astimezone(LONDON):%H:%M}–{interval.ends_at.astimezone(LONDON):%H:%M}"
+
+
+@dataclass
+class Plan:
+    space: Space
+    needs_approval: bool
+    dates: list[PlannedDate]
+
+    @property
+    def bookable(self) -> list[PlannedDate]:
+        return [d for d in self.dates if d.bookable]
+
+    def get(self, day: date) -> PlannedDate | None:
+        return next((d for d in self.dates if d.day == day), None)
+
+
+def pattern_dates(first: date, last: date, weekdays: Iterable[int]) -> list[date]:
+    days = set(weekdays)
+    if not days:
+        return [first]
+    out, day = [], first
+    while day <= last:
+        if day.weekday() in days:
+            out.append(day)
+        day += timedelta(days=1)
+    return out
+
+
+def london_today(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(LONDON).date()
+
+
+def needs_approval(space: Space, org: Organisation) -> bool:
+    # An owner booking its own space has nobody to ask.
+    return space.needs_approval and org.id != space.venue.organisation_id
+
+
+def check_can_book(space: Space, org: Organisation, user: User) -> Standing:
+    """Refusals that do not depend on the dates asked for."""
+    if space.venue.is_archived or space.archived_at is not None:
+        raise DomainError(f"{space.venue.name}: {space.name} is no longer taking bookings.")
+    if user.membership_of(org.id) is None:
+        raise NotAllowed(f"You are not a member of {org.name}.", field="organisation_id")
+    standing = good_standing(org)
+    if not standing:
+        raise NotAllowed(
+            f"{org.name} cannot book venues until it is in good standing. " + " ".join(standing.reasons),
+            field="organisation_id",
+        )
+    return standing
+
+
+def check_request(req: BookingRequest) -> None:
+    space, venue = req.space, req.space.venue
+    check_can_book(space, req.organisation, req.booked_by)
+    if not req.purpose.strip():
+        raise DomainError("Say what the booking is for.", field="purpose")
+    if req.expected_attendance < 1:
+        raise DomainError("Expected attendance must be at least 1.", field="expected_attendance")
+    if req.expected_attendance > space.capacity:
+        raise DomainError(
+            f"{space.name} holds up to {space.capacity} people; you expect {req.expected_attendance}.",
+            field="expected_attendance",
+        )
+    if req.end_time <= req.start_time:
+        raise DomainError("The end time must be after the start time.", field="end_time")
+    minutes = (req.end_time.hour * 60 + req.end_time.minute) - (
+        req.start_time.hour * 60 + req.start_time.minute
+    )
+    if minutes > venue.max_booking_minutes:
+        raise DomainError(
+            f"The longest single booking at {venue.name} is {_duration(venue.max_booking_minutes)}.",
+            field="end_time",
+        )
+    if req.weekly:
+        if req.weeks is None and req.until is None:
+            raise DomainError("Say when the weekly booking ends: a date or a number of weeks.", field="until")
+        if req.weeks is not None and req.weeks < 1:
+            raise DomainError("Book for at least one week.", field="weeks")
+        if req.last_date < req.first_date:
+            raise DomainError("The end date must be on or after the first date.", field="until")
+        if (req.last_date - req.first_date).days > MAX_SERIES_DAYS:
+            raise DomainError(
+                "A weekly booking can run for up to a year at a time. You can extend it later.",
+                field="weeks" if req.weeks else "until",
+            )
+        if not pattern_dates(req.first_date, req.last_date, req.weekdays):
+            raise DomainError("None of the chosen weekdays falls between those dates.", field="weekdays")
+
+
+def _duration(minutes: int) -> str:
+    hours, mins = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if mins:
+        parts.append(f"{mins} minutes")
+    return " ".join(parts) or "0 minutes"
+
+
+def _rule_problems(
+    venue: Venue, day: date, slot: Interval, req: BookingRequest, now: datetime
+) -> list[Problem]:
+    problems: list[Problem] = []
+    if slot.starts_at <= now:
+        return [Problem("first_date", "That time has passed.")]
+    closure = closure_on(venue, day)
+    if closure is not None:
+        problems.append(
+            Problem("first_date", f"{venue.name} is closed on {day:%-d %B %Y}: {closure.reason}.")
+        )
+    elif not is_within_opening_hours(venue, day, req.start_time, req.end_time):
+        hours = opening_for(venue, day)
+        weekday = WEEKDAY_NAMES[day.weekday()]
+        if not hours:
+            problems.append(Problem("first_date", f"{venue.name} is closed on {weekday}s."))
+        else:
+            ranges = ", ".join(f"{o:%H:%M}–{c:%H:%M}" for o, c in hours)
+            problems.append(Problem("start_time", f"Outside opening hours: open {ranges} on {weekday}s."))
+    if slot.starts_at - now < timedelta(hours=venue.min_notice_hours):
+        problems.append(
+            Problem("first_date", f"{venue.name} needs at least {venue.min_notice_hours} hours' notice.")
+        )
+    latest = london_today(now) + timedelta(days=venue.max_days_ahead)
+    if day > latest:
+        problems.append(
+            Problem(
+                "first_date",
+                f"{venue.name} takes bookings up to {venue.max_days_ahead} days ahead "
+                f"(until {latest:%-d %B %Y}).",
+            )
+        )
+    return problems
+
+
+def plan_booking(req: BookingRequest, now: datetime | None = None, exclude: Iterable[date] = ()) -> Plan:
+    """Every date the request covers, each with its state and reasons. Writes nothing. Raises for request rules."""
+    now = now or utcnow()
+    check_request(req)
+    space, venue = req.space, req.space.venue
+    excluded = set(exclude)
+    days = [d for d in pattern_dates(req.first_date, req.last_date, req.weekdays) if d not in excluded]
+    cal = holiday_calendar.holidays_between(req.first_date, req.last_date) if req.skip_kinds else None
+    planned = [PlannedDate(day, local_interval(day, req.start_time, req.end_time)) for day in days]
+    held_ids = occupied_space_ids(space)
+    holds = live_overlaps(held_ids, [p.slot for p in planned])
+    requests = _pending_overlapping(space, [p.slot for p in planned], exclude_booking_id=None)
+    for p in planned:
+        if cal is not None:
+            p.holiday = cal.holiday_on(p.day, req.skip_kinds)
+            if p.holiday is not None:
+                p.state = DateState.SKIPPED
+                continue
+        p.problems = _rule_problems(venue, p.day, p.slot, req, now)
+        p.clashes = [
+            Interval(h.starts_at, h.ends_at)
+            for h in holds
+            if p.slot.overlaps(Interval(h.starts_at, h.ends_at))
+        ]
+        p.clashes = sorted(set(p.clashes), key=lambda i: i.starts_at)
+        p.pending_requests = sum(1 for o in requests if p.slot.overlaps(Interval(o.starts_at, o.ends_at)))
+        if p.problems:
+            p.state = DateState.REFUSED
+        elif p.clashes:
+            p.state = DateState.CLASH
+    return Plan(space=space, needs_approval=needs_approval(space, req.organisation), dates=planned)
+
+
+def _related_space_ids(space: Space) -> list[int]:
+    """The space, the spaces inside it and the spaces it is part of: any two requests among these compete."""
+    ids = occupied_space_ids(space)
+    parent = space.parent
+    while parent is not None:
+        ids.append(parent.id)
+        parent = parent.parent
+    return ids
+
+
+def _pending_overlapping(
+    space: Space, slots: Sequence[Interval], exclude_booking_id: int | None
+) -> list[Occurrence]:
+    if not slots:
+        return []
+    lo, hi = min(s.starts_at for s in slots), max(s.ends_at for s in slots)
+    stmt = sa.select(Occurrence).where(
+        Occurrence.space_id.in_(_related_space_ids(space)),
+        Occurrence.status == REQUESTED,
+        Occurrence.starts_at < hi,
+        Occurrence.ends_at > lo,
+    )
+    if exclude_booking_id is not None:
+        stmt = stmt.where(Occurrence.booking_id != exclude_booking_id)
+    rows = db.session.scalars(stmt).all()
+    return [o for o in rows if any(Interval(o.starts_at, o.ends_at).overlaps(s) for s in slots)]
+
+
+def _choose(plan: Plan, dates: Iterable[date]) -> list[PlannedDate]:
+    """The planned dates the booker kept, refused with a message at `dates` if any can no longer be booked."""
+    chosen_days = sorted(set(dates))
+    if not chosen_days:
+        raise DomainError("Choose at least one date to book.", field="dates")
+    chosen: list[PlannedDate] = []
+    for day in chosen_days:
+        planned = plan.get(day)
+        if planned is None:
+            raise DomainError(f"{day:%-d %B %Y} is not one of the dates of this booking.", field="dates")
+        chosen.append(planned)
+    skipped = [p for p in chosen if p.state is DateState.SKIPPED]
+    if skipped:
+        raise DomainError(
+            "These dates are holidays you asked to skip: "
+            + ", ".join(f"{p.day:%-d %b %Y}" for p in skipped)
+            + ".",
+            field="dates",
+        )
+    refused = [p for p in chosen if p.state is DateState.REFUSED]
+    if refused:
+        detail = "; ".join(f"{p.day:%-d %b %Y}: {' '.join(x.message for x in p.problems)}" for p in refused)
+        raise DomainError(f"These dates cannot be booked. {detail}", field="dates")
+    clashing = [p for p in chosen if p.state is DateState.CLASH]
+    if clashing:
+        raise BookingClash(
+            [p.day for p in clashing], [slot_label(p.slot.starts_at, p.slot.ends_at) for p in clashing]
+        )
+    return chosen
+
+
+# --- booking -----------------------------------------------------------------------------------------------------
+
+
+def book_space(req: BookingRequest, dates: Iterable[date], now: datetime | None = None) -> Booking:
+    """Book the chosen dates of the request: confirmed at once, or requested when the space needs approval.
+
+    Checks everything again under the space lock (the preview may be minutes old). Raises DomainError (422),
+    NotAllowed (403) or BookingClash (409, with the clashing dates); writes nothing then.
+    """
+    now = now or utcnow()
+    check_request(req)
+    _lock_spaces(req.space)
+    plan = plan_booking(req, now)
+    chosen = _choose(plan, dates)
+    booking = Booking(
+        space_id=req.space.id,
+        organisation_id=req.organisation.id,
+        booked_by_id=req.booked_by.id,
+        purpose=req.purpose.strip(),
+        expected_attendance=req.expected_attendance,
+        private=req.private,
+        recurrence=Recurrence.WEEKLY if req.weekly else Recurrence.ONE_OFF,
+        weekdays=",".join(str(d) for d in sorted(set(req.weekdays))),
+        first_date=req.first_date,
+        last_date=req.last_date,
+        start_time=req.start_time,
+        end_time=req.end_time,
+        skip_school_holidays=req.skip_school_holidays,
+        skip_bank_holidays=req.skip_bank_holidays,
+        uid=uuid.uuid4().hex,
+        created_at=now,
+    )
+    db.session.add(booking)
+    occurrences = _add_occurrences(booking, req.space, chosen, plan.needs_approval, now)
+    if not plan.needs_approval:
+        _write_holds(req.space, occurrences)
+    if req.organisation.id != req.space.venue.organisation_id:
+        _tell_owner(booking, occurrences, requested=plan.needs_approval)
+    return booking
+
+
+def _add_occurrences(
+    booking: Booking, space: Space, chosen: Sequence[PlannedDate], approval: bool, now: datetime
+) -> list[Occurrence]:
+    occurrences = [
+        Occurrence(
+            booking=booking,
+            space_id=space.id,
+            starts_at=p.slot.starts_at,
+            ends_at=p.slot.ends_at,
+            status=REQUESTED if approval else CONFIRMED,
+            decided_at=None if approval else now,
+        )
+        for p in chosen
+    ]
+    db.session.add_all(occurrences)
+    db.session.flush()
+    return occurrences
+
+
+def _write_holds(space: Space, occurrences: Sequence[Occurrence]) -> None:
+    """Write the occupancy rows of newly confirmed occurrences; an exclusion violation becomes a BookingClash."""
+    if not occurrences:
+        return
+    held = occupied_space_ids(space)
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(
+                SpaceOccupancy(occurrence_id=o.id, space_id=sid, starts_at=o.starts_at, ends_at=o.ends_at)
+                for o in occurrences
+                for sid in held
+            )
+    except IntegrityError as exc:
+        if not is_exclusion_violation(exc):
+            raise
+        # The savepoint is gone, the transaction lives on: the constraint waited for the other booking to
+        # commit, so under READ COMMITTED this query sees the rows we clashed with.
+        ours = [
+            (o.starts_at.astimezone(LONDON).date(), Interval(o.starts_at, o.ends_at)) for o in occurrences
+        ]
+        holds = live_overlaps(held, [slot for _, slot in ours])
+        raise _clash_error(ours, holds) from None
+
+
+def _apply(
+    occurrences: Sequence[Occurrence],
+    to: OccurrenceStatus,
+    user: User | None,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    """The one place an occurrence changes state. Illegal moves raise; holds follow the state."""
+    for occ in occurrences:
+        if to not in OCCURRENCE_TRANSITIONS[occ.status]:
+            raise IllegalTransition(
+                f"{slot_label(occ.starts_at, occ.ends_at)} is {occ.status.label.lower()}; "
+                f"it cannot be {to.label.lower()} now."
+            )
+    leaving = [o.id for o in occurrences if o.status.is_live and not to.is_live]
+    entering = [o for o in occurrences if not o.status.is_live and to.is_live]
+    for occ in occurrences:
+        occ.status = to
+        occ.status_reason = reason
+        occ.decided_by_id = user.id if user is not None else None
+        occ.decided_at = now
+    if leaving:
+        db.session.execute(
+            sa.delete(SpaceOccupancy)
+            .where(SpaceOccupancy.occurrence_id.in_(leaving))
+            .execution_options(synchronize_session=False)
+        )
+    db.session.flush()
+    if entering:
+        by_space: dict[int, list[Occurrence]] = {}
+        for occ in entering:
+            by_space.setdefault(occ.space_id, []).append(occ)
+        for space_id, occs in by_space.items():
+            space = db.session.get(Space, space_id)
+            assert space is not None
+            _write_holds(space, occs)
+
+
+def _fresh_occurrences(booking: Booking, ids: Iterable[int] | None = None) -> list[Occurrence]:
+    """Re-read a booking's occurrences after taking the lock: another request may have changed them meanwhile."""
+    stmt = (
+        sa.select(Occurrence)
+        .where(Occurrence.booking_id == booking.id)
+        .order_by(Occurrence.starts_at)
+        .execution_options(populate_existing=True)
+    )
+    if ids is not None:
+        stmt = stmt.where(Occurrence.id.in_(list(ids)))
+    return list(db.session.scalars(stmt))
+
+
+# --- who may do what ---------------------------------------------------------------------------------------------
+
+
+def is_booker_member(user: User, booking: Booking) -> bool:
+    return bool(user.is_authenticated and user.membership_of(booking.organisation_id) is not None)
+
+
+def is_owner_admin(user: User, booking: Booking) -> bool:
+    return bool(user.is_authenticated and user.is_admin_of(booking.space.venue.organisation_id))
+
+
+def can_view(user: User, booking: Booking) -> bool:
+    if not user.is_authenticated:
+        return False
+    return (
+        user.is_staff
+        or is_booker_member(user, booking)
+        or user.membership_of(booking.space.venue.organisation_id) is not None
+    )
+
+
+# --- approval ----------------------------------------------------------------------------------------------------
+
+
+def approve(
+    booking: Booking, occurrence_ids: Iterable[int] | None, user: User, now: datetime | None = None
+) -> list[Occurrence]:
+    """Confirm requested dates (all upcoming ones when `occurrence_ids` is None). All or nothing: a clash with a
+    live booking refuses the lot with a 409 naming the dates, so the owner can decline those or approve the rest."""
+    now = now or utcnow()
+    if not is_owner_admin(user, booking):
+        raise NotAllowed("Only the venue's admins can approve requests.")
+    _lock_spaces(booking.space)
+    targets = _requested_targets(booking, occurrence_ids)
+    decided = [o for o in targets if o.status is not REQUESTED]
+    if decided:
+        # Before the clash check: an already confirmed date would otherwise "clash" with its own hold.
+        raise IllegalTransition(
+            "Already decided: "
+            + ", ".join(f"{slot_label(o.starts_at, o.ends_at)} ({o.status.label.lower()})" for o in decided)
+            + "."
+        )
+    passed = [o for o in targets if o.starts_at <= now]
+    if passed:
+        raise DomainError(
+            "These dates have passed and can only be declined: "
+            + ", ".join(slot_label(o.starts_at, o.ends_at) for o in passed)
+            + ".",
+            field="occurrence_ids",
+        )
+    ours = [(o.starts_at.astimezone(LONDON).date(), Interval(o.starts_at, o.ends_at)) for o in targets]
+    holds = live_overlaps(occupied_space_ids(booking.space), [slot for _, slot in ours])
+    if holds:
+        raise _clash_error(ours, holds, field="occurrence_ids")
+    _apply(targets, CONFIRMED, user, None, now)
+    _tell_booker(booking, targets, "approved")
+    return targets
+
+
+def decline(
+    booking: Booking,
+    occurrence_ids: Iterable[int] | None,
+    user: User,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> list[Occurrence]:
+    now = now or utcnow()
+    if not is_owner_admin(user, booking):
+        raise NotAllowed("Only the venue's admins can decline requests.")
+    _lock_spaces(booking.space)
+    targets = _requested_targets(booking, occurrence_ids)
+    _apply(targets, DECLINED, user, (reason or "").strip() or None, now)
+    _tell_booker(booking, targets, "declined", reason=(reason or "").strip() or None)
+    return targets
+
+
+def _requested_targets(booking: Booking, occurrence_ids: Iterable[int] | None) -> list[Occurrence]:
+    ids = None if occurrence_ids is None else {int(i) for i in occurrence_ids}
+    if ids is not None and not ids:
+        raise DomainError("Choose at least one date.", field="occurrence_ids")
+    fresh = _fresh_occurrences(booking, ids)
+    if ids is None:
+        targets = [o for o in fresh if o.status is REQUESTED]
+        if not targets:
+            raise IllegalTransition("This booking has no requests waiting for a decision.")
+        return targets
+    if len(fresh) != len(ids):
+        raise DomainError("Some of those dates are not part of this booking.", field="occurrence_ids")
+    return fresh
+
+
+# --- cancellation ------------------------------------------------------------------------------------------------
+
+
+class CancelScope(enum.Enum):
+    ONE = "one"
+    FOLLOWING = "following"
+    SERIES = "series"
+
+    @property
+    def label(self) -> str:
+        return {
+            CancelScope.ONE: "This date only",
+            CancelScope.FOLLOWING: "This date and all following",
+            CancelScope.SERIES: "Every upcoming date",
+        }[self]
+
+
+def cancel_targets(
+    booking: Booking, scope: CancelScope, occurrence_id: int | None, now: datetime | None = None
+) -> list[Occurrence]:
+    """The occurrences a cancellation would touch (also shown on the confirmation page). Raises if none can be."""
+    now = now or utcnow()
+    fresh = _fresh_occurrences(booking)
+    upcoming = [o for o in fresh if o.status in ACTIVE and o.starts_at > now]
+    if scope is CancelScope.SERIES:
+        targets = upcoming
+    else:
+        anchor = next((o for o in fresh if o.id == occurrence_id), None)
+        if anchor is None:
+            raise DomainError("Choose a date of this booking.", field="occurrence_id")
+        when = slot_label(anchor.starts_at, anchor.ends_at)
+        if anchor.status not in ACTIVE:
+            raise IllegalTransition(f"{when} is already {anchor.status.label.lower()}.")
+        if anchor.starts_at <= now:
+            raise IllegalTransition(f"{when} has already started or passed.")
+        targets = (
+            [anchor] if scope is CancelScope.ONE else [o for o in upcoming if o.starts_at >= anchor.starts_at]
+        )
+    if not targets:
+        raise IllegalTransition("There are no upcoming dates left to cancel.")
+    return targets
+
+
+def cancel(
+    booking: Booking,
+    scope: CancelScope,
+    user: User,
+    occurrence_id: int | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> list[Occurrence]:
+    """Cancel one date, a date and those after it, or every upcoming date. Past dates stay as they were.
+
+    The booking organisation's members may cancel; the venue's admins may too, with a reason the booker is told.
+    """
+    now = now or utcnow()
+    reason = (reason or "").strip() or None
+    by_booker = is_booker_member(user, booking)
+    if not by_booker and not is_owner_admin(user, booking):
+        raise NotAllowed("Only the booking organisation's members or the venue's admins can cancel it.")
+    if not by_booker and reason is None:
+        raise DomainError("Give the booker a reason for cancelling.", field="reason")
+    _lock_spaces(booking.space)
+    targets = cancel_targets(booking, scope, occurrence_id, now)
+    _apply(targets, CANCELLED, user, reason, now)
+    if by_booker:
+        if booking.organisation_id != booking.space.venue.organisation_id:
+            _tell_owner_cancelled(booking, targets, user)
+    else:
+        _tell_booker(booking, targets, "cancelled", reason=reason)
+    return targets
+
+
+# --- extending a weekly series -----------------------------------------------------------------------------------
+
+
+def extension_request(booking: Booking, user: User, until: date) -> BookingRequest:
+    if booking.recurrence is not Recurrence.WEEKLY:
+        raise DomainError("Only a weekly booking can be extended.")
+    if until <= booking.last_date:
+        raise DomainError(f"Choose a date after {booking.last_date:%-d %B %Y}.", field="until")
+    return BookingRequest(
+        space=booking.space,
+        organisation=booking.organisation,
+        booked_by=user,
+        purpose=booking.purpose,
+        expected_attendance=booking.expected_attendance,
+        first_date=booking.last_date + timedelta(days=1),
+        start_time=booking.start_time,
+        end_time=booking.end_time,
+        weekdays=tuple(booking.weekday_list),
+        until=until,
+        skip_school_holidays=booking.skip_school_holidays,
+        skip_bank_holidays=booking.skip_bank_holidays,
+        private=booking.private,
+    )
+
+
+def plan_extension(booking: Booking, user: User, until: date, now: datetime | None = None) -> Plan:
+    return plan_booking(extension_request(booking, user, until), now, exclude=_existing_days(booking))
+
+
+def extend_booking(
+    booking: Booking, user: User, until: date, dates: Iterable[date], now: datetime | None = None
+) -> list[Occurrence]:
+    """Add dates after the current end of a weekly series. Only new dates are generated: a cancelled or
+    declined date is an existing occurrence and never comes back."""
+    now = now or utcnow()
+    req = extension_request(booking, user, until)
+    check_request(req)
+    _lock_spaces(booking.space)
+    plan = plan_booking(req, now, exclude=_existing_days(booking))
+    chosen = _choose(plan, dates)
+    booking.last_date = until
+    occurrences = _add_occurrences(booking, booking.space, chosen, plan.needs_approval, now)
+    if not plan.needs_approval:
+        _write_holds(booking.space, occurrences)
+    if booking.organisation_id != booking.space.venue.organisation_id:
+        _tell_owner(booking, occurrences, requested=plan.needs_approval)
+    return occurrences
+
+
+def _existing_days(booking: Booking) -> set[date]:
+    return {o.starts_at.astimezone(LONDON).date() for o in _fresh_occurrences(booking)}
+
+
+# --- reading -----------------------------------------------------------------------------------------------------
+
+
+def bookings_of(org_ids: Sequence[int]) -> list[Booking]:
+    if not org_ids:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Booking)
+            .where(Booking.organisation_id.in_(org_ids))
+            .options(selectinload(Booking.occurrences), selectinload(Booking.space).selectinload(Space.venue))
+            .order_by(Booking.first_date.desc(), Booking.id.desc())
+        )
+    )
+
+
+def admin_org_ids(user: User) -> list[int]:
+    return [m.organisation_id for m in user.memberships if m.role is MemberRole.ADMIN]
+
+
+def owns_venues(org_ids: Sequence[int]) -> bool:
+    if not org_ids:
+        return False
+    return db.session.scalar(sa.select(sa.func.count(Venue.id)).where(Venue.organisation_id.in_(org_ids))) > 0
+
+
+@dataclass
+class QueueItem:
+    """A booking with dates waiting for the owner's decision, and what the owner needs to decide."""
+
+    booking: Booking
+    occurrences: list[Occurrence]
+    standing: Standing
+    clashes: dict[int, list[Interval]]  # occurrence id -> live bookings it overlaps
+    competing: dict[int, int]  # occurrence id -> other pending requests it overlaps
+
+
+def request_queue(org_ids: Sequence[int], now: datetime | None = None) -> list[QueueItem]:
+    """Upcoming requested dates at venues of these organisations, grouped by booking, oldest request first."""
+    now = now or utcnow()
+    if not org_ids:
+        return []
+    occurrences = db.session.scalars(
+        sa.select(Occurrence)
+        .join(Occurrence.booking)
+        .join(Booking.space)
+        .join(Space.venue)
+        .where(Venue.organisation_id.in_(org_ids), Occurrence.status == REQUESTED, Occurrence.starts_at > now)
+        .order_by(Booking.created_at, Booking.id, Occurrence.starts_at)
+    ).all()
+    grouped: dict[int, list[Occurrence]] = {}
+    for occ in occurrences:
+        grouped.setdefault(occ.booking_id, []).append(occ)
+    items = []
+    for occs in grouped.values():
+        booking = occs[0].booking
+        slots = [Interval(o.starts_at, o.ends_at) for o in occs]
+        holds = live_overlaps(occupied_space_ids(booking.space), slots)
+        others = _pending_overlapping(booking.space, slots, exclude_booking_id=booking.id)
+        clashes, competing = {}, {}
+        for occ, slot in zip(occs, slots, strict=True):
+            clashes[occ.id] = sorted(
+                {
+                    Interval(h.starts_at, h.ends_at)
+                    for h in holds
+                    if slot.overlaps(Interval(h.starts_at, h.ends_at))
+                },
+                key=lambda i: i.starts_at,
+            )
+            competing[occ.id] = sum(1 for o in others if slot.overlaps(Interval(o.starts_at, o.ends_at)))
+        items.append(QueueItem(booking, occs, good_standing(booking.organisation), clashes, competing))
+    return items
+
+
+def upcoming_at_venues(
+    org_ids: Sequence[int], days: int = 28, now: datetime | None = None
+) -> list[Occurrence]:
+    now = now or utcnow()
+    if not org_ids:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Occurrence)
+            .join(Occurrence.booking)
+            .join(Booking.space)
+            .join(Space.venue)
+            .where(
+                Venue.organisation_id.in_(org_ids),
+                Occurrence.status == CONFIRMED,
+                Occurrence.starts_at > now,
+                Occurrence.starts_at < now + timedelta(days=days),
+            )
+            .order_by(Occurrence.starts_at)
+        )
+    )
+
+
+def pattern_summary(booking: Booking) -> str:
+    times = f"{booking.start_time:%H:%M}–{booking.end_time:%H:%M}"
+    if booking.recurrence is Recurrence.ONE_OFF:
+        return f"{booking.first_date:%a %-d %b %Y}, {times}"
+    days = booking.weekday_list
+    names = [WEEKDAY_NAMES[d] + "s" for d in days]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{listed}, {times}, {booking.first_date:%-d %b %Y} to {booking.last_date:%-d %b %Y}"
+
+
+# --- notifications -----------------------------------------------------------------------------------------------
+
+
+def booker_recipients(booking: Booking) -> list[User]:
+    """The person who booked, while they can still act for the organisation; otherwise its admins."""
+    user = booking.booked_by
+    if (
+        user is not None
+        and user.closed_at is None
+        and user.membership_of(booking.organisation_id) is not None
+    ):
+        return [user]
+    return booking.organisation.admins()
+
+
+def request_alerts_for(user: User) -> RequestAlerts:
+    pref = db.session.scalar(
+        sa.select(BookingAlertPreference).where(BookingAlertPreference.user_id == user.id)
+    )
+    return pref.request_alerts if pref is not None else RequestAlerts.EACH
+
+
+def set_request_alerts(user: User, choice: RequestAlerts) -> None:
+    pref = db.session.scalar(
+        sa.select(BookingAlertPreference).where(BookingAlertPreference.user_id == user.id)
+    )
+    if pref is None:
+        db.session.add(BookingAlertPreference(user_id=user.id, request_alerts=choice))
+    else:
+        pref.request_alerts = choice
+
+
+def _dates_text(occurrences: Sequence[Occurrence]) -> list[str]:
+    return [slot_label(o.starts_at, o.ends_at) for o in sorted(occurrences, key=lambda o: o.starts_at)]
+
+
+def _tell_owner(booking: Booking, occurrences: Sequence[Occurrence], requested: bool) -> None:
+    venue = booking.space.venue
+    verb = "Booking request" if requested else "New booking"
+    subject = f"{verb}: {booking.space.name}, {venue.name}, from {booking.organisation.name}"
+    link = (
+        url_for("venues.requests") if requested else url_for("venues.booking_detail", booking_id=booking.id)
+    )
+    for admin in venue.organisation.admins():
+        n = notify(
+            admin,
+            NotificationKind.BOOKINGS,
+            subject,
+            "booking_request",
+            link=link,
+            booking=booking,
+            venue=venue,
+            requested=requested,
+            dates=_dates_text(occurrences),
+            summary=pattern_summary(booking),
+        )
+        if request_alerts_for(admin) is RequestAlerts.DAILY_DIGEST:
+            # In the inbox now; by email only in the daily digest. Changed before the row is flushed, so the
+            # outbox never hands it to delivery.
+            n.email_status = EmailStatus.NOT_REQUESTED
+            n.next_attempt_at = None
+
+
+def _tell_owner_cancelled(booking: Booking, occurrences: Sequence[Occurrence], user: User) -> None:
+    venue = booking.space.venue
+    for admin in venue.organisation.admins():
+        notify(
+            admin,
+            NotificationKind.BOOKINGS,
+            f"Booking cancelled by {booking.organisation.name}: {booking.space.name}, {venue.name}",
+            "booking_cancelled",
+            link=url_for("venues.booking_detail", booking_id=booking.id),
+            booking=booking,
+            venue=venue,
+            dates=_dates_text(occurrences),
+            by_owner=False,
+            reason=occurrences[0].status_reason,
+        )
+
+
+def _tell_booker(
+    booking: Booking, occurrences: Sequence[Occurrence], what: str, reason: str | None = None
+) -> None:
+    venue = booking.space.venue
+    subjects = {
+        "approved": f"Booking approved: {booking.space.name}, {venue.name}",
+        "declined": f"Booking declined: {booking.space.name}, {venue.name}",
+        "cancelled": f"Booking cancelled by {venue.organisation.name}: {booking.space.name}, {venue.name}",
+    }
+    for user in booker_recipients(booking):
+        notify(
+            user,
+            NotificationKind.BOOKINGS,
+            subjects[what],
+            f"booking_{what}",
+            link=url_for("venues.booking_detail", booking_id=booking.id),
+            booking=booking,
+            venue=venue,
+            dates=_dates_text(occurrences),
+            reason=reason,
+            by_owner=True,
+        )
+
+
+# --- periodic: reminders and digests -----------------------------------------------------------------------------
+
+
+def _london_day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=LONDON).astimezone(UTC)
+    return start, end
+
+
+def send_reminders(now: datetime | None = None) -> int:
+    """Remind bookers of each confirmed date starting tomorrow (Europe/London). Once per occurrence, however
+    often this runs: the conditional UPDATE claims it, and of two concurrent runs only one updates the row."""
+    now = now or utcnow()
+    lo, hi = _london_day_bounds(london_today(now) + timedelta(days=1))
+    ids = db.session.scalars(
+        sa.select(Occurrence.id)
+        .where(
+            Occurrence.status == CONFIRMED,
+            Occurrence.reminder_sent_at.is_(None),
+            Occurrence.starts_at >= max(lo, now),
+            Occurrence.starts_at < hi,
+        )
+        .order_by(Occurrence.starts_at)
+    ).all()
+    sent = 0
+    for occ_id in ids:
+        claimed = db.session.execute(
+            sa.update(Occurrence)
+            .where(
+                Occurrence.id == occ_id, Occurrence.reminder_sent_at.is_(None), Occurrence.status == CONFIRMED
+            )
+            .values(reminder_sent_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            continue
+        occ = db.session.get(Occurrence, occ_id)
+        assert occ is not None
+        booking = occ.booking
+        venue = booking.space.venue
+        for user in booker_recipients(booking):
+            notify(
+                user,
+                NotificationKind.BOOKINGS,
+                f"Tomorrow: {booking.space.name}, {venue.name} at {occ.starts_at.astimezone(LONDON):%H:%M}",
+                "booking_reminder",
+                link=url_for("venues.booking_detail", booking_id=booking.id),
+                booking=booking,
+                venue=venue,
+                occurrence=occ,
+                when=slot_label(occ.starts_at, occ.ends_at),
+            )
+        sent += 1
+    return sent
+
+
+def send_digests(now: datetime | None = None) -> int:
+    """One email a day to each admin who chose the digest, listing the requests waiting at their venues."""
+    now = now or utcnow()
+    today = london_today(now)
+    prefs = db.session.scalars(
+        sa.select(BookingAlertPreference).where(
+            BookingAlertPreference.request_alerts == RequestAlerts.DAILY_DIGEST,
+            sa.or_(
+                BookingAlertPreference.last_digest_on.is_(None), BookingAlertPreference.last_digest_on < today
+            ),
+        )
+    ).all()
+    sent = 0
+    for pref in prefs:
+        user = db.session.get(User, pref.user_id)
+        if user is None or user.closed_at is not None:
+            continue
+        queue = request_queue(admin_org_ids(user), now)
+        if not queue:
+            continue
+        claimed = db.session.execute(
+            sa.update(BookingAlertPreference)
+            .where(
+                BookingAlertPreference.id == pref.id,
+                sa.or_(
+                    BookingAlertPreference.last_digest_on.is_(None),
+                    BookingAlertPreference.last_digest_on < today,
+                ),
+            )
+            .values(last_digest_on=today)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            continue
+        since = now - timedelta(days=1)
+        count = sum(len(item.occurrences) for item in queue)
+        notify(
+            user,
+            NotificationKind.BOOKINGS,
+            f"Booking requests waiting for you: {count} date{'s' if count != 1 else ''}",
+            "booking_digest",
+            link=url_for("venues.requests"),
+            items=[
+                {
+                    "booking": item.booking,
+                    "summary": pattern_summary(item.booking),
+                    "dates": len(item.occurrences),
+                    "new": item.booking.created_at >= since,
+                    "standing": item.standing,
+                }
+                for item in queue
+            ],
+            count=count,
+        )
+        sent += 1
+    return sent
+
+
+def organisations_with_membership(user: User) -> list[Organisation]:
+    return list(
+        db.session.scalars(
+            sa.select(Organisation)
+            .join(Membership, Membership.organisation_id == Organisation.id)
+            .where(Membership.user_id == user.id)
+            .order_by(Organisation.name)
+        )
+    )

@@ -1,0 +1,175 @@
+"""Booking forms: input shape and validation only. The booking rules live in foundation/venues/booking.py."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from foundation.venues.booking import WEEKDAY_NAMES, CancelScope
+from foundation.venues.models import HolidayKind, RequestAlerts
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class BookingForm(FlaskForm):
+    organisation_id = SelectField("Booking for", coerce=int, validators=[InputRequired()])
+    purpose = StringField(
+        "What is it for?",
+        validators=[DataRequired(message="Say what the booking is for."), Length(max=200)],
+        filters=[_strip],
+    )
+    expected_attendance = IntegerField(
+        "Expected attendance",
+        validators=[InputRequired(message="Say how many people you expect."), NumberRange(min=1, max=100000)],
+    )
+    private = BooleanField("Show this booking only as \u201cBooked\u201d to other organisations")
+    first_date = DateField("Date", validators=[InputRequired(message="Choose a date.")])
+    start_time = TimeField("From", validators=[InputRequired(message="Choose a start time.")])
+    end_time = TimeField("To", validators=[InputRequired(message="Choose an end time.")])
+    repeat = RadioField(
+        "How often",
+        choices=[("one_off", "Once"), ("weekly", "Every week")],
+        default="one_off",
+        validators=[InputRequired()],
+    )
+    weekdays = MultiCheckboxField(
+        "On these days", coerce=int, choices=list(enumerate(WEEKDAY_NAMES)), validators=[Optional()]
+    )
+    ends = RadioField(
+        "Until",
+        choices=[("until", "An end date"), ("weeks", "A number of weeks")],
+        default="until",
+        validators=[Optional()],
+    )
+    until = DateField("Last date", validators=[Optional()])
+    weeks = IntegerField("Number of weeks", validators=[Optional(), NumberRange(min=1, max=52)])
+    skip_school_holidays = BooleanField("Skip school holidays")
+    skip_bank_holidays = BooleanField("Skip bank holidays")
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
+        # Cross-field rules here: a field's own validate_<name> never runs once Optional() has stopped its chain.
+        ok = super().validate(extra_validators)
+        if self.start_time.data and self.end_time.data and self.end_time.data <= self.start_time.data:
+            self.end_time.errors = [*self.end_time.errors, "The end time must be after the start time."]
+            ok = False
+        if self.repeat.data != "weekly":
+            return ok
+        if not self.weekdays.data:
+            self.weekdays.errors = [*self.weekdays.errors, "Choose at least one day of the week."]
+            ok = False
+        if self.ends.data == "weeks":
+            if self.weeks.data is None and not self.weeks.errors:
+                self.weeks.errors = [*self.weeks.errors, "Say for how many weeks."]
+                ok = False
+        elif self.until.data is None:
+            if not self.until.errors:
+                self.until.errors = [
+                    *self.until.errors,
+                    "Choose the last date, or book for a number of weeks.",
+                ]
+            ok = False
+        elif self.first_date.data and self.until.data < self.first_date.data:
+            self.until.errors = [*self.until.errors, "The last date must be on or after the first date."]
+            ok = False
+        return ok
+
+    @property
+    def weekly(self) -> bool:
+        return self.repeat.data == "weekly"
+
+
+class ConfirmBookingForm(BookingForm):
+    """The preview's confirm button: the same details again, plus the dates the booker kept."""
+
+    dates = SelectMultipleField("Dates to book", validate_choice=False)
+
+    def validate_dates(self, field: SelectMultipleField) -> None:
+        try:
+            field.parsed = sorted({date.fromisoformat(v) for v in field.data or []})  # type: ignore[attr-defined]
+        except ValueError:
+            raise ValidationError("Those dates could not be read. Please start again.") from None
+        if not field.parsed:  # type: ignore[attr-defined]
+            raise ValidationError("Choose at least one date to book.")
+
+
+class ExtendForm(FlaskForm):
+    until = DateField("New last date", validators=[InputRequired(message="Choose the new last date.")])
+
+
+class ConfirmExtendForm(ExtendForm):
+    dates = SelectMultipleField("Dates to add", validate_choice=False)
+
+    def validate_dates(self, field: SelectMultipleField) -> None:
+        try:
+            field.parsed = sorted({date.fromisoformat(v) for v in field.data or []})  # type: ignore[attr-defined]
+        except ValueError:
+            raise ValidationError("Those dates could not be read. Please start again.") from None
+        if not field.parsed:  # type: ignore[attr-defined]
+            raise ValidationError("Choose at least one date to add.")
+
+
+class CancelForm(FlaskForm):
+    scope = RadioField(
+        "What to cancel",
+        choices=[(s.value, s.label) for s in CancelScope],
+        default=CancelScope.ONE.value,
+        validators=[InputRequired()],
+    )
+    occurrence_id = IntegerField("Date", validators=[Optional()])
+    reason = TextAreaField("Reason", validators=[Optional(), Length(max=1000)], filters=[_strip])
+
+
+class DecisionForm(FlaskForm):
+    occurrence_ids = MultiCheckboxField("Dates", coerce=int, validate_choice=False)
+    decision = RadioField(
+        "Decision", choices=[("approve", "Approve"), ("decline", "Decline")], validators=[InputRequired()]
+    )
+    reason = TextAreaField(
+        "Message to the group (optional)", validators=[Optional(), Length(max=1000)], filters=[_strip]
+    )
+
+
+class RequestAlertsForm(FlaskForm):
+    request_alerts = RadioField(
+        "Emails about new booking requests",
+        choices=[(a.value, a.label) for a in RequestAlerts],
+        validators=[InputRequired()],
+    )
+
+
+class HolidayForm(FlaskForm):
+    kind = SelectField(
+        "Kind", choices=[(k.value, k.label) for k in HolidayKind], validators=[InputRequired()]
+    )
+    name = StringField(
+        "Name",
+        validators=[DataRequired(message="Give the holiday a name."), Length(max=120)],
+        filters=[_strip],
+    )
+    starts_on = DateField("First day", validators=[InputRequired(message="Choose the first day.")])
+    ends_on = DateField("Last day", validators=[InputRequired(message="Choose the last day.")])
+
+    def validate_ends_on(self, field: DateField) -> None:
+        if self.starts_on.data and field.data and field.data < self.starts_on.data:
+            raise ValidationError("The last day must be on or after the first day.")

@@ -1,0 +1,594 @@
+"""Booking pages: book a space (form, preview, confirm), our bookings, a booking, cancelling, extending,
+the owners' request queue, and the staff holiday editor.
+
+A write view that books, decides or cancels starts with `begin_booking_transaction()` (the write lock on SQLite)
+and commits once at the end; a refusal rolls back and answers with the message at the field.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from foundation.errors import DomainError
+from foundation.extensions import db
+from foundation.members.models import Organisation
+from foundation.members.organisations import good_standing
+from foundation.permissions import deny, organisation_for, staff_required
+from foundation.types import utcnow
+from foundation.venues import booking as svc
+from foundation.venues import bp
+from foundation.venues import holidays as holiday_svc
+from foundation.venues.booking import BookingClash, BookingRequest, CancelScope, DateState, Plan
+from foundation.venues.forms import (
+    BookingForm,
+    CancelForm,
+    ConfirmBookingForm,
+    ConfirmExtendForm,
+    DecisionForm,
+    ExtendForm,
+    HolidayForm,
+    RequestAlertsForm,
+)
+from foundation.venues.models import Booking, Holiday, HolidayKind, RequestAlerts, Space
+from foundation.web import field_error
+
+
+@bp.app_template_filter("booking_pattern")
+def _booking_pattern(booking: Booking) -> str:
+    return svc.pattern_summary(booking)
+
+
+# --- helpers -----------------------------------------------------------------------------------------------------
+
+
+def _space_or_404(space_id: int) -> Space:
+    space = db.session.get(Space, space_id)
+    if space is None:
+        abort(404)
+    return space
+
+
+def _booking_or_404(booking_id: int) -> Booking:
+    """A booking the signed-in user may see: the booking organisation's, the venue owner's, or staff."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        abort(404)
+    if not svc.can_view(current_user, booking):
+        deny(404, f"booking {booking_id} not theirs")
+    return booking
+
+
+def _with_org_choices(form: BookingForm) -> list[Organisation]:
+    orgs = svc.organisations_with_membership(current_user)
+    form.organisation_id.choices = [(o.id, o.name) for o in orgs]
+    return orgs
+
+
+def _request_from(form: BookingForm, space: Space) -> BookingRequest:
+    org = db.session.get(Organisation, form.organisation_id.data)
+    if org is None:  # the choices were checked; only a deleted organisation gets here
+        abort(404)
+    weekly = form.weekly
+    return BookingRequest(
+        space=space,
+        organisation=org,
+        booked_by=current_user,
+        purpose=form.purpose.data or "",
+        expected_attendance=form.expected_attendance.data or 0,
+        first_date=form.first_date.data,
+        start_time=form.start_time.data,
+        end_time=form.end_time.data,
+        weekdays=tuple(sorted(set(form.weekdays.data or []))) if weekly else (),
+        until=form.until.data if weekly and form.ends.data == "until" else None,
+        weeks=form.weeks.data if weekly and form.ends.data == "weeks" else None,
+        skip_school_holidays=weekly and form.skip_school_holidays.data,
+        skip_bank_holidays=weekly and form.skip_bank_holidays.data,
+        private=form.private.data,
+    )
+
+
+def _carry(form: BookingForm) -> list[tuple[str, str]]:
+    """The booking details as hidden fields, so the confirm step posts exactly what was previewed."""
+    pairs: list[tuple[str, str]] = [
+        ("organisation_id", str(form.organisation_id.data)),
+        ("purpose", form.purpose.data or ""),
+        ("expected_attendance", str(form.expected_attendance.data)),
+        ("first_date", form.first_date.data.isoformat()),
+        ("start_time", form.start_time.data.strftime("%H:%M")),
+        ("end_time", form.end_time.data.strftime("%H:%M")),
+        ("repeat", form.repeat.data),
+        ("ends", form.ends.data or "until"),
+    ]
+    if form.weekly:
+        pairs += [("weekdays", str(d)) for d in sorted(set(form.weekdays.data or []))]
+        if form.until.data:
+            pairs.append(("until", form.until.data.isoformat()))
+        if form.weeks.data:
+            pairs.append(("weeks", str(form.weeks.data)))
+        for name in ("skip_school_holidays", "skip_bank_holidays"):
+            if form[name].data:
+                pairs.append((name, "y"))
+    if form.private.data:
+        pairs.append(("private", "y"))
+    return pairs
+
+
+def _problems_to_fields(form: BookingForm, plan: Plan) -> int:
+    """Nothing in the plan can be booked: put the reasons at the fields. Returns the status (409 if clashes only)."""
+    seen: set[tuple[str, str]] = set()
+    refused = [d for d in plan.dates if d.state is DateState.REFUSED]
+    clashing = [d for d in plan.dates if d.state is DateState.CLASH]
+    for planned in refused:
+        for problem in planned.problems:
+            message = (
+                problem.message if len(plan.dates) == 1 else f"{planned.day:%-d %b %Y}: {problem.message}"
+            )
+            if (problem.field, problem.message) in seen:
+                continue
+            seen.add((problem.field, problem.message))
+            form[problem.field].errors = [*form[problem.field].errors, message]
+    if clashing:
+        slots = [svc.slot_label(d.slot.starts_at, d.slot.ends_at) for d in clashing]
+        clash = BookingClash([d.day for d in clashing], slots, field="start_time")
+        form.start_time.errors = [*form.start_time.errors, clash.message]
+    if not refused and not clashing:
+        form.skip_school_holidays.errors = [
+            *form.skip_school_holidays.errors,
+            "Every date falls in a holiday you asked to skip.",
+        ]
+        return 422
+    return 409 if clashing and not refused else 422
+
+
+# --- booking a space ---------------------------------------------------------------------------------------------
+
+
+@bp.route("/spaces/<int:space_id>/book", methods=["GET", "POST"])
+@login_required
+def book(space_id: int):  # type: ignore[no-untyped-def]
+    space = _space_or_404(space_id)
+    form = BookingForm()
+    orgs = _with_org_choices(form)
+    status = 200
+    if request.method == "GET" and orgs:
+        form.organisation_id.data = orgs[0].id
+    if request.method == "POST" and "edit" in request.form:
+        # "Change details" on the preview: back to the form, filled in, nothing checked yet.
+        return render_template("venues/book_form.html", form=form, space=space, orgs=orgs)
+    if orgs and form.validate_on_submit():
+        req = _request_from(form, space)
+        try:
+            plan = svc.plan_booking(req)
+        except DomainError as exc:
+            field_error(form, exc)
+            status = exc.status_code
+        else:
+            if plan.bookable:
+                return _render_preview(space, form, plan)
+            status = _problems_to_fields(form, plan)
+    elif form.is_submitted():
+        status = 422 if orgs else 403
+    return render_template("venues/book_form.html", form=form, space=space, orgs=orgs), status
+
+
+def _render_preview(
+    space: Space,
+    form: BookingForm,
+    plan: Plan,
+    chosen: set[date] | None = None,
+    dates_error: str | None = None,
+    status: int = 200,
+):  # type: ignore[no-untyped-def]
+    if chosen is None:
+        chosen = {d.day for d in plan.bookable}
+    return (
+        render_template(
+            "venues/book_preview.html",
+            space=space,
+            form=form,
+            plan=plan,
+            carry=_carry(form),
+            chosen=chosen,
+            dates_error=dates_error,
+            confirm_url=url_for("venues.book_confirm", space_id=space.id),
+            edit_url=url_for("venues.book", space_id=space.id),
+            org=db.session.get(Organisation, form.organisation_id.data),
+        ),
+        status,
+    )
+
+
+@bp.post("/spaces/<int:space_id>/book/confirm")
+@login_required
+def book_confirm(space_id: int):  # type: ignore[no-untyped-def]
+    svc.begin_booking_transaction()
+    space = _space_or_404(space_id)
+    form = ConfirmBookingForm()
+    orgs = _with_org_choices(form)
+    if not orgs:
+        deny(403, "no organisation to book for")
+    valid = form.validate_on_submit()
+    if not valid and set(form.errors) - {"dates"}:
+        # Details altered since the preview: show the form again.
+        return render_template("venues/book_form.html", form=form, space=space, orgs=orgs), 422
+    req = _request_from(form, space)
+    if not valid:
+        db.session.rollback()
+        return _preview_again(space, form, req, set(), form.dates.errors[0], 422)
+    chosen = set(form.dates.parsed)  # type: ignore[attr-defined]
+    try:
+        new = svc.book_space(req, chosen)
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.field == "dates":
+            keep = chosen - set(exc.dates) if isinstance(exc, BookingClash) else chosen
+            return _preview_again(space, form, req, keep, exc.message, exc.status_code)
+        field_error(form, exc)
+        return render_template("venues/book_form.html", form=form, space=space, orgs=orgs), exc.status_code
+    db.session.commit()
+    if new.occurrences and new.occurrences[0].status is svc.REQUESTED:
+        flash("Your request is with the venue. We will let you know when they decide.", "success")
+    else:
+        flash("Booked. The dates are yours.", "success")
+    return redirect(url_for("venues.booking_detail", booking_id=new.id))
+
+
+def _preview_again(
+    space: Space, form: BookingForm, req: BookingRequest, chosen: set[date], message: str, status: int
+):  # type: ignore[no-untyped-def]
+    try:
+        plan = svc.plan_booking(req)
+    except DomainError as exc:
+        field_error(form, exc)
+        orgs = _with_org_choices(form)
+        return render_template("venues/book_form.html", form=form, space=space, orgs=orgs), exc.status_code
+    return _render_preview(space, form, plan, chosen=chosen, dates_error=message, status=status)
+
+
+# --- our bookings ------------------------------------------------------------------------------------------------
+
+
+@bp.get("/bookings")
+@login_required
+def my_bookings():  # type: ignore[no-untyped-def]
+    orgs = svc.organisations_with_membership(current_user)
+    admin_ids = svc.admin_org_ids(current_user)
+    return render_template(
+        "venues/bookings.html",
+        orgs=orgs,
+        bookings=svc.bookings_of([o.id for o in orgs]),
+        single_org=None,
+        owner=svc.owns_venues(admin_ids),
+        now=utcnow(),
+    )
+
+
+@bp.get("/organisations/<int:org_id>/bookings")
+@login_required
+def organisation_bookings(org_id: int):  # type: ignore[no-untyped-def]
+    org = organisation_for(org_id)
+    return render_template(
+        "venues/bookings.html",
+        orgs=[org],
+        bookings=svc.bookings_of([org.id]),
+        single_org=org,
+        owner=svc.owns_venues(svc.admin_org_ids(current_user)),
+        now=utcnow(),
+    )
+
+
+@bp.get("/bookings/<int:booking_id>")
+@login_required
+def booking_detail(booking_id: int):  # type: ignore[no-untyped-def]
+    booking = _booking_or_404(booking_id)
+    return render_template(
+        "venues/booking_detail.html",
+        booking=booking,
+        now=utcnow(),
+        is_booker=svc.is_booker_member(current_user, booking),
+        is_owner=svc.is_owner_admin(current_user, booking),
+        standing=good_standing(booking.organisation),
+    )
+
+
+# --- cancelling --------------------------------------------------------------------------------------------------
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@login_required
+def booking_cancel(booking_id: int):  # type: ignore[no-untyped-def]
+    if request.method == "POST":
+        svc.begin_booking_transaction()
+    booking = _booking_or_404(booking_id)
+    by_booker = svc.is_booker_member(current_user, booking)
+    if not by_booker and not svc.is_owner_admin(current_user, booking):
+        deny(403, f"cannot cancel booking {booking_id}")
+    form = CancelForm(request.form if request.method == "POST" else request.args)
+    status = 200
+    scope = (
+        CancelScope(form.scope.data)
+        if form.scope.data in {s.value for s in CancelScope}
+        else CancelScope.SERIES
+    )
+    occurrence_id = form.occurrence_id.data
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            done = svc.cancel(booking, scope, current_user, occurrence_id, form.reason.data)
+        except DomainError as exc:
+            db.session.rollback()
+            field_error(form, exc)
+            status = exc.status_code
+        else:
+            db.session.commit()
+            flash(f"Cancelled {len(done)} date{'s' if len(done) != 1 else ''}.", "success")
+            return redirect(url_for("venues.booking_detail", booking_id=booking.id))
+    elif request.method == "POST":
+        status = 422
+    try:
+        targets = svc.cancel_targets(booking, scope, occurrence_id)
+    except DomainError as exc:
+        if status == 200:
+            status = exc.status_code
+        if not form.errors:
+            field_error(form, exc)
+        targets = []
+    return (
+        render_template(
+            "venues/booking_cancel.html",
+            booking=booking,
+            form=form,
+            scope=scope,
+            targets=targets,
+            by_booker=by_booker,
+        ),
+        status,
+    )
+
+
+# --- extending a weekly series -----------------------------------------------------------------------------------
+
+
+def _booker_booking(booking_id: int) -> Booking:
+    booking = _booking_or_404(booking_id)
+    if not svc.is_booker_member(current_user, booking):
+        deny(403, f"not the booker of booking {booking_id}")
+    return booking
+
+
+@bp.route("/bookings/<int:booking_id>/extend", methods=["GET", "POST"])
+@login_required
+def booking_extend(booking_id: int):  # type: ignore[no-untyped-def]
+    booking = _booker_booking(booking_id)
+    form = ExtendForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            plan = svc.plan_extension(booking, current_user, form.until.data)
+        except DomainError as exc:
+            field_error(form, exc)
+            status = exc.status_code
+        else:
+            if plan.bookable:
+                return _render_extend_preview(booking, form, plan)
+            form.until.errors = [*form.until.errors, "None of the new dates can be booked."]
+            status = 409 if any(d.state is DateState.CLASH for d in plan.dates) else 422
+    elif form.is_submitted():
+        status = 422
+    return render_template("venues/booking_extend.html", booking=booking, form=form), status
+
+
+def _render_extend_preview(
+    booking: Booking,
+    form: ExtendForm,
+    plan: Plan,
+    chosen: set[date] | None = None,
+    dates_error: str | None = None,
+    status: int = 200,
+):  # type: ignore[no-untyped-def]
+    if chosen is None:
+        chosen = {d.day for d in plan.bookable}
+    return (
+        render_template(
+            "venues/book_preview.html",
+            space=booking.space,
+            form=form,
+            plan=plan,
+            carry=[("until", form.until.data.isoformat())],
+            chosen=chosen,
+            dates_error=dates_error,
+            confirm_url=url_for("venues.booking_extend_confirm", booking_id=booking.id),
+            edit_url=None,
+            org=booking.organisation,
+            extending=booking,
+        ),
+        status,
+    )
+
+
+@bp.post("/bookings/<int:booking_id>/extend/confirm")
+@login_required
+def booking_extend_confirm(booking_id: int):  # type: ignore[no-untyped-def]
+    svc.begin_booking_transaction()
+    booking = _booker_booking(booking_id)
+    form = ConfirmExtendForm()
+    valid = form.validate_on_submit()
+    if form.until.errors or form.until.data is None:
+        return render_template("venues/booking_extend.html", booking=booking, form=form), 422
+    chosen: set[date] = set(form.dates.parsed) if valid else set()  # type: ignore[attr-defined]
+    error: DomainError | None = None
+    if valid:
+        try:
+            added = svc.extend_booking(booking, current_user, form.until.data, chosen)
+        except DomainError as exc:
+            db.session.rollback()
+            error = exc
+        else:
+            db.session.commit()
+            flash(f"Added {len(added)} date{'s' if len(added) != 1 else ''} to the booking.", "success")
+            return redirect(url_for("venues.booking_detail", booking_id=booking.id))
+    else:
+        db.session.rollback()
+    message = error.message if error else form.dates.errors[0]
+    status = error.status_code if error else 422
+    if error is not None and error.field != "dates":
+        field_error(form, error)
+        return render_template("venues/booking_extend.html", booking=booking, form=form), status
+    try:
+        plan = svc.plan_extension(booking, current_user, form.until.data)
+    except DomainError as exc:
+        field_error(form, exc)
+        return render_template("venues/booking_extend.html", booking=booking, form=form), exc.status_code
+    keep = chosen - set(error.dates) if isinstance(error, BookingClash) else chosen
+    return _render_extend_preview(booking, form, plan, chosen=keep, dates_error=message, status=status)
+
+
+# --- the owners' request queue -----------------------------------------------------------------------------------
+
+
+def _render_requests(errors: dict[int, str] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    admin_ids = svc.admin_org_ids(current_user)
+    alerts = RequestAlertsForm(request_alerts=svc.request_alerts_for(current_user).value)
+    return (
+        render_template(
+            "venues/requests.html",
+            queue=svc.request_queue(admin_ids),
+            upcoming=svc.upcoming_at_venues(admin_ids),
+            owner=svc.owns_venues(admin_ids),
+            alerts_form=alerts,
+            errors=errors or {},
+        ),
+        status,
+    )
+
+
+@bp.get("/venues/requests")
+@login_required
+def requests():  # type: ignore[no-untyped-def]
+    return _render_requests()
+
+
+@bp.post("/bookings/<int:booking_id>/decide")
+@login_required
+def booking_decide(booking_id: int):  # type: ignore[no-untyped-def]
+    svc.begin_booking_transaction()
+    booking = _booking_or_404(booking_id)
+    if not svc.is_owner_admin(current_user, booking):
+        deny(403, f"not an admin of the venue of booking {booking_id}")
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        return _render_requests({booking.id: "Tick the dates, then approve or decline them."}, 422)
+    ids = form.occurrence_ids.data or []
+    try:
+        if form.decision.data == "approve":
+            done = svc.approve(booking, ids, current_user)
+        else:
+            done = svc.decline(booking, ids, current_user, form.reason.data)
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_requests({booking.id: exc.message}, exc.status_code)
+    db.session.commit()
+    verb = "Approved" if form.decision.data == "approve" else "Declined"
+    flash(
+        f"{verb} {len(done)} date{'s' if len(done) != 1 else ''} for {booking.organisation.name}.", "success"
+    )
+    return redirect(url_for("venues.requests"))
+
+
+@bp.post("/venues/requests/alerts")
+@login_required
+def request_alerts():  # type: ignore[no-untyped-def]
+    form = RequestAlertsForm()
+    if not form.validate_on_submit():
+        return _render_requests(status=422)
+    svc.set_request_alerts(current_user, RequestAlerts(form.request_alerts.data))
+    db.session.commit()
+    flash("Your choice for request emails is saved.", "success")
+    return redirect(url_for("venues.requests"))
+
+
+# --- staff: holidays ---------------------------------------------------------------------------------------------
+
+
+@bp.route("/staff/holidays", methods=["GET", "POST"])
+@staff_required
+def holidays():  # type: ignore[no-untyped-def]
+    form = HolidayForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            holiday_svc.save_holiday(
+                None, HolidayKind(form.kind.data), form.name.data, form.starts_on.data, form.ends_on.data
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            field_error(form, exc)
+            status = exc.status_code
+        else:
+            db.session.commit()
+            flash("Holiday added.", "success")
+            return redirect(url_for("venues.holidays"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("venues/holidays.html", form=form, holidays=holiday_svc.all_holidays()), status
+
+
+@bp.route("/staff/holidays/<int:holiday_id>/edit", methods=["GET", "POST"])
+@staff_required
+def holiday_edit(holiday_id: int):  # type: ignore[no-untyped-def]
+    holiday = db.session.get(Holiday, holiday_id)
+    if holiday is None:
+        abort(404)
+    form = HolidayForm(obj=None if request.method == "POST" else _HolidayPrefill(holiday))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            holiday_svc.save_holiday(
+                holiday, HolidayKind(form.kind.data), form.name.data, form.starts_on.data, form.ends_on.data
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            field_error(form, exc)
+            status = exc.status_code
+        else:
+            db.session.commit()
+            flash("Holiday saved.", "success")
+            return redirect(url_for("venues.holidays"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("venues/holidays_edit.html", form=form, holiday=holiday), status
+
+
+class _HolidayPrefill:
+    def __init__(self, holiday: Holiday) -> None:
+        self.kind = holiday.kind.value
+        self.name = holiday.name
+        self.starts_on = holiday.starts_on
+        self.ends_on = holiday.ends_on
+
+
+@bp.post("/staff/holidays/<int:holiday_id>/delete")
+@staff_required
+def holiday_delete(holiday_id: int):  # type: ignore[no-untyped-def]
+    holiday = db.session.get(Holiday, holiday_id)
+    if holiday is None:
+        abort(404)
+    name = holiday.name
+    holiday_svc.delete_holiday(holiday)
+    db.session.commit()
+    flash(f"Deleted {name}.", "success")
+    return redirect(url_for("venues.holidays"))
+
+
+@bp.post("/staff/holidays/load")
+@staff_required
+def holidays_load():  # type: ignore[no-untyped-def]
+    added = holiday_svc.load_builtin_holidays()
+    db.session.commit()
+    flash(
+        f"Added {added} built-in holiday{'s' if added != 1 else ''}." if added else "Nothing missing.",
+        "success",
+    )
+    return redirect(url_for("venues.holidays"))

@@ -1,0 +1,105 @@
+"""Calendar feeds: public busy times per space, an organisation's private feed, and the page to manage it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from icalendar import Calendar
+from sqlalchemy.exc import IntegrityError
+
+from foundation.auth import log_event
+from foundation.extensions import db
+from foundation.permissions import organisation_for
+from foundation.venues import bp, ical
+from foundation.venues.models import Space, Venue
+
+# Calendar apps poll; a few minutes of caching spares the database without hiding a change for long.
+FEED_MAX_AGE = 300
+
+
+def _since() -> datetime:
+    return ical.history_start(
+        days=current_app.config.get("CALENDAR_FEED_HISTORY_DAYS", ical.DEFAULT_HISTORY_DAYS)
+    )
+
+
+def _ics_response(cal: Calendar, filename: str, private: bool) -> Response:
+    response = Response(cal.to_ical(), mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = f"{'private' if private else 'public'}, max-age={FEED_MAX_AGE}"
+    if private:
+        # The address is the secret: keep it out of search engines and other sites' logs.
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    # The body is deterministic for unchanged bookings, so its hash is a cheap validator for polling clients.
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/spaces/<int:space_id>/busy.ics")
+def space_busy_feed(space_id: int):  # type: ignore[no-untyped-def]
+    space = db.session.get(Space, space_id)
+    if space is None:
+        abort(404)
+    return _ics_response(
+        ical.space_busy_calendar(space, _since()), f"space-{space.id}-busy.ics", private=False
+    )
+
+
+@bp.get("/calendars/<token>.ics")
+def organisation_feed(token: str):  # type: ignore[no-untyped-def]
+    org = ical.organisation_for_token(token)
+    if org is None:
+        abort(404)
+    return _ics_response(ical.organisation_calendar(org, _since()), "bookings.ics", private=True)
+
+
+@bp.get("/organisations/<int:org_id>/calendars")
+@login_required
+def calendar_feeds(org_id: int):  # type: ignore[no-untyped-def]
+    org = organisation_for(org_id, admin=True)
+    token = ical.calendar_token_for(org)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two first views at once: the other request made the token; use that one.
+        db.session.rollback()
+        token = ical.calendar_token_for(org)
+    spaces = db.session.scalars(
+        sa.select(Space)
+        .join(Space.venue)
+        .where(Venue.organisation_id == org.id, Venue.archived_at.is_(None), Space.archived_at.is_(None))
+        .order_by(Venue.name, Space.name)
+    ).all()
+    return render_template(
+        "venues/calendar_feeds.html",
+        org=org,
+        feed_url=_public_url(url_for("venues.organisation_feed", token=token.token)),
+        token_created_at=token.created_at,
+        space_feeds=[(s, _public_url(url_for("venues.space_busy_feed", space_id=s.id))) for s in spaces],
+    )
+
+
+@bp.post("/organisations/<int:org_id>/calendars/reset")
+@login_required
+def reset_calendar_link(org_id: int):  # type: ignore[no-untyped-def]
+    org = organisation_for(org_id, admin=True)
+    ical.reset_calendar_token(org)
+    db.session.commit()
+    log_event("calendar_link_reset", user=current_user.id, organisation=org.id)
+    flash(
+        "There is a new secret link. The old one has stopped working: "
+        "give the new link to any calendar app that should keep showing your bookings.",
+        "success",
+    )
+    return redirect(url_for("venues.calendar_feeds", org_id=org.id))
+
+
+def _public_url(path: str) -> str:
+    """Feed addresses are given to calendar apps elsewhere, so use the site's public address, not this request's."""
+    base = (current_app.config.get("BASE_URL") or request.host_url).rstrip("/")
+    return f"{base}{path}"

@@ -1,0 +1,25 @@
+"""Entry point for Celery: `celery -A make_celery worker` and `celery -A make_celery beat`.
+
+Both read the same environment as the web app (DATABASE_URL, CELERY_BROKER_URL, CELERY_TASK_QUEUE,
+MAIL_SERVER, ...). Every task runs inside a Flask app context, with its own database session.
+"""
+
+from celery.signals import worker_process_init
+
+from foundation import create_app
+from foundation.extensions import db
+
+flask_app = create_app()
+celery_app = flask_app.extensions["celery"]
+
+# Import task modules so the worker registers them.
+import foundation.members.tasks  # noqa: E402,F401
+import foundation.notifications.tasks  # noqa: E402,F401
+import foundation.venues.tasks  # noqa: E402,F401
+
+
+@worker_process_init.connect
+def _fresh_connections(**_: object) -> None:
+    # A forked pool process must not share the parent's database connections.
+    with flask_app.app_context():
+        db.engine.dispose(close=False)

@@ -1,0 +1,54 @@
+"""The migrations build the same schema as the models, on SQLite and on PostgreSQL, and upgrade/downgrade cleanly."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+from foundation import create_app
+from foundation.extensions import db
+from tests.conftest import _base_config, _pg_admin_url, skip_or_fail
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    admin_url = _pg_admin_url()
+    if admin_url is None:
+        skip_or_fail("PostgreSQL is not reachable")
+    name = f"wypf_mig_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_migrations_match_models_and_round_trip(empty_database):
+    app = create_app({**_base_config(), "SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(context, db.metadata)
+        assert diff == [], f"models and migrations differ: {diff}"
+
+        downgrade(revision="base")
+        with db.engine.connect() as conn:
+            remaining = set(sa.inspect(conn).get_table_names()) - {"alembic_version"}
+        assert remaining == set()
+        upgrade()
+        with db.engine.connect() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+        assert {"user", "organisation", "notification"} <= tables
+        db.engine.dispose()
