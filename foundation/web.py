@@ -76,7 +76,8 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict[str, Any]:
         unread = 0
-        if current_user.is_authenticated:
+        # current_user is None when templates render outside a request (emails rendered by workers)
+        if current_user and current_user.is_authenticated:
             from foundation.notifications.services import unread_count
 
             unread = unread_count(current_user)

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, jsonify, redirect, render_template, request, url_for
 
 from foundation.extensions import db
 from foundation.members.models import Organisation, OrganisationStatus, Sector
 from foundation.public import bp
 
 DIRECTORY_PAGE_SIZE = 25
+
+
+@bp.get("/favicon.ico")
+def favicon():  # type: ignore[no-untyped-def]
+    # Browsers ask for /favicon.ico whatever the page says; answer with the SVG icon.
+    return redirect(url_for("static", filename="img/favicon.svg"), code=301)
 
 
 @bp.get("/healthz")
