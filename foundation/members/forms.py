@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -35,6 +37,7 @@ from foundation.members.validation import (
     normalise_company_number,
     normalise_postcode,
 )
+from foundation.types import LONDON, utcnow
 
 MIN_PASSWORD = 10
 
@@ -45,6 +48,10 @@ def _strip(value: str | None) -> str | None:
 
 def _lower(value: str | None) -> str | None:
     return value.strip().lower() if isinstance(value, str) else value
+
+
+def london_today() -> date:
+    return utcnow().astimezone(LONDON).date()
 
 
 def enum_choices(enum_cls) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -239,6 +246,8 @@ class OrganisationForm(FlaskForm):
 
 
 class DocumentForm(FlaskForm):
+    """One upload. The date is asked for a safeguarding policy (next review) and insurance (expiry) only."""
+
     kind = SelectField("Document", choices=enum_choices(DocumentKind), validators=[DataRequired()])
     file = FileField(
         "File",
@@ -251,13 +260,24 @@ class DocumentForm(FlaskForm):
         description="Safeguarding policy: next review date. Insurance: expiry date.",
     )
 
+    def selected_kind(self) -> DocumentKind | None:
+        return next((k for k in DocumentKind if k.value == self.kind.data), None)
+
     def validate_valid_until(self, field: DateField) -> None:
-        if (
-            self.kind.data in (DocumentKind.SAFEGUARDING_POLICY.value, DocumentKind.INSURANCE.value)
-            and field.data is None
-        ):
-            kind = DocumentKind(self.kind.data)
+        kind = self.selected_kind()
+        if kind is None:
+            return
+        if kind.date_label is None:
+            field.data = None  # not asked for a governing document
+            return
+        if field.data is None:
+            if field.raw_data and field.raw_data[0]:
+                return  # not a date: the field already says so
             raise ValidationError(f"Enter the {kind.date_label.lower()} of the {kind.label.lower()}.")
+        if field.data < london_today():
+            raise ValidationError(
+                f"The {kind.date_label.lower()} is in the past. Upload the current {kind.label.lower()}."
+            )
 
 
 class InviteForm(FlaskForm):

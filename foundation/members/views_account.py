@@ -48,7 +48,7 @@ def register():  # type: ignore[no-untyped-def]
             log_event("register", user=user.id)
             login_user(user)
             flash(f"Welcome! We have sent a confirmation link to {user.email}.", "success")
-            return redirect(url_for("members.dashboard"))
+            return redirect(safe_next(request.args.get("next")) or url_for("members.dashboard"))
     elif form.is_submitted():
         status = 422
     return render_template("members/register.html", form=form), status
