@@ -128,8 +128,8 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
                     last = first + timedelta(weeks=WEEKS - 1)
                     org = rng.randint(1, n_orgs)
                     bookings.append((booking_id, s, org, f"Weekly youth club {booking_id}", 20, rng.random() < 0.2,
-                                     "weekly", str(weekday), first, last, time(hour), time(hour + 2), uuid.uuid4().hex,
-                                     now))  # fmt: skip
+                                     "weekly", str(weekday), first, last, time(hour), time(hour + 2), False, False,
+                                     uuid.uuid4().hex, now))  # fmt: skip
                     for w in range(WEEKS):
                         day = first + timedelta(weeks=w)
                         starts = datetime.combine(day, time(hour), tzinfo=LONDON).astimezone(UTC)
@@ -141,7 +141,8 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
                             occupancy.append((occurrence_id, s, starts, ends))
         click.echo("Writing rows with COPY...", err=True)
         copy_rows(cur, "booking", ["id", "space_id", "organisation_id", "purpose", "expected_attendance", "private",
-                  "recurrence", "weekdays", "first_date", "last_date", "start_time", "end_time", "uid", "created_at"],
+                  "recurrence", "weekdays", "first_date", "last_date", "start_time", "end_time", "skip_school_holidays",
+                  "skip_bank_holidays", "uid", "created_at"],
                   bookings)  # fmt: skip
         copy_rows(cur, "occurrence", ["id", "booking_id", "space_id", "starts_at", "ends_at", "status"], occurrences)
         copy_rows(cur, "space_occupancy", ["occurrence_id", "space_id", "starts_at", "ends_at"], occupancy)
