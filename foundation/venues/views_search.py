@@ -1,1 +1,120 @@
-"""Routes (being built)."""
+"""Public Venue Bank pages: the search, and a space's week calendar. No sign-in needed; nothing is written."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, current_app, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice
+
+from foundation.extensions import db
+from foundation.venues import bp
+from foundation.venues import search as svc
+from foundation.venues.forms_search import SearchForm, WeekForm, london_today
+from foundation.venues.models import FeatureGroup, Space, Venue
+
+
+def public_space_or_404(space_id: int) -> Space:
+    """A space the public may look at: it and its venue are not archived."""
+    space = db.session.get(Space, space_id, options=[joinedload(Space.venue)])
+    if space is None or space.archived_at is not None or space.venue.archived_at is not None:
+        abort(404)
+    return space
+
+
+def venue_page_url(venue: Venue, **kwargs: Any) -> str | None:
+    """The public venue page, where the application has one."""
+    if "venues.venue" not in current_app.view_functions:
+        return None
+    return url_for("venues.venue", venue_id=venue.id, **kwargs)
+
+
+MAX_PAGE = 1_000_000
+
+
+def page_arg(default: int = 1) -> int:
+    """The page asked for; nonsense gives the first page rather than an error (it only comes from edited links)."""
+    try:
+        return min(MAX_PAGE, max(1, int(request.args.get("page", default))))
+    except ValueError:
+        return default
+
+
+def filters_from(form: SearchForm, page: int = 1, per_page: int = svc.PAGE_SIZE) -> svc.SearchFilters:
+    slot = form.slot
+    return svc.SearchFilters(
+        town=form.town.data or None,
+        min_capacity=form.capacity.data,
+        features=form.feature.features,
+        day=slot[0] if slot else None,
+        start=slot[1] if slot else None,
+        end=slot[2] if slot else None,
+        page=page,
+        per_page=per_page,
+    )
+
+
+def canonical_town(value: str | None, towns: list[str]) -> str | None:
+    if not value:
+        return value
+    wanted = value.strip().lower()
+    return next((t for t in towns if t.lower() == wanted), value.strip())
+
+
+@bp.get("/venues")
+def search():  # type: ignore[no-untyped-def]
+    towns = svc.towns_with_venues()
+    form = SearchForm(formdata=request.args)
+    form.town.choices = [SelectChoice("", "Any town"), *(SelectChoice(t, t) for t in towns)]
+    result = None
+    status = 200
+    if form.validate():
+        form.town.data = canonical_town(form.town.data, towns)
+        result = svc.search_spaces(filters_from(form, page_arg()))
+    else:
+        status = 400
+
+    def page_url(page: int) -> str:
+        args = request.args.to_dict(flat=False)
+        args["page"] = [str(page)]
+        return url_for("venues.search", **args)
+
+    return (
+        render_template(
+            "venues/search.html",
+            form=form,
+            result=result,
+            towns=towns,
+            groups=[(FeatureGroup.FACILITY, "Facilities"), (FeatureGroup.ACCESSIBILITY, "Accessibility")],
+            page_url=page_url,
+            venue_page_url=venue_page_url,
+            searched=bool(request.args),
+        ),
+        status,
+    )
+
+
+@bp.get("/spaces/<int:space_id>/calendar")
+def space_calendar(space_id: int):  # type: ignore[no-untyped-def]
+    space = public_space_or_404(space_id)
+    form = WeekForm(formdata=request.args)
+    status = 200
+    week: date = london_today()
+    if form.validate():
+        week = form.week.data or week
+    else:
+        status = 400
+    calendar = svc.week_calendar(space, week, current_user)
+    return (
+        render_template(
+            "venues/space_calendar.html",
+            cal=calendar,
+            form=form,
+            today=london_today(),
+            venue_url=venue_page_url(calendar.venue),
+        ),
+        status,
+    )

@@ -1,0 +1,325 @@
+"""The permissions matrix: every route, for every kind of visitor.
+
+Visitors: anonymous, a panel reviewer, the admin of another organisation, a member (not admin) of organisation A,
+foundation staff, and the admin of organisation A. The world: A owns a venue with a space, has a booking of its
+own space, a document, an invitation, a notification to its admin; B is another approved organisation.
+
+Outcomes: "ok" (the route answered: any status except 401/403/404/405/500 and no redirect to sign in),
+"login" (redirected to sign in), 403, 404, and "any" (links carrying a secret token: the answer may not be 500
+and must be the same for everyone). A route missing from the matrix fails the test, so new routes get a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from foundation.extensions import db
+from foundation.members.models import DocumentKind, Invitation, MemberRole
+from foundation.notifications.models import NotificationKind
+from foundation.notifications.services import notify
+from foundation.types import utcnow
+from foundation.uploads import stored_path
+from foundation.venues.ical import calendar_token_for
+from foundation.venues.models import Holiday, HolidayKind, OccurrenceStatus, VenuePhoto
+from tests.factories import add_document, add_member, make_org, make_user
+from tests.venues.factories import add_closure, make_booking, make_space, make_venue
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+
+ROLES = ("anonymous", "panel", "other_admin", "member", "staff", "org_admin")
+
+OK, LOGIN, ANY = "ok", "login", "any"
+
+# Policies, in ROLES order.
+PUBLIC = (OK, OK, OK, OK, OK, OK)
+SIGNED_IN = (LOGIN, OK, OK, OK, OK, OK)
+STAFF = (LOGIN, 403, 403, 403, OK, 403)
+# Organisation A's private pages: its members and staff read them; others are told nothing exists.
+ORG_READ = (LOGIN, 404, 404, OK, OK, OK)
+# Organisation A managed by its admins only; a member is refused, staff read but do not manage.
+ORG_ADMIN = (LOGIN, 404, 404, 403, 403, OK)
+# Something addressed to organisation A's admin (a notification): nobody else learns it exists.
+OWN_ONLY = (LOGIN, 404, 404, 404, 404, OK)
+TOKEN = (ANY, ANY, ANY, ANY, ANY, ANY)
+# A booking of organisation A: its members and staff see it; members and admins of A may cancel it.
+BOOKING_READ = (LOGIN, 404, 404, OK, OK, OK)
+BOOKING_BOOKER = (LOGIN, 404, 404, OK, 403, OK)
+BOOKING_OWNER = (LOGIN, 404, 404, 403, 403, OK)
+# Sending a booking: a member of some organisation (panel and staff without one are refused).
+BOOKS = (LOGIN, 403, OK, OK, 403, OK)
+# Organisation A's venues, managed by its admins, with staff able to help.
+VENUE_MANAGE = (LOGIN, 404, 404, 403, OK, OK)
+
+MATRIX: dict[str, tuple | dict[str, tuple]] = {
+    # public
+    "public.home": PUBLIC,
+    "public.directory": PUBLIC,
+    "public.member_profile": PUBLIC,
+    "public.healthz": PUBLIC,
+    "public.favicon": PUBLIC,
+    # accounts: open to anyone (signed-in visitors are sent on to their dashboard)
+    "members.register": PUBLIC,
+    "members.login": PUBLIC,
+    "members.forgot_password": PUBLIC,
+    "members.reset_password": TOKEN,
+    "members.confirm_email": TOKEN,
+    "members.confirm_email_change": TOKEN,
+    "members.invitation": TOKEN,
+    "members.logout": SIGNED_IN,
+    "members.resend_confirmation": SIGNED_IN,
+    "members.account": SIGNED_IN,
+    "members.privacy": SIGNED_IN,
+    "members.export_data": SIGNED_IN,
+    "members.close_account": SIGNED_IN,
+    "members.dashboard": SIGNED_IN,
+    # organisations
+    "members.register_organisation": SIGNED_IN,
+    "members.organisation": ORG_READ,
+    "members.edit_organisation": ORG_ADMIN,
+    "members.resubmit_organisation": ORG_ADMIN,
+    "members.upload_document": ORG_ADMIN,
+    "members.download_document": ORG_READ,
+    "members.invite_colleague": ORG_ADMIN,
+    "members.revoke_invitation": ORG_ADMIN,
+    "members.change_member_role": ORG_ADMIN,
+    "members.remove_member": ORG_ADMIN,
+    # staff
+    "members.vetting_queue": STAFF,
+    "members.vetting_review": STAFF,
+    "members.staff_users": STAFF,
+    "members.set_user_roles": STAFF,
+    "notifications.staff_outbox": STAFF,
+    "notifications.staff_retry": STAFF,
+    "venues.holidays": STAFF,
+    "venues.holiday_edit": STAFF,
+    "venues.holiday_delete": STAFF,
+    "venues.holidays_load": STAFF,
+    # notifications
+    "notifications.inbox": SIGNED_IN,
+    "notifications.mark_all_read": SIGNED_IN,
+    "notifications.preferences": SIGNED_IN,
+    "notifications.show": OWN_ONLY,
+    "notifications.mark_read": OWN_ONLY,
+    # Venue Bank: booking
+    # anyone signed in may look; only members of an organisation can send a booking
+    "venues.book": {"GET": SIGNED_IN, "POST": BOOKS},
+    "venues.book_confirm": BOOKS,
+    "venues.my_bookings": SIGNED_IN,
+    "venues.requests": SIGNED_IN,
+    "venues.request_alerts": SIGNED_IN,
+    "venues.organisation_bookings": ORG_READ,
+    "venues.booking_detail": BOOKING_READ,
+    "venues.booking_cancel": BOOKING_BOOKER,
+    "venues.booking_extend": BOOKING_BOOKER,
+    "venues.booking_extend_confirm": BOOKING_BOOKER,
+    "venues.booking_decide": BOOKING_OWNER,
+    # Venue Bank: public search, venue pages, calendars, API
+    "venues.search": PUBLIC,
+    "venues.venue": PUBLIC,
+    "venues.venue_photo": PUBLIC,
+    "venues.space_calendar": PUBLIC,
+    "venues.api_venues": PUBLIC,
+    "venues.api_space_freebusy": PUBLIC,
+    # Venue Bank: the owner's pages (organisation A's admins; staff help them)
+    "venues.my_venues": VENUE_MANAGE,
+    "venues.venue_new": VENUE_MANAGE,
+    "venues.venue_manage": VENUE_MANAGE,
+    "venues.venue_edit": VENUE_MANAGE,
+    "venues.venue_hours": VENUE_MANAGE,
+    "venues.venue_archive": VENUE_MANAGE,
+    "venues.venue_unarchive": VENUE_MANAGE,
+    "venues.closure_add": VENUE_MANAGE,
+    "venues.closure_delete": VENUE_MANAGE,
+    "venues.space_new": VENUE_MANAGE,
+    "venues.space_edit": VENUE_MANAGE,
+    "venues.space_archive": VENUE_MANAGE,
+    "venues.space_unarchive": VENUE_MANAGE,
+    "venues.photo_add": VENUE_MANAGE,
+    "venues.photo_delete": VENUE_MANAGE,
+    "venues.photo_move": VENUE_MANAGE,
+    # Venue Bank: calendars
+    "venues.space_busy_feed": PUBLIC,
+    "venues.organisation_feed": PUBLIC,
+    "venues.calendar_feeds": ORG_ADMIN,
+    "venues.reset_calendar_link": ORG_ADMIN,
+}
+
+
+@dataclass
+class World:
+    users: dict[str, object]
+    values: dict[str, object]
+
+
+def build_world() -> World:
+    staff = make_user(staff=True)
+    panel = make_user(panel=True)
+    org_admin = make_user()
+    member = make_user()
+    other_admin = make_user()
+    org_a = make_org(admin=org_admin, name="Organisation A")
+    membership = add_member(org_a, member, MemberRole.MEMBER)
+    make_org(admin=other_admin, name="Organisation B")
+    document = add_document(org_a, DocumentKind.GOVERNING_DOCUMENT, None, uploaded_by=org_admin)
+    invitation = Invitation(
+        organisation_id=org_a.id,
+        email="newcomer@example.org",
+        role=MemberRole.MEMBER,
+        invited_by_id=org_admin.id,
+        expires_at=utcnow() + timedelta(days=7),
+    )
+    db.session.add(invitation)
+    venue = make_venue(org_a)
+    space = make_space(venue, needs_approval=True)
+    closure = add_closure(venue, date.today() + timedelta(days=60))
+    photo = VenuePhoto(
+        venue_id=venue.id, stored_name="hall.png", content_type="image/png", caption="The hall"
+    )
+    db.session.add(photo)
+    for folder, name, data in (
+        ("venue-photos", "hall.png", PNG),
+        ("documents", document.stored_name, b"%PDF-1.4"),
+    ):
+        stored_path(folder, name).parent.mkdir(parents=True, exist_ok=True)
+        stored_path(folder, name).write_bytes(data)
+    start = date.today() + timedelta(days=14)
+    booking = make_booking(
+        space, org_a, start, start + timedelta(weeks=3), weekdays=(start.weekday(),),
+        status=OccurrenceStatus.REQUESTED, booked_by=member,
+    )  # fmt: skip
+    holiday = Holiday(kind=HolidayKind.BANK, name="Test day", starts_on=start, ends_on=start)
+    db.session.add(holiday)
+    note = notify(
+        org_admin, NotificationKind.STAFF_QUEUE, "For the admin of A", "staff_vetting_queue", org=org_a
+    )
+    token = calendar_token_for(org_a)
+    db.session.flush()
+    values = {
+        "org_id": org_a.id,
+        "membership_id": membership.id,
+        "invitation_id": invitation.id,
+        "doc_id": document.id,
+        "notification_id": note.id,
+        "booking_id": booking.id,
+        "space_id": space.id,
+        "venue_id": venue.id,
+        "closure_id": closure.id,
+        "photo_id": photo.id,
+        "holiday_id": holiday.id,
+        "user_id": member.id,
+        "token": token.token,
+    }
+    users = {
+        "panel": panel,
+        "other_admin": other_admin,
+        "member": member,
+        "staff": staff,
+        "org_admin": org_admin,
+    }
+    db.session.commit()
+    return World(users=users, values=values)
+
+
+def _url(rule, world: World) -> str:  # type: ignore[no-untyped-def]
+    from flask import url_for
+
+    args = {}
+    for name in rule.arguments:
+        if name not in world.values:
+            raise AssertionError(
+                f"the matrix has no value for <{name}> in {rule.rule}: add one to build_world"
+            )
+        args[name] = world.values[name]
+    if rule.endpoint in {"members.reset_password", "members.confirm_email", "members.confirm_email_change"}:
+        args["token"] = "not-a-real-token"
+    if rule.endpoint == "members.invitation":
+        args["token"] = "not-a-real-token"
+    return url_for(rule.endpoint, **args)
+
+
+def _outcome(response) -> object:  # type: ignore[no-untyped-def]
+    status = response.status_code
+    if status in (301, 302, 303, 307, 308) and "/login" in response.headers.get("Location", ""):
+        return LOGIN
+    if status in (401, 403, 404, 405, 500):
+        return status
+    return OK
+
+
+def _rules(app):  # type: ignore[no-untyped-def]
+    return sorted(
+        (r for r in app.url_map.iter_rules() if r.endpoint != "static"), key=lambda r: (r.endpoint, r.rule)
+    )
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {r.endpoint for r in _rules(app)}
+    assert endpoints - set(MATRIX) == set(), "routes missing from the permissions matrix"
+    assert set(MATRIX) - endpoints == set(), "matrix rows for routes that no longer exist"
+
+
+def pytest_generate_tests(metafunc):  # type: ignore[no-untyped-def]
+    if "endpoint" in metafunc.fixturenames:
+        metafunc.parametrize("endpoint", sorted(MATRIX))
+
+
+def _clear(db) -> None:  # type: ignore[no-untyped-def]
+    db.session.remove()
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+def _fresh_world(app, endpoint: str):  # type: ignore[no-untyped-def]
+    with app.test_request_context():
+        world = build_world()
+        rules = [r for r in _rules(app) if r.endpoint == endpoint]
+        urls = {rule.rule: _url(rule, world) for rule in rules}
+    return world, rules, urls
+
+
+def test_route_answers_each_visitor_as_the_matrix_says(app, db, endpoint):  # noqa: ARG001
+    world, rules, urls = _fresh_world(app, endpoint)
+    assert rules, f"{endpoint} is not a route"
+    policy = MATRIX[endpoint]
+    seen: dict[tuple[str, str], object] = {}
+    for rule in rules:
+        methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        for method in methods:
+            expected = dict(
+                zip(
+                    ROLES,
+                    policy.get(method, policy.get("*")) if isinstance(policy, dict) else policy,
+                    strict=True,
+                )
+            )
+            for role in ROLES:
+                client = app.test_client()
+                if role != "anonymous":
+                    user = world.users[role]
+                    with client.session_transaction() as session:
+                        session["_user_id"] = user.get_id()
+                        session["_fresh"] = True
+                response = client.open(urls[rule.rule], method=method, data={})
+                got = _outcome(response)
+                assert got != 500, f"{method} {urls[rule.rule]} as {role}: 500"
+                seen[(method, role)] = got
+                want = expected[role]
+                if want != ANY:
+                    assert got == want, (
+                        f"{method} {urls[rule.rule]} as {role}: expected {want}, got {got} ({response.status_code})"
+                    )
+                later = ROLES[ROLES.index(role) + 1 :]
+                if method == "POST" and got == OK and any(expected[r] in (OK, ANY) for r in later):
+                    # The allowed visitor may have changed or deleted the object: the next visitor gets a fresh world.
+                    _clear(db)
+                    world, rules, urls = _fresh_world(app, endpoint)
+            if expected["anonymous"] == ANY:
+                outcomes = {seen[(method, role)] for role in ROLES}
+                assert len(outcomes) == 1, (
+                    f"{method} {endpoint}: a bad token answered differently: {outcomes}"
+                )
