@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "foundation.members.models",
     "foundation.notifications.models",
     "foundation.venues.models",
+    "foundation.grants.models",
 )
 
 # Modules that attach routes to the package blueprints.
@@ -85,4 +86,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from foundation.venues import bp as venues_bp
 
     app.register_blueprint(venues_bp)
+    from foundation.grants import bp as grants_bp
+
+    app.register_blueprint(grants_bp)
     return app

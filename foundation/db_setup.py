@@ -25,5 +25,31 @@ def configure_engine_events(engine: Engine) -> None:
     def _sqlite_begin(conn: Any) -> None:
         # A booking change asks for IMMEDIATE (foundation.venues.booking.begin_booking_transaction): the write
         # lock is taken before its clash check reads, so two bookers cannot both see the slot free.
-        immediate = conn.get_execution_options().get("sqlite_begin_immediate")
+        immediate = conn.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+SQLITE_BEGIN_IMMEDIATE = "sqlite_begin_immediate"
+
+
+def begin_write_transaction() -> None:
+    """Start a transaction that holds the write lock before it checks anything (check-then-write services).
+
+    On SQLite a plain BEGIN is deferred: two requests could both read "free" (or "budget left") and then both
+    write. BEGIN IMMEDIATE takes the write lock first; the second request waits (busy_timeout) until the first
+    commits and then sees its change. The transaction opened so far in this request has only read (loading the
+    signed-in user), so it is ended here and a new one begun, with the option the begin listener turns into
+    IMMEDIATE. Objects loaded so far are expired and reload inside the new transaction.
+
+    On PostgreSQL nothing is needed here: services lock the rows they guard (SELECT ... FOR UPDATE).
+    """
+    from foundation.extensions import db
+
+    if db.engine.dialect.name != "sqlite":
+        return
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin the write transaction before changing anything")
+    if session.in_transaction():
+        session.rollback()
+    session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})

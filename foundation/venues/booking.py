@@ -28,6 +28,7 @@ from flask import url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from foundation.db_setup import begin_write_transaction
 from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllowed
 from foundation.extensions import db
 from foundation.members.models import MemberRole, Membership, Organisation, Standing, User
@@ -67,7 +68,6 @@ CANCELLED = OccurrenceStatus.CANCELLED
 ACTIVE = (REQUESTED, CONFIRMED)
 
 # Read by the SQLite "begin" listener in foundation/db_setup.py.
-SQLITE_BEGIN_IMMEDIATE = "sqlite_begin_immediate"
 
 # A weekly booking is made at most this far at a time; it can be extended later.
 MAX_SERIES_DAYS = 366
@@ -80,24 +80,8 @@ WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturd
 
 
 def begin_booking_transaction() -> None:
-    """Start the transaction for a booking change so that it holds the write lock before it checks anything.
-
-    On SQLite a plain BEGIN is deferred: two requests could both read "free" and then both write. BEGIN
-    IMMEDIATE takes the write lock first; the second request waits (busy_timeout) until the first commits and
-    then sees its booking. The transaction opened so far in this request has only read (loading the signed-in
-    user), so it is ended here and a new one begun, with the option the begin listener turns into IMMEDIATE.
-    Objects loaded so far are expired and reload inside the new transaction.
-
-    On PostgreSQL nothing is needed here: the service locks the space rows (SELECT ... FOR NO KEY UPDATE).
-    """
-    if db.engine.dialect.name != "sqlite":
-        return
-    session = db.session()
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("begin the booking transaction before changing anything")
-    if session.in_transaction():
-        session.rollback()
-    session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
+    """A booking change holds the write lock before its clash check reads (see begin_write_transaction)."""
+    begin_write_transaction()
 
 
 def _lock_spaces(space: Space) -> None:
