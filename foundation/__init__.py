@@ -34,6 +34,11 @@ VIEW_MODULES = (
     "foundation.venues.views_venues",
     "foundation.venues.views_search",
     "foundation.venues.api",
+    "foundation.grants.views_rounds",
+    "foundation.grants.views_applications",
+    "foundation.grants.views_reviews",
+    "foundation.grants.views_awards",
+    "foundation.grants.views_public",
 )
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
