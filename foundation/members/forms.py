@@ -154,13 +154,15 @@ class OrganisationForm(FlaskForm):
     )
     charity_number = StringField(
         "Charity number (England & Wales)",
-        validators=[Optional(), Length(max=12)],
+        # No Optional(): it would stop the chain before validate_charity_number asks for a missing number.
+        validators=[Length(max=12)],
         filters=[_strip],
         description="Needed for registered charities, CIOs and charitable companies, e.g. 1012345.",
     )
     company_number = StringField(
         "Company number",
-        validators=[Optional(), Length(max=12)],
+        # No Optional(): it would stop the chain before validate_company_number asks for a missing number.
+        validators=[Length(max=12)],
         filters=[_strip],
         description="Needed for companies and CICs: 8 characters, e.g. 01234567 or SC123456.",
     )

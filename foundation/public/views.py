@@ -34,7 +34,8 @@ def healthz():  # type: ignore[no-untyped-def]
         body["broker"] = "not configured"
     else:
         body["broker"] = "ok" if _broker_ok(broker) else "unreachable"
-    body["status"] = "ok" if status == 200 else "degraded"
+    # A broker outage only delays email (the outbox keeps it), so it degrades the status but keeps the 200.
+    body["status"] = "ok" if status == 200 and body["broker"] != "unreachable" else "degraded"
     return jsonify(body), status
 
 
@@ -79,6 +80,9 @@ def directory():  # type: ignore[no-untyped-def]
     if sector:
         stmt = stmt.where(Organisation.sector == sector)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // DIRECTORY_PAGE_SIZE))
+    # Past the end shows the last page (and a huge number must not overflow the database's OFFSET).
+    page = min(page, pages)
     orgs = db.session.scalars(
         stmt.order_by(Organisation.name).limit(DIRECTORY_PAGE_SIZE).offset((page - 1) * DIRECTORY_PAGE_SIZE)
     ).all()
@@ -98,7 +102,7 @@ def directory():  # type: ignore[no-untyped-def]
         towns=towns,
         total=total,
         page=page,
-        pages=max(1, -(-total // DIRECTORY_PAGE_SIZE)),
+        pages=pages,
     )
 
 
