@@ -31,6 +31,7 @@ class Config:
     SQLALCHEMY_RECORD_QUERIES = _bool("SQLALCHEMY_RECORD_QUERIES")
     # Adds X-Query-Count to every response (used by the benchmark to show queries per page).
     QUERY_COUNT_HEADER = _bool("QUERY_COUNT_HEADER")
+    CALENDAR_FEED_HISTORY_DAYS = _int("CALENDAR_FEED_HISTORY_DAYS", 365)
 
     # Celery: no broker means tasks run in-process (the embedded default).
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
