@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -130,6 +132,35 @@ def field_error(form, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
         form[exc.field].errors = [*form[exc.field].errors, exc.message]
     else:
         form.form_errors.append(exc.message)
+
+
+@dataclass
+class FormOutcome:
+    """What became of a submitted form: `done` when the action ran and was committed."""
+
+    done: bool
+    status: int
+    result: Any = None
+
+
+def submit_form(form, action: Callable[[], Any]) -> FormOutcome:  # type: ignore[no-untyped-def]
+    """The one way a view runs a form: validate, run the service, commit once, or show the error at its field.
+
+    A first GET answers 200; invalid input 422 with messages at the fields; a refused action the domain error's
+    status (422, 403, 409, 413...) with its message at the field named by the error, and nothing written.
+    """
+    from foundation.extensions import db
+
+    if not form.validate_on_submit():
+        return FormOutcome(False, 422 if form.is_submitted() else 200)
+    try:
+        result = action()
+    except DomainError as exc:
+        db.session.rollback()
+        field_error(form, exc)
+        return FormOutcome(False, exc.status_code)
+    db.session.commit()
+    return FormOutcome(True, 200, result)
 
 
 def _count_queries(app: Flask) -> None:

@@ -18,7 +18,7 @@ from foundation.members.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
-from foundation.web import field_error, safe_next
+from foundation.web import field_error, safe_next, submit_form
 
 
 def _login_account_key() -> str:
@@ -35,22 +35,16 @@ def register():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(url_for("members.dashboard"))
     form = RegisterForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = accounts.register_user(form.name.data, form.email.data, form.password.data)
-        except DomainError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-            status = exc.status_code
-        else:
-            db.session.commit()
-            log_event("register", user=user.id)
-            login_user(user)
-            flash(f"Welcome! We have sent a confirmation link to {user.email}.", "success")
-            return redirect(safe_next(request.args.get("next")) or url_for("members.dashboard"))
-    elif form.is_submitted():
-        status = 422
+    outcome = submit_form(
+        form, lambda: accounts.register_user(form.name.data, form.email.data, form.password.data)
+    )
+    status = outcome.status
+    if outcome.done:
+        user = outcome.result
+        log_event("register", user=user.id)
+        login_user(user)
+        flash(f"Welcome! We have sent a confirmation link to {user.email}.", "success")
+        return redirect(safe_next(request.args.get("next")) or url_for("members.dashboard"))
     return render_template("members/register.html", form=form), status
 
 

@@ -11,7 +11,7 @@ from foundation.members import bp, organisations
 from foundation.members.forms import OrganisationForm
 from foundation.members.models import Organisation, OrganisationStatus
 from foundation.permissions import can_manage_organisation, organisation_for
-from foundation.web import field_error
+from foundation.web import field_error, submit_form
 
 
 def _form_values(form: OrganisationForm) -> dict:
@@ -70,20 +70,11 @@ def organisation(org_id: int):  # type: ignore[no-untyped-def]
 def edit_organisation(org_id: int):  # type: ignore[no-untyped-def]
     org = organisation_for(org_id, admin=True)
     form = OrganisationForm(obj=None if request.method == "POST" else _prefill(org))
-    status = 200
-    if form.validate_on_submit():
-        try:
-            organisations.update_organisation(org, _form_values(form))
-        except DomainError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash("Your organisation's details are saved.", "success")
-            return redirect(url_for("members.organisation", org_id=org.id))
-    elif form.is_submitted():
-        status = 422
+    outcome = submit_form(form, lambda: organisations.update_organisation(org, _form_values(form)))
+    status = outcome.status
+    if outcome.done:
+        flash("Your organisation's details are saved.", "success")
+        return redirect(url_for("members.organisation", org_id=org.id))
     return render_template("members/organisation_form.html", form=form, org=org), status
 
 

@@ -27,7 +27,7 @@ from foundation.venues.forms_venues import (
     VenueForm,
 )
 from foundation.venues.models import Closure, Feature, FeatureGroup, Space, Venue, VenuePhoto
-from foundation.web import field_error
+from foundation.web import field_error, submit_form
 
 # --- access ------------------------------------------------------------------------------------------------------
 
@@ -122,20 +122,12 @@ def venue_new(org_id: int):  # type: ignore[no-untyped-def]
     org = _managed_org(org_id)
     standing = good_standing(org)
     form = VenueForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            venue = svc.create_venue(org, form.values())
-        except DomainError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash(f"{venue.name} is listed. Now add its spaces and set its opening hours.", "success")
-            return redirect(url_for("venues.venue_manage", venue_id=venue.id))
-    elif form.is_submitted():
-        status = 422
+    outcome = submit_form(form, lambda: svc.create_venue(org, form.values()))
+    status = outcome.status
+    if outcome.done:
+        venue = outcome.result
+        flash(f"{venue.name} is listed. Now add its spaces and set its opening hours.", "success")
+        return redirect(url_for("venues.venue_manage", venue_id=venue.id))
     return render_template(
         "venues/venue_form.html", form=form, org=org, venue=None, standing=standing
     ), status
@@ -174,20 +166,11 @@ def _render_manage(
 def venue_edit(venue_id: int):  # type: ignore[no-untyped-def]
     venue = _managed_venue(venue_id)
     form = VenueForm(data=None if request.method == "POST" else VenueForm.data_from(venue))
-    status = 200
-    if form.validate_on_submit():
-        try:
-            svc.update_venue(venue, form.values())
-        except DomainError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash(f"{venue.name}: details saved.", "success")
-            return redirect(url_for("venues.venue_manage", venue_id=venue.id))
-    elif form.is_submitted():
-        status = 422
+    outcome = submit_form(form, lambda: svc.update_venue(venue, form.values()))
+    status = outcome.status
+    if outcome.done:
+        flash(f"{venue.name}: details saved.", "success")
+        return redirect(url_for("venues.venue_manage", venue_id=venue.id))
     return (
         render_template(
             "venues/venue_form.html", form=form, org=venue.organisation, venue=venue, standing=None
@@ -346,20 +329,12 @@ def space_new(venue_id: int):  # type: ignore[no-untyped-def]
         booking_svc.begin_booking_transaction()  # a new part copies the holds of its whole: no booking slips in
     venue = _managed_venue(venue_id)
     form = _space_form(venue, None)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            space = svc.add_space(venue, form.values())
-        except DomainError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash(f"{space.name} is added to {venue.name}.", "success")
-            return redirect(url_for("venues.venue_manage", venue_id=venue.id) + "#spaces")
-    elif form.is_submitted():
-        status = 422
+    outcome = submit_form(form, lambda: svc.add_space(venue, form.values()))
+    status = outcome.status
+    if outcome.done:
+        space = outcome.result
+        flash(f"{space.name} is added to {venue.name}.", "success")
+        return redirect(url_for("venues.venue_manage", venue_id=venue.id) + "#spaces")
     return _render_space_form(venue, None, form, status)
 
 
@@ -371,20 +346,11 @@ def space_edit(space_id: int):  # type: ignore[no-untyped-def]
     space = _managed_space(space_id)
     venue = space.venue
     form = _space_form(venue, space)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            svc.update_space(space, form.values())
-        except DomainError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash(f"{space.name}: changes saved.", "success")
-            return redirect(url_for("venues.venue_manage", venue_id=venue.id) + "#spaces")
-    elif form.is_submitted():
-        status = 422
+    outcome = submit_form(form, lambda: svc.update_space(space, form.values()))
+    status = outcome.status
+    if outcome.done:
+        flash(f"{space.name}: changes saved.", "success")
+        return redirect(url_for("venues.venue_manage", venue_id=venue.id) + "#spaces")
     return _render_space_form(venue, space, form, status)
 
 
