@@ -166,11 +166,15 @@ class BookingRequest:
 
     @property
     def last_date(self) -> date:
+        """The series' last date: the last chosen weekday on or before the end asked for."""
         if not self.weekly:
             return self.first_date
         if self.weeks:
-            return self.first_date + timedelta(days=7 * self.weeks - 1)
-        return self.until or self.first_date
+            end = self.first_date + timedelta(days=7 * self.weeks - 1)
+        else:
+            end = self.until or self.first_date
+        dates = pattern_dates(self.first_date, end, self.weekdays)
+        return dates[-1] if dates else end
 
     @property
     def skip_kinds(self) -> list[HolidayKind]:
@@ -787,7 +791,7 @@ def extend_booking(
     _lock_spaces(booking.space)
     plan = plan_booking(req, now, exclude=_existing_days(booking))
     chosen = _choose(plan, dates)
-    booking.last_date = until
+    booking.last_date = req.last_date
     occurrences = _add_occurrences(booking, booking.space, chosen, plan.needs_approval, now)
     if not plan.needs_approval:
         _write_holds(booking.space, occurrences)

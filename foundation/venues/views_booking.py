@@ -90,6 +90,38 @@ def _request_from(form: BookingForm, space: Space) -> BookingRequest:
     )
 
 
+# What a link may fill in (a search's date and times, say); the organisation is always the booker's choice.
+_PREFILLED = (
+    "purpose",
+    "expected_attendance",
+    "first_date",
+    "start_time",
+    "end_time",
+    "repeat",
+    "weekdays",
+    "ends",
+    "until",
+    "weeks",
+)
+
+
+def _prefill(form: BookingForm) -> None:
+    """Fill the empty form from the query string, by the form's own field names; a value that does not read
+    (a mistyped date, an unknown choice) is left out rather than shown back, since nobody typed it here."""
+    given = BookingForm(formdata=request.args, meta={"csrf": False})
+    for name in _PREFILLED:
+        field = given[name]
+        if name not in request.args or field.process_errors or field.data in (None, "", []):
+            continue
+        choices = getattr(field, "choices", None)
+        if choices is not None:
+            known = {value for value, *_ in choices}
+            values = field.data if isinstance(field.data, list) else [field.data]
+            if not set(values) <= known:
+                continue
+        form[name].data = field.data
+
+
 def _carry(form: BookingForm) -> list[tuple[str, str]]:
     """The booking details as hidden fields, so the confirm step posts exactly what was previewed."""
     pairs: list[tuple[str, str]] = [
@@ -155,6 +187,7 @@ def book(space_id: int):  # type: ignore[no-untyped-def]
     status = 200
     if request.method == "GET" and orgs:
         form.organisation_id.data = orgs[0].id
+        _prefill(form)
     if request.method == "POST" and "edit" in request.form:
         # "Change details" on the preview: back to the form, filled in, nothing checked yet.
         return render_template("venues/book_form.html", form=form, space=space, orgs=orgs)

@@ -574,3 +574,68 @@ def test_staff_edit_the_holiday_calendar(client, db, booker):
     extra_id = extra.id
     assert client.post(f"/staff/holidays/{extra_id}/delete").status_code == 302
     assert db.session.get(Holiday, extra_id) is None
+
+
+def test_a_link_prefills_the_booking_form_and_nonsense_is_left_out(client, db, hall, booker):
+    user, _ = booker
+    day = monday()
+    db.session.commit()
+    login(client, user)
+
+    def inputs(html: str) -> dict[str, str]:
+        return {m.group(1): m.group(0) for m in re.finditer(r'<input[^>]* id="([^"]+)"[^>]*>', html)}
+
+    shown = inputs(
+        client.get(
+            f"/spaces/{hall.id}/book",
+            query_string={
+                "first_date": day.isoformat(),
+                "start_time": "18:00",
+                "end_time": "20:00",
+                "repeat": "weekly",
+                "weekdays": str(day.weekday()),
+                "ends": "weeks",
+                "weeks": "4",
+            },
+        ).get_data(as_text=True)
+    )
+    assert f'value="{day.isoformat()}"' in shown["first_date"]
+    assert 'value="18:00"' in shown["start_time"] and 'value="20:00"' in shown["end_time"]
+    assert " checked " in shown["repeat-1"] and " checked " not in shown["repeat-0"]
+    assert " checked " in shown[f"weekdays-{day.weekday()}"]
+    assert " checked " in shown["ends-1"] and 'value="4"' in shown["weeks"]
+
+    odd = client.get(
+        f"/spaces/{hall.id}/book",
+        query_string={
+            "first_date": "31/02/2030",
+            "start_time": "6pm",
+            "end_time": "20:00",
+            "repeat": "daily",
+            "weekdays": "9",
+        },
+    )
+    html = odd.get_data(as_text=True)
+    shown = inputs(html)
+    assert odd.status_code == 200
+    assert "31/02/2030" not in html and "6pm" not in html
+    assert 'value=""' in shown["first_date"] and 'value=""' in shown["start_time"]
+    assert 'value="20:00"' in shown["end_time"], "what does read is still used"
+    assert " checked " in shown["repeat-0"], "an unknown choice leaves the default"
+    assert not any(" checked " in tag for name, tag in shown.items() if name.startswith("weekdays-"))
+    assert 'class="error"' not in html, "nothing was submitted, so nothing is wrong yet"
+    assert count(db, Booking) == 0
+
+
+def test_search_and_calendar_links_carry_the_wanted_date_and_times(client, db, hall, booker):
+    day = monday()
+    db.session.commit()
+    found = client.get(
+        "/venues", query_string={"date": day.isoformat(), "start": "18:00", "end": "20:00"}
+    ).get_data(as_text=True)
+    book = f"/spaces/{hall.id}/book?first_date={day.isoformat()}&amp;start_time=18:00&amp;end_time=20:00"
+    assert f'href="{book}"' in found
+    calendar = client.get(f"/spaces/{hall.id}/calendar", query_string={"week": day.isoformat()})
+    assert f'href="/spaces/{hall.id}/book?first_date={day.isoformat()}"' in calendar.get_data(as_text=True)
+    past = client.get(f"/spaces/{hall.id}/calendar", query_string={"week": "2020-01-06"})
+    assert f'href="/spaces/{hall.id}/book"' in past.get_data(as_text=True), "no past date is carried"

@@ -227,7 +227,8 @@ def test_week_navigation_date_picker_and_booking_link(client, hall):  # type: ig
         f'href="/spaces/{hall.id}/calendar?week={(mon + timedelta(days=7)).isoformat()}" rel="next"' in html
     )
     assert re.search(r'<input id="week" name="week" type="date" value="[0-9-]+"', html)
-    assert f'href="/spaces/{hall.id}/book">Book this space</a>' in html
+    day = (mon + timedelta(days=4)).isoformat()
+    assert f'href="/spaces/{hall.id}/book?first_date={day}">Book this space</a>' in html
 
 
 def test_without_a_week_it_shows_the_current_week(client, hall):  # type: ignore[no-untyped-def]

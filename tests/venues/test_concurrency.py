@@ -164,6 +164,7 @@ def test_fifty_concurrent_confirms_for_one_slot_on_postgresql(db, backend, live_
     _fifty_confirm_the_same_slot(db, live_server, hall_with_halves)
 
 
+@pytest.mark.sqlite_only
 def test_fifty_concurrent_confirms_for_one_slot_on_sqlite(db, backend, live_server, hall_with_halves):  # noqa: F811
     if backend != "sqlite":
         pytest.skip("SQLite run of the concurrency test")

@@ -38,10 +38,10 @@ def test_pattern_dates_follow_the_chosen_weekdays():
     assert svc.pattern_dates(date(2027, 1, 4), date(2027, 1, 4), ()) == [date(2027, 1, 4)]
 
 
-def test_a_number_of_weeks_ends_the_day_before_the_same_weekday(setup):
+def test_a_number_of_weeks_ends_on_the_last_of_those_weeks_dates(setup):
     space, org, user = setup
     req = booking_request(space, org, user, date(2027, 1, 6), weekdays=(2,), weeks=4)  # Wednesdays
-    assert req.last_date == date(2027, 2, 2)
+    assert req.last_date == date(2027, 1, 27)
     assert [d.day for d in svc.plan_booking(req, NOW).dates] == [
         date(2027, 1, 6), date(2027, 1, 13), date(2027, 1, 20), date(2027, 1, 27),
     ]  # fmt: skip
@@ -195,3 +195,16 @@ def test_staff_edits_are_checked(db):
     with pytest.raises(svc.Conflict) as conflict:
         holidays.save_holiday(None, HolidayKind.BANK, "Twice", date(2027, 5, 3), date(2027, 5, 3))
     assert conflict.value.field == "starts_on" and "Early May bank holiday" in conflict.value.message
+
+
+def test_a_series_ends_on_its_last_real_date(setup):
+    space, org, user = setup
+    # Thursdays for four weeks from Thursday 7 January 2027: the fourth is 28 January, not the end of week four.
+    req = booking_request(space, org, user, date(2027, 1, 7), weekdays=(3,), weeks=4)
+    assert req.last_date == date(2027, 1, 28)
+    booking = svc.book_space(req, [d.day for d in svc.plan_booking(req, NOW).bookable], now=NOW)
+    assert booking.last_date == date(2027, 1, 28)
+    assert svc.pattern_summary(booking).endswith("7 Jan 2027 to 28 Jan 2027")
+    # "until" a Wednesday ends on the Thursday before it.
+    req = booking_request(space, org, user, date(2027, 3, 4), weekdays=(3,), until=date(2027, 3, 24))
+    assert req.last_date == date(2027, 3, 18)
