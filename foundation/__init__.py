@@ -65,7 +65,11 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(
-        app, extensions.db, directory=str(TEMPLATES.parent / "migrations"), render_as_batch=True, compare_type=True
+        app,
+        extensions.db,
+        directory=str(TEMPLATES.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
     )
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)

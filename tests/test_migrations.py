@@ -54,8 +54,14 @@ def test_migrations_match_models_and_round_trip(empty_database):
         if db.engine.dialect.name == "postgresql":
             # compare_metadata does not see exclusion constraints: check the one that forbids double booking.
             with db.engine.connect() as conn:
-                kinds = conn.execute(
-                    sa.text("SELECT contype FROM pg_constraint WHERE conname = 'space_occupancy_no_overlap'")
-                ).scalars().all()
+                kinds = (
+                    conn.execute(
+                        sa.text(
+                            "SELECT contype FROM pg_constraint WHERE conname = 'space_occupancy_no_overlap'"
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
             assert kinds == ["x"]
         db.engine.dispose()

@@ -92,7 +92,9 @@ class Venue(db.Model):
     organisation: Mapped[Organisation] = relationship()
     spaces: Mapped[list[Space]] = relationship(back_populates="venue", order_by="Space.name")
     opening_hours: Mapped[list[OpeningHours]] = relationship(
-        back_populates="venue", cascade="all, delete-orphan", order_by="(OpeningHours.weekday, OpeningHours.opens)"
+        back_populates="venue",
+        cascade="all, delete-orphan",
+        order_by="(OpeningHours.weekday, OpeningHours.opens)",
     )
     closures: Mapped[list[Closure]] = relationship(
         back_populates="venue", cascade="all, delete-orphan", order_by="Closure.starts_on"

@@ -38,7 +38,9 @@ def test_register_confirm_and_sign_in(client, db, mailbox):
 
 
 def test_register_rejects_bad_input_at_the_field(client, db):
-    resp = client.post("/register", data={"name": "", "email": "not-an-email", "password": "short", "confirm": "x"})
+    resp = client.post(
+        "/register", data={"name": "", "email": "not-an-email", "password": "short", "confirm": "x"}
+    )
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     assert "Use at least 10 characters." in html
@@ -128,7 +130,8 @@ def test_change_email_confirms_new_and_tells_old(client, db, mailbox):
     db.session.commit()
     login(client, user)
     resp = client.post(
-        "/account", data={"action": "email", "email-email": "new@example.org", "email-current_password": PASSWORD}
+        "/account",
+        data={"action": "email", "email-email": "new@example.org", "email-current_password": PASSWORD},
     )
     assert resp.status_code == 302
     db.session.refresh(user)

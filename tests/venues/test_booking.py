@@ -391,7 +391,9 @@ def test_owner_approves_single_dates_and_declines_others_with_a_reason(
 
     with pytest.raises(IllegalTransition, match="declined"):
         svc.approve(booking, [second.id], admin, NOW)
-    with pytest.raises(IllegalTransition, match="Already decided: Mon 7 Sep 2026, 18:00–19:30 \\(confirmed\\)"):
+    with pytest.raises(
+        IllegalTransition, match="Already decided: Mon 7 Sep 2026, 18:00–19:30 \\(confirmed\\)"
+    ):
         svc.approve(booking, [first.id], admin, NOW)
 
 
