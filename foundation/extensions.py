@@ -85,6 +85,15 @@ def celery_init_app(app: Flask) -> Celery:
                     "task": "foundation.venues.tasks.send_booking_reminders",
                     "schedule": 3600.0,
                 },
+                "grant-report-reminders": {
+                    "task": "foundation.grants.report_tasks.send_report_reminders",
+                    "schedule": 6 * 3600.0,
+                },
+                # Every five minutes, so a round stops taking applications soon after its closing time.
+                "close-due-grant-rounds": {
+                    "task": "foundation.grants.tasks.close_due_rounds",
+                    "schedule": 300.0,
+                },
                 "booking-request-digests": {
                     "task": "foundation.venues.tasks.send_request_digests",
                     "schedule": crontab(hour=7, minute=30),

@@ -1,0 +1,26 @@
+"""Periodic grant tasks (Celery beat), with a command to run them by hand."""
+
+from __future__ import annotations
+
+import click
+from celery import shared_task
+
+from foundation.extensions import db
+from foundation.grants import bp
+
+
+@shared_task(name="foundation.grants.tasks.close_due_rounds", ignore_result=True)
+def close_due_rounds() -> int:
+    """Close open rounds whose closing time has passed. Running it again changes nothing."""
+    from foundation.grants.rounds import close_due_rounds as close
+
+    closed = close()
+    db.session.commit()
+    return len(closed)
+
+
+@bp.cli.command("close-due-rounds")
+def close_due_rounds_command() -> None:
+    """Close open funding rounds whose closing time has passed."""
+    closed = close_due_rounds.run()
+    click.echo(f"{closed} round(s) closed.")
