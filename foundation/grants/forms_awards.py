@@ -1,0 +1,209 @@
+"""Forms for decisions, grant terms, payments, acceptance and end-of-grant reports: input shape only.
+
+The rules (budget, ranges, states) live in decisions.py, awards.py and reports.py.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from foundation.grants.awards import MAX_CONDITIONS_CHARS, MAX_INSTALMENTS
+from foundation.grants.decisions import MAX_FEEDBACK_CHARS
+from foundation.grants.models import DecisionOutcome
+from foundation.grants.reports import MAX_TEXT_CHARS
+from foundation.venues.forms_venues import PenceField
+
+MONEY_HINT = "In pounds and pence, e.g. 1,250.50."
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _optional_int(value: str | None) -> int | None:
+    return int(value) if value not in (None, "", "None") else None
+
+
+class MoneyField(PenceField):
+    """An amount of money in pounds ("1,250.50", "£1250") held as integer pence, with a message about money."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Enter an amount in pounds and pence, e.g. 1,250.50.") from None
+
+
+class DecisionForm(FlaskForm):
+    outcome = RadioField(
+        "Decision",
+        choices=[SelectChoice(o.value, o.label) for o in DecisionOutcome],
+        validators=[InputRequired("Choose award in full, award part or decline.")],
+    )
+    amount = MoneyField("Amount to award (award part only)", validators=[Optional()], description=MONEY_HINT)
+    decline_reason = SelectField(
+        "Reason for declining", coerce=_optional_int, validators=[Optional()], validate_choice=False
+    )
+    feedback = TextAreaField(
+        "Feedback for the applicant",
+        validators=[Optional(), Length(max=MAX_FEEDBACK_CHARS)],
+        filters=[_strip],
+        description="Required when declining. The applicant sees this, with the reason.",
+    )
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
+        ok = super().validate(extra_validators)
+        outcome = self.outcome.data
+        if (
+            outcome == DecisionOutcome.AWARD_PART.value
+            and self.amount.data is None
+            and not self.amount.errors
+        ):
+            self.amount.errors = [*self.amount.errors, "Enter the amount to award."]
+            ok = False
+        if outcome == DecisionOutcome.DECLINE.value:
+            if self.decline_reason.data is None:
+                self.decline_reason.errors = [*self.decline_reason.errors, "Choose the reason for declining."]
+                ok = False
+            if not self.feedback.data:
+                self.feedback.errors = [
+                    *self.feedback.errors,
+                    "Write feedback for the applicant: it helps them apply again.",
+                ]
+                ok = False
+        return ok
+
+
+class TermsForm(FlaskForm):
+    conditions = TextAreaField(
+        "Grant conditions",
+        validators=[Optional(), Length(max=MAX_CONDITIONS_CHARS)],
+        filters=[_strip],
+        description="The organisation accepts these online. They cannot change once accepted.",
+    )
+    report_due_on = DateField(
+        "End-of-grant report due", validators=[InputRequired("Enter the date the report is due.")]
+    )
+
+
+class InstalmentForm(Form):
+    """One planned payment. Both parts blank: an unused row."""
+
+    due_on = DateField("Due", validators=[Optional()])
+    amount = MoneyField("Amount", validators=[Optional()])
+
+    @property
+    def used(self) -> bool:
+        return bool(self.due_on.raw_data and self.due_on.raw_data[0]) or bool(
+            self.amount.raw_data and self.amount.raw_data[0].strip()
+        )
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
+        ok = super().validate(extra_validators)
+        if ok and self.used:
+            if self.due_on.data is None:
+                self.due_on.errors = [*self.due_on.errors, "Enter the date of this instalment."]
+                ok = False
+            if self.amount.data is None:
+                self.amount.errors = [*self.amount.errors, "Enter the amount of this instalment."]
+                ok = False
+            elif self.amount.data <= 0:
+                self.amount.errors = [*self.amount.errors, "Each instalment must be more than £0."]
+                ok = False
+        return ok
+
+
+class ScheduleForm(FlaskForm):
+    instalments = FieldList(FormField(InstalmentForm), min_entries=0, max_entries=MAX_INSTALMENTS)
+
+    def rows(self) -> list[tuple]:  # type: ignore[type-arg]
+        return [(e.form.due_on.data, e.form.amount.data) for e in self.instalments.entries if e.form.used]
+
+
+class PaymentForm(FlaskForm):
+    reference = StringField(
+        "Payment reference",
+        validators=[DataRequired("Enter the payment reference (as on the bank transfer)."), Length(max=100)],
+        filters=[_strip],
+    )
+
+
+class AcceptForm(FlaskForm):
+    offer = HiddenField()
+    confirm = BooleanField(
+        "I have read the conditions and accept them on behalf of the organisation",
+        validators=[DataRequired("Tick the box to accept the conditions.")],
+    )
+
+
+class ReportForm(FlaskForm):
+    what_happened = TextAreaField(
+        "What happened",
+        validators=[Optional(), Length(max=MAX_TEXT_CHARS)],
+        filters=[_strip],
+        description="What the project did, what changed for young people, what you learned.",
+    )
+    young_people_reached = IntegerField(
+        "Young people reached",
+        validators=[Optional(), NumberRange(min=0, max=1_000_000, message="Enter a number, 0 or more.")],
+    )
+    spend_summary = TextAreaField(
+        "Spending against the budget",
+        validators=[Optional(), Length(max=MAX_TEXT_CHARS)],
+        filters=[_strip],
+        description="For each budget line: what was planned and what was spent.",
+    )
+    spent = MoneyField("Total spent on the project", validators=[Optional()], description=MONEY_HINT)
+
+    def validate_for_submit(self) -> bool:
+        """Every part is needed to submit (a draft can be partial)."""
+        required = {
+            "what_happened": "Say what happened in the project.",
+            "young_people_reached": "Enter how many young people took part.",
+            "spend_summary": "Summarise the spending against the budget.",
+            "spent": "Enter the total spent on the project.",
+        }
+        ok = True
+        for name, message in required.items():
+            f = self[name]
+            if f.errors:
+                ok = False
+            elif f.data in (None, ""):
+                f.errors = [*f.errors, message]
+                ok = False
+        return ok
+
+
+class ReportReviewForm(FlaskForm):
+    message = TextAreaField(
+        "Message to the organisation",
+        validators=[Optional(), Length(max=MAX_TEXT_CHARS)],
+        filters=[_strip],
+        description="Required when asking for more information.",
+    )
+    underspend_received = BooleanField("The underspend has been received")
+
+    def validate_message_needed(self) -> bool:
+        if not self.message.data:
+            self.message.errors = [
+                *self.message.errors,
+                "Say what more information the organisation should give.",
+            ]
+            return False
+        return True
