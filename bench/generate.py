@@ -10,7 +10,6 @@ created afresh, migrated with the project's migrations, then filled with COPY.
 from __future__ import annotations
 
 import argparse
-import io
 import random
 import sys
 import uuid
@@ -109,7 +108,9 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
             venue_id = ((s - 1) % n_venues) + 1
             capacity = rng.choice([10, 20, 30, 50, 80, 120, 200])
             price = rng.choice([0, 0, 1000, 1500, 2500, 4000])
-            spaces.append((s, venue_id, SPACE_NAMES[s % len(SPACE_NAMES)], capacity, price, rng.random() < 0.5))
+            spaces.append(
+                (s, venue_id, SPACE_NAMES[s % len(SPACE_NAMES)], capacity, price, rng.random() < 0.5)
+            )
             for f in rng.sample(FEATURES, rng.randint(1, 5)):
                 features.append((s, f))
         copy_rows(cur, "space", ["id", "venue_id", "name", "capacity", "price_per_hour_pence", "needs_approval"],
@@ -144,20 +145,28 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
                   "recurrence", "weekdays", "first_date", "last_date", "start_time", "end_time", "skip_school_holidays",
                   "skip_bank_holidays", "uid", "created_at"],
                   bookings)  # fmt: skip
-        copy_rows(cur, "occurrence", ["id", "booking_id", "space_id", "starts_at", "ends_at", "status"], occurrences)
+        copy_rows(
+            cur, "occurrence", ["id", "booking_id", "space_id", "starts_at", "ends_at", "status"], occurrences
+        )
         copy_rows(cur, "space_occupancy", ["occurrence_id", "space_id", "starts_at", "ends_at"], occupancy)
         counts["bookings"] = len(bookings)
         counts["occurrences"] = len(occurrences)
         counts["occupancy_rows"] = len(occupancy)
         for table in ("organisation", "venue", "space", "booking", "occurrence"):
-            cur.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))").text)
+            cur.execute(
+                sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                ).text
+            )
         conn.commit()
         cur.execute("ANALYZE")
     return counts
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/wypf_bench")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=2026)

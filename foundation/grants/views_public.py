@@ -1,1 +1,65 @@
-"""Routes (being built)."""
+"""Public transparency pages: the grants scorecard and the 360Giving open data files. Anyone may read them."""
+
+from __future__ import annotations
+
+import json
+
+from flask import current_app, jsonify, render_template, request, url_for
+from werkzeug.routing import BuildError
+
+from foundation.grants import bp, opendata
+from foundation.grants.scorecard import build_scorecard, charts
+
+
+def _public_ledger_url() -> str | None:
+    # The public ledger is its own page; link it only where this installation has it.
+    if "grants.public_ledger" not in current_app.view_functions:
+        return None
+    try:
+        return url_for("grants.public_ledger")
+    except BuildError:
+        return None
+
+
+def _absolute(endpoint: str) -> str:
+    return (current_app.config.get("BASE_URL") or request.host_url).rstrip("/") + url_for(endpoint)
+
+
+@bp.get("/scorecard")
+def scorecard():  # type: ignore[no-untyped-def]
+    card = build_scorecard()
+    return render_template(
+        "grants/public_scorecard.html",
+        card=card,
+        charts=charts(card) if card.has_grants else {},
+        ledger_url=_public_ledger_url(),
+    )
+
+
+def _open_data_headers(response):  # type: ignore[no-untyped-def]
+    # Open data: anyone's tools may fetch it from their own pages.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/open-data/360giving.json")
+def open_data_json():  # type: ignore[no-untyped-def]
+    body = opendata.package(
+        download_url=_absolute("grants.open_data_json"), access_url=_absolute("grants.scorecard")
+    )
+    if not body["grants"]:
+        # The standard wants at least one grant in a package: say plainly there is nothing yet.
+        return _open_data_headers(
+            jsonify(error="Not found", message="No grants have been published yet.")
+        ), 404
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False, indent=2) + "\n", mimetype="application/json"
+    )
+    return _open_data_headers(response)
+
+
+@bp.get("/open-data/360giving.csv")
+def open_data_csv():  # type: ignore[no-untyped-def]
+    response = current_app.response_class(opendata.csv_text(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="wypf-360giving.csv"'
+    return _open_data_headers(response)

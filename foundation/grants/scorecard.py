@@ -1,0 +1,490 @@
+"""The public scorecard: what the seed-grant fund has awarded, where, to reach whom, and what has been paid.
+
+Only grants of decided rounds whose decision is an award are published. Every figure is aggregated in SQL, so the
+page runs the same handful of queries whatever the number of grants:
+
+    published grants (one row each, for the per-round lists and the open data files)
+    totals by round, by area (the recipient organisation's area) and by town
+
+A grant serving several towns counts once, in full, under each town it serves: the per-town figures answer "how
+much went to projects serving this town", so they add up to more than the total awarded. Money paid is the sum of
+the grant's paid instalments (each recorded as a ledger PAYMENT from the grant's account). Young people reached is
+planned (from the applications) and reported (from end-of-grant reports staff have accepted).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from foundation.extensions import db
+from foundation.grants.models import (
+    Application,
+    Decision,
+    DecisionOutcome,
+    Grant,
+    GrantReport,
+    GrantRound,
+    Instalment,
+    ReportStatus,
+    RoundStatus,
+)
+from foundation.members.models import Area, Organisation
+from foundation.types import LONDON
+
+AWARD_OUTCOMES = (DecisionOutcome.AWARD_FULL, DecisionOutcome.AWARD_PART)
+
+
+# --- the published grants ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishedGrant:
+    grant_id: int
+    reference: str | None
+    round_id: int
+    round_code: str
+    round_name: str
+    organisation: Organisation
+    project_title: str
+    summary: str
+    towns: list[str]
+    amount_applied_pence: int
+    amount_pence: int
+    paid_pence: int
+    decided_at: datetime
+    starts_on: date | None
+    ends_on: date | None
+    planned_reach: int | None
+    reported_reach: int | None  # only from an accepted end-of-grant report
+
+    @property
+    def award_date(self) -> date:
+        return self.decided_at.astimezone(LONDON).date()
+
+
+def _paid_by_grant() -> sa.Subquery:
+    return (
+        sa.select(Instalment.grant_id, sa.func.sum(Instalment.amount_pence).label("paid"))
+        .where(Instalment.paid_at.is_not(None))
+        .group_by(Instalment.grant_id)
+        .subquery("paid_by_grant")
+    )
+
+
+def _published_conditions() -> tuple[sa.ColumnElement[bool], ...]:
+    return (GrantRound.status == RoundStatus.DECIDED, Decision.outcome.in_(AWARD_OUTCOMES))
+
+
+def _published_rows() -> sa.Subquery:
+    """One row per published grant with the figures the totals are made of."""
+    paid = _paid_by_grant()
+    return (
+        sa.select(
+            Grant.id.label("grant_id"),
+            Grant.round_id.label("round_id"),
+            Grant.amount_pence.label("amount"),
+            sa.func.coalesce(paid.c.paid, 0).label("paid"),
+            Application.young_people_count.label("planned"),
+            GrantReport.young_people_reached.label("reported"),
+            Application.towns.label("towns"),
+            Organisation.area.label("area"),
+        )
+        .join(Application, Application.id == Grant.application_id)
+        .join(Decision, Decision.application_id == Grant.application_id)
+        .join(GrantRound, GrantRound.id == Grant.round_id)
+        .join(Organisation, Organisation.id == Grant.organisation_id)
+        .outerjoin(paid, paid.c.grant_id == Grant.id)
+        .outerjoin(
+            GrantReport,
+            sa.and_(GrantReport.grant_id == Grant.id, GrantReport.status == ReportStatus.ACCEPTED),
+        )
+        .where(*_published_conditions())
+        .subquery("published")
+    )
+
+
+def published_grants() -> list[PublishedGrant]:
+    """Every published grant, newest round first, then by organisation name (one query)."""
+    paid = _paid_by_grant()
+    rows = db.session.execute(
+        sa.select(
+            Grant.id,
+            Application.reference,
+            Grant.round_id,
+            GrantRound.code,
+            GrantRound.name,
+            Organisation,
+            Application.project_title,
+            Application.summary,
+            Application.towns,
+            Application.amount_requested_pence,
+            Grant.amount_pence,
+            sa.func.coalesce(paid.c.paid, 0),
+            Decision.decided_at,
+            Application.starts_on,
+            Application.ends_on,
+            Application.young_people_count,
+            GrantReport.young_people_reached,
+        )
+        .join(Application, Application.id == Grant.application_id)
+        .join(Decision, Decision.application_id == Grant.application_id)
+        .join(GrantRound, GrantRound.id == Grant.round_id)
+        .join(Organisation, Organisation.id == Grant.organisation_id)
+        .outerjoin(paid, paid.c.grant_id == Grant.id)
+        .outerjoin(
+            GrantReport,
+            sa.and_(GrantReport.grant_id == Grant.id, GrantReport.status == ReportStatus.ACCEPTED),
+        )
+        .where(*_published_conditions())
+        .order_by(
+            GrantRound.decided_at.desc().nulls_last(), GrantRound.id.desc(), Organisation.name, Grant.id
+        )
+    ).all()
+    return [
+        PublishedGrant(
+            grant_id=r[0],
+            reference=r[1],
+            round_id=r[2],
+            round_code=r[3],
+            round_name=r[4],
+            organisation=r[5],
+            project_title=r[6],
+            summary=r[7],
+            towns=_clean_towns(r[8]),
+            amount_applied_pence=int(r[9] or 0),
+            amount_pence=int(r[10]),
+            paid_pence=int(r[11] or 0),
+            decided_at=r[12],
+            starts_on=r[13],
+            ends_on=r[14],
+            planned_reach=r[15],
+            reported_reach=r[16],
+        )  # fmt: skip
+        for r in rows
+    ]
+
+
+def _clean_towns(towns: Sequence[str] | None) -> list[str]:
+    seen: list[str] = []
+    for town in towns or []:
+        name = str(town).strip()
+        if name and name not in seen:
+            seen.append(name)
+    return seen
+
+
+# --- totals --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Totals:
+    grants: int = 0
+    awarded_pence: int = 0
+    paid_pence: int = 0
+    planned_reach: int = 0
+    reported_reach: int = 0
+    reports_accepted: int = 0
+
+    @property
+    def unpaid_pence(self) -> int:
+        return self.awarded_pence - self.paid_pence
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    round_id: int
+    code: str
+    name: str
+    decided_at: datetime | None
+    totals: Totals
+    grants: list[PublishedGrant] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NamedTotals:
+    name: str
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    rounds: list[RoundRow]
+    overall: Totals
+    by_area: list[NamedTotals]
+    by_town: list[NamedTotals]
+
+    @property
+    def has_grants(self) -> bool:
+        return self.overall.grants > 0
+
+
+def _totals(row: sa.Row) -> Totals:  # type: ignore[type-arg]
+    return Totals(
+        grants=int(row.grants or 0),
+        awarded_pence=int(row.awarded or 0),
+        paid_pence=int(row.paid or 0),
+        planned_reach=int(row.planned or 0),
+        reported_reach=int(row.reported or 0),
+        reports_accepted=int(row.reports or 0),
+    )
+
+
+def _sums(pub: sa.Subquery) -> list[sa.ColumnElement]:  # type: ignore[type-arg]
+    return [
+        sa.func.count(pub.c.grant_id).label("grants"),
+        sa.func.coalesce(sa.func.sum(pub.c.amount), 0).label("awarded"),
+        sa.func.coalesce(sa.func.sum(pub.c.paid), 0).label("paid"),
+        sa.func.coalesce(sa.func.sum(pub.c.planned), 0).label("planned"),
+        sa.func.coalesce(sa.func.sum(pub.c.reported), 0).label("reported"),
+        sa.func.count(pub.c.reported).label("reports"),
+    ]
+
+
+def totals_by_round() -> list[RoundRow]:
+    """Every decided round (also those that awarded nothing), newest first."""
+    pub = _published_rows()
+    rows = db.session.execute(
+        sa.select(GrantRound.id, GrantRound.code, GrantRound.name, GrantRound.decided_at, *_sums(pub))
+        .outerjoin(pub, pub.c.round_id == GrantRound.id)
+        .where(GrantRound.status == RoundStatus.DECIDED)
+        .group_by(GrantRound.id, GrantRound.code, GrantRound.name, GrantRound.decided_at)
+        .order_by(GrantRound.decided_at.desc().nulls_last(), GrantRound.id.desc())
+    ).all()
+    return [RoundRow(r.id, r.code, r.name, r.decided_at, _totals(r)) for r in rows]
+
+
+def totals_by_area() -> list[NamedTotals]:
+    pub = _published_rows()
+    rows = db.session.execute(sa.select(pub.c.area, *_sums(pub)).group_by(pub.c.area)).all()
+    found = {r.area: _totals(r) for r in rows}
+    # Both areas always shown, so a zero is visible rather than missing.
+    return [NamedTotals(area.label, found.get(area, Totals())) for area in Area]
+
+
+def _town_values(towns: sa.ColumnElement) -> sa.TableValuedAlias:  # type: ignore[type-arg]
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.func.json_array_elements_text(towns).table_valued("value").lateral("town")
+    return sa.func.json_each(towns).table_valued("value").alias("town")
+
+
+def totals_by_town() -> list[NamedTotals]:
+    """Per town served, each grant counted once in full under every town it serves; most money first."""
+    pub = _published_rows()
+    town = _town_values(pub.c.towns)
+    name = sa.func.trim(town.c.value)
+    rows = db.session.execute(
+        sa.select(name.label("town"), *_sums(pub))
+        .select_from(pub)
+        .join(town, sa.true())
+        .where(name != "")
+        .group_by(name)
+        .order_by(sa.desc("awarded"), name)
+    ).all()
+    return [NamedTotals(r.town, _totals(r)) for r in rows]
+
+
+def build_scorecard() -> Scorecard:
+    """Four queries whatever the number of grants and rounds."""
+    rounds = totals_by_round()
+    by_area = totals_by_area()
+    by_town = totals_by_town()
+    grants = published_grants()
+    per_round: dict[int, list[PublishedGrant]] = {}
+    for grant in grants:
+        per_round.setdefault(grant.round_id, []).append(grant)
+    rounds = [
+        RoundRow(r.round_id, r.code, r.name, r.decided_at, r.totals, per_round.get(r.round_id, []))
+        for r in rounds
+    ]
+    overall = Totals(
+        grants=sum(r.totals.grants for r in rounds),
+        awarded_pence=sum(r.totals.awarded_pence for r in rounds),
+        paid_pence=sum(r.totals.paid_pence for r in rounds),
+        planned_reach=sum(r.totals.planned_reach for r in rounds),
+        reported_reach=sum(r.totals.reported_reach for r in rounds),
+        reports_accepted=sum(r.totals.reports_accepted for r in rounds),
+    )
+    return Scorecard(rounds=rounds, overall=overall, by_area=by_area, by_town=by_town)
+
+
+# --- charts --------------------------------------------------------------------------------------------------------
+# Horizontal bar charts drawn as inline SVG by the template (no scripts: the CSP forbids them). Geometry is worked
+# out here; colours come from CSS classes, since inline styles are refused too.
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+    value: int
+    text: str
+    text_x: float
+    text_y: float
+    series: str
+
+
+@dataclass(frozen=True)
+class BarGroup:
+    label: str
+    label_y: float
+    bars: list[Bar]
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    css: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    id: str
+    title: str
+    desc: str
+    series: list[Series]
+    groups: list[BarGroup]
+    ticks: list[Tick]
+    width: int
+    height: int
+    plot_left: int
+    plot_top: int
+    plot_bottom: int
+
+
+def nice_step(value: int, steps: int = 4) -> int:
+    """A round axis step (1, 2 or 5 x 10^n, at least 1) so that `steps` of them reach value."""
+    raw = max(value, 1) / steps
+    exponent = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    for multiple in (1, 2, 5, 10):
+        if multiple * exponent >= raw:
+            return max(1, int(multiple * exponent))
+    return int(10 * exponent)
+
+
+def pounds_text(pence: int) -> str:
+    whole, part = divmod(abs(pence), 100)
+    sign = "-" if pence < 0 else ""
+    return f"{sign}£{whole:,}" if part == 0 else f"{sign}£{whole:,}.{part:02d}"
+
+
+def count_text(n: int) -> str:
+    return f"{n:,}"
+
+
+def _short(label: str, limit: int = 26) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def bar_chart(
+    chart_id: str,
+    title: str,
+    desc: str,
+    series: Sequence[Series],
+    rows: Sequence[tuple[str, Sequence[int]]],
+    fmt: Callable[[int], str],
+    bar_height: int = 14,
+) -> BarChart:
+    """A horizontal bar chart: one group per row, one bar per series, all on one shared scale."""
+    width, label_w, right_pad, top, axis_h = 720, 190, 90, 8, 26
+    plot_w = width - label_w - right_pad
+    group_gap = 12
+    group_h = bar_height * len(series) + group_gap
+    largest = max((v for _, values in rows for v in values), default=0)
+    step = nice_step(largest)
+    tick_count = max(1, math.ceil(largest / step))
+    top_value = step * tick_count
+    scale = plot_w / top_value
+    groups = []
+    for i, (label, values) in enumerate(rows):
+        y0 = top + i * group_h
+        bars = []
+        for j, (s, value) in enumerate(zip(series, values, strict=True)):
+            y = y0 + j * bar_height
+            w = max(0.0, value * scale)
+            bars.append(
+                Bar(
+                    x=label_w, y=y, width=round(w, 2), height=bar_height - 2, css=s.css, value=value,
+                    text=fmt(value), text_x=round(label_w + w + 4, 2), text_y=y + bar_height - 4, series=s.name,
+                )
+            )  # fmt: skip
+        groups.append(BarGroup(_short(label), y0 + (bar_height * len(series)) / 2 + 4, bars))
+    plot_bottom = top + len(rows) * group_h
+    ticks = [Tick(round(label_w + plot_w * k / tick_count, 2), fmt(step * k)) for k in range(tick_count + 1)]
+    return BarChart(
+        id=chart_id, title=title, desc=desc, series=list(series), groups=groups, ticks=ticks, width=width,
+        height=plot_bottom + axis_h, plot_left=label_w, plot_top=top, plot_bottom=plot_bottom,
+    )  # fmt: skip
+
+
+AWARDED = Series("Awarded", "bar-awarded")
+PAID = Series("Paid", "bar-paid")
+PLANNED = Series("Planned", "bar-planned")
+REPORTED = Series("Reported", "bar-reported")
+CHART_ROUNDS = 12  # rounds drawn in the per-round charts; the tables list every round
+CHART_TOWNS = 20
+
+
+def charts(card: Scorecard) -> dict[str, BarChart]:
+    recent = list(reversed(card.rounds[:CHART_ROUNDS]))  # oldest of the recent rounds at the top
+    more = len(card.rounds) - len(recent)
+    rounds_note = (
+        f" The {len(recent)} most recent rounds are drawn; the table lists all {len(card.rounds)}."
+        if more
+        else ""
+    )
+    towns = card.by_town[:CHART_TOWNS]
+    towns_note = (
+        f" The {len(towns)} towns with most money are drawn; the table lists all {len(card.by_town)}."
+        if len(card.by_town) > len(towns)
+        else ""
+    )
+    return {
+        "money": bar_chart(
+            "chart-money",
+            "Money awarded and paid, by round",
+            "For each decided round, the total awarded and the total paid so far." + rounds_note,
+            [AWARDED, PAID],
+            [(r.name, [r.totals.awarded_pence, r.totals.paid_pence]) for r in recent],
+            pounds_text,
+        ),
+        "area": bar_chart(
+            "chart-area",
+            "Money awarded and paid, by area",
+            "Totals by the area of the recipient organisation: Wiltshire or Swindon.",
+            [AWARDED, PAID],
+            [(a.name, [a.totals.awarded_pence, a.totals.paid_pence]) for a in card.by_area],
+            pounds_text,
+        ),
+        "town": bar_chart(
+            "chart-town",
+            "Money awarded, by town served",
+            "Total awarded to projects serving each town. A project serving several towns counts in full under "
+            "each of them." + towns_note,
+            [AWARDED],
+            [(t.name, [t.totals.awarded_pence]) for t in towns],
+            pounds_text,
+        ),
+        "reach": bar_chart(
+            "chart-reach",
+            "Young people reached, by round",
+            "Planned: young people the funded projects set out to reach. Reported: young people reached, from "
+            "end-of-grant reports the Foundation has accepted." + rounds_note,
+            [PLANNED, REPORTED],
+            [(r.name, [r.totals.planned_reach, r.totals.reported_reach]) for r in recent],
+            count_text,
+        ),
+    }
