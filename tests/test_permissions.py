@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from foundation.extensions import db
+from foundation.grants.models import ConflictDeclaration, DeclineReason, ReviewAssignment, RoundStatus
 from foundation.members.models import DocumentKind, Invitation, MemberRole
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import notify
@@ -23,6 +24,7 @@ from foundation.uploads import stored_path
 from foundation.venues.ical import calendar_token_for
 from foundation.venues.models import Holiday, HolidayKind, OccurrenceStatus, VenuePhoto
 from tests.factories import add_document, add_member, make_org, make_user
+from tests.grants.factories import make_application, make_decided_grant, make_round
 from tests.venues.factories import add_closure, make_booking, make_space, make_venue
 
 PNG = bytes.fromhex(
@@ -30,11 +32,13 @@ PNG = bytes.fromhex(
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
 )
 
-ROLES = ("anonymous", "panel", "other_admin", "member", "staff", "org_admin")
+ROLES = ("anonymous", "panel", "conflicted", "reviewer", "other_admin", "member", "staff", "org_admin")
 
 OK, LOGIN, ANY = "ok", "login", "any"
 
-# Policies, in ROLES order.
+# Policies, in the order anonymous, panel, other_admin, member, staff, org_admin; the two assigned panel
+# reviewers ("conflicted": declared a conflict on A's application; "reviewer": assigned, no conflict) are
+# treated like any panel member unless a policy names all eight.
 PUBLIC = (OK, OK, OK, OK, OK, OK)
 SIGNED_IN = (LOGIN, OK, OK, OK, OK, OK)
 STAFF = (LOGIN, 403, 403, 403, OK, 403)
@@ -53,6 +57,12 @@ BOOKING_OWNER = (LOGIN, 404, 404, 403, 403, OK)
 BOOKS = (LOGIN, 403, OK, OK, 403, OK)
 # Organisation A's venues, managed by its admins, with staff able to help.
 VENUE_MANAGE = (LOGIN, 404, 404, 403, OK, OK)
+
+# Seed grants: staff-only pages are STAFF. Organisation A's application and grant:
+ORG_WRITE = (LOGIN, 404, 404, OK, 403, OK)  # its members edit; staff read but do not write for them
+PANEL = (LOGIN, OK, OK, OK, 403, 403, OK, 403)  # the panel's own pages (staff may look)
+# The assigned reviewer's assignment: only they score it; other reviewers are told nothing exists.
+REVIEW = (LOGIN, 404, 404, OK, 403, 403, 404, 403)
 
 MATRIX: dict[str, tuple | dict[str, tuple]] = {
     # public
@@ -141,6 +151,53 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "venues.photo_add": VENUE_MANAGE,
     "venues.photo_delete": VENUE_MANAGE,
     "venues.photo_move": VENUE_MANAGE,
+    # Seed grants: public
+    "grants.rounds_public": PUBLIC,
+    "grants.round_public": PUBLIC,
+    "grants.ledger_public": PUBLIC,
+    "grants.scorecard": PUBLIC,
+    "grants.open_data_json": PUBLIC,
+    "grants.open_data_csv": PUBLIC,
+    # Seed grants: applicants
+    "grants.application_new": SIGNED_IN,
+    "grants.application": {"GET": ORG_READ, "POST": ORG_WRITE},
+    "grants.application_submit": ORG_WRITE,
+    "grants.application_withdraw": ORG_WRITE,
+    "grants.organisation_applications": ORG_READ,
+    "grants.award_list": SIGNED_IN,
+    "grants.award_detail": ORG_READ,
+    "grants.award_accept": ORG_ADMIN,
+    "grants.award_report": {"GET": ORG_READ, "POST": ORG_WRITE},
+    # Seed grants: panel
+    "grants.panel_home": PANEL,
+    "grants.review": REVIEW,
+    # Seed grants: staff
+    "grants.staff_rounds": STAFF,
+    "grants.round_new": STAFF,
+    "grants.round_manage": STAFF,
+    "grants.round_edit": STAFF,
+    "grants.round_criteria": STAFF,
+    "grants.round_questions": STAFF,
+    "grants.round_advance": STAFF,
+    "grants.round_allocate": STAFF,
+    "grants.round_deallocate": STAFF,
+    "grants.round_reviewers": STAFF,
+    "grants.ranking": STAFF,
+    "grants.export_reviews": STAFF,
+    "grants.fund": STAFF,
+    "grants.fund_deposit": STAFF,
+    "grants.decline_reasons": STAFF,
+    "grants.decline_reason_update": STAFF,
+    "grants.staff_applications": STAFF,
+    "grants.staff_return_application": STAFF,
+    "grants.staff_accept_late": STAFF,
+    "grants.decide": STAFF,
+    "grants.grant_list": STAFF,
+    "grants.grant_manage": STAFF,
+    "grants.grant_terms": STAFF,
+    "grants.grant_schedule": STAFF,
+    "grants.review_report": STAFF,
+    "grants.record_payment": STAFF,
     # Venue Bank: calendars
     "venues.space_busy_feed": PUBLIC,
     "venues.organisation_feed": PUBLIC,
@@ -197,6 +254,26 @@ def build_world() -> World:
         org_admin, NotificationKind.STAFF_QUEUE, "For the admin of A", "staff_vetting_queue", org=org_a
     )
     token = calendar_token_for(org_a)
+    # Seed grants: A applied in an open round; A holds a grant offered in a decided round.
+    reviewer, conflicted = make_user(panel=True), make_user(panel=True)
+    open_round = make_round(RoundStatus.OPEN)
+    application = make_application(open_round, org_a, by=member)
+    review = ReviewAssignment(
+        application_id=application.id, reviewer_id=reviewer.id, conflict=ConflictDeclaration.NONE,
+        declared_at=utcnow(),
+    )  # fmt: skip
+    db.session.add(review)
+    db.session.add(
+        ReviewAssignment(
+            application_id=application.id, reviewer_id=conflicted.id, conflict=ConflictDeclaration.CONFLICT,
+            conflict_reason="I chair their trustees", declared_at=utcnow(),
+        )
+    )  # fmt: skip
+    decided_round = make_round(RoundStatus.IN_REVIEW)
+    grant = make_decided_grant(decided_round, org_a, staff)
+    decided_round.status = RoundStatus.DECIDED
+    reason = DeclineReason(label="Outside this round's priorities")
+    db.session.add(reason)
     db.session.flush()
     values = {
         "org_id": org_a.id,
@@ -212,9 +289,17 @@ def build_world() -> World:
         "holiday_id": holiday.id,
         "user_id": member.id,
         "token": token.token,
+        "round_id": open_round.id,
+        "application_id": application.id,
+        "assignment_id": review.id,
+        "grant_id": grant.id,
+        "instalment_id": grant.instalments[0].id,
+        "reason_id": reason.id,
     }
     users = {
         "panel": panel,
+        "reviewer": reviewer,
+        "conflicted": conflicted,
         "other_admin": other_admin,
         "member": member,
         "staff": staff,
@@ -267,6 +352,13 @@ def pytest_generate_tests(metafunc):  # type: ignore[no-untyped-def]
         metafunc.parametrize("endpoint", sorted(MATRIX))
 
 
+def _expected(policy: tuple) -> dict[str, object]:
+    if len(policy) == 6:  # assigned reviewers are panel members like any other
+        anonymous, panel, other_admin, member, staff, org_admin = policy
+        policy = (anonymous, panel, panel, panel, other_admin, member, staff, org_admin)
+    return dict(zip(ROLES, policy, strict=True))
+
+
 def _clear(db) -> None:  # type: ignore[no-untyped-def]
     db.session.remove()
     with db.engine.begin() as conn:
@@ -290,13 +382,7 @@ def test_route_answers_each_visitor_as_the_matrix_says(app, db, endpoint):  # no
     for rule in rules:
         methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
         for method in methods:
-            expected = dict(
-                zip(
-                    ROLES,
-                    policy.get(method, policy.get("*")) if isinstance(policy, dict) else policy,
-                    strict=True,
-                )
-            )
+            expected = _expected(policy[method] if isinstance(policy, dict) else policy)
             for role in ROLES:
                 client = app.test_client()
                 if role != "anonymous":

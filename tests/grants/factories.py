@@ -127,3 +127,143 @@ def make_application(
     db.session.flush()
     db.session.refresh(app)
     return app
+
+
+def make_awarded_grant(
+    round_: GrantRound,
+    org: Organisation,
+    amount_pence: int = 200_000,
+    requested_pence: int | None = None,
+    towns: tuple[str, ...] = ("Chippenham",),
+    title: str | None = None,
+    instalments: tuple[int, ...] | None = None,
+    paid: int = 0,
+    reached: int | None = None,
+    report_status: str = "accepted",
+    outcome: str | None = None,
+    by: User | None = None,
+):  # type: ignore[no-untyped-def]
+    """An awarded application with its decision, grant, instalments and ledger entries, written directly.
+
+    `instalments` are the planned payments (default: the whole amount in one); the first `paid` of them are paid,
+    each with a ledger PAYMENT. With `reached`, an end-of-grant report in `report_status` is added. The round's
+    budget must cover the award.
+    """
+    from foundation.grants.models import (
+        Decision,
+        DecisionOutcome,
+        Grant,
+        GrantReport,
+        GrantStatus,
+        Instalment,
+        ReportStatus,
+        TransactionKind,
+    )
+
+    requested = requested_pence if requested_pence is not None else amount_pence
+    app = make_application(
+        round_, org, by=by, status=ApplicationStatus.AWARDED, amount_pence=requested, towns=towns, title=title
+    )
+    chosen = (
+        DecisionOutcome(outcome)
+        if outcome
+        else (DecisionOutcome.AWARD_FULL if amount_pence == requested else DecisionOutcome.AWARD_PART)
+    )
+    decided_by_id = by.id if by else None
+    db.session.add(
+        Decision(
+            application_id=app.id, outcome=chosen, amount_pence=amount_pence, decided_by_id=decided_by_id
+        )
+    )
+    grant = Grant(
+        application_id=app.id, round_id=round_.id, organisation_id=org.id, amount_pence=amount_pence,
+        status=GrantStatus.ACTIVE, report_due_on=date.today() + timedelta(days=300), accepted_at=utcnow(),
+    )  # fmt: skip
+    db.session.add(grant)
+    db.session.flush()
+    ledger.transfer(
+        TransactionKind.AWARD, f"Award to {org.name}", ("grant", grant.id), ledger.round_account(round_),
+        ledger.grant_account(grant), amount_pence, by, round_=round_, grant=grant,
+    )  # fmt: skip
+    plan = instalments or (amount_pence,)
+    assert sum(plan) == amount_pence, "instalments must add up to the amount awarded"
+    for n, part in enumerate(plan):
+        inst = Instalment(grant_id=grant.id, due_on=date.today() + timedelta(days=30 * n), amount_pence=part)
+        db.session.add(inst)
+        db.session.flush()
+        if n < paid:
+            txn = ledger.transfer(
+                TransactionKind.PAYMENT, f"Instalment {n + 1}", ("instalment", inst.id), ledger.grant_account(grant),
+                ledger.account(ledger.PAID_OUT), part, by, round_=round_, grant=grant,
+            )  # fmt: skip
+            inst.paid_at = utcnow()
+            inst.payment_reference = f"BACS-{inst.id}"
+            inst.transaction_id = txn.id
+    if reached is not None:
+        db.session.add(
+            GrantReport(
+                grant_id=grant.id, status=ReportStatus(report_status), what_happened="Sessions ran weekly.",
+                young_people_reached=reached, spent_pence=amount_pence,
+            )
+        )  # fmt: skip
+    db.session.flush()
+    db.session.refresh(grant)
+    return grant
+
+
+def make_decided_grant(
+    round_: GrantRound,
+    org: Organisation,
+    staff: User,
+    amount_pence: int = 200_000,
+    requested_pence: int | None = None,
+    accepted_by: User | None = None,
+    title: str | None = None,
+):
+    """An application decided through the real service (award in full, or in part when `requested_pence` is
+    larger): a grant OFFERED with the standard conditions, accepted by `accepted_by` (an admin) if given."""
+    from foundation.grants import awards, decisions
+    from foundation.grants.models import DecisionOutcome
+
+    requested = requested_pence if requested_pence is not None else amount_pence
+    app = make_application(round_, org, by=staff, amount_pence=requested, title=title)
+    outcome = DecisionOutcome.AWARD_FULL if requested == amount_pence else DecisionOutcome.AWARD_PART
+    decisions.decide(app, staff, decisions.DecisionInput(outcome, amount_pence=amount_pence))
+    grant = app.grant
+    assert grant is not None
+    if accepted_by is not None:
+        awards.accept_grant(grant, accepted_by, awards.offer_fingerprint(grant))
+    db.session.flush()
+    return grant
+
+
+def make_review(
+    application: Application,
+    reviewer: User,
+    scores: dict[str, int | str],
+    by: User | None = None,
+    submit: bool = True,
+):
+    """A panel review through the real services: assigned, no conflict declared, scored, submitted.
+
+    `scores` maps criterion names to a score or "n/a" (given with a reason). Needs a request context (the
+    services link to the panel pages in notifications).
+    """
+    from foundation.grants import reviews
+
+    assignment = reviews.assign(application, reviewer, by or reviewer, notify_reviewer=False)
+    reviews.declare(assignment, reviewer, has_conflict=False)
+    by_name = {c.name: c for c in application.round.criteria}
+    entries = {
+        by_name[name].id: (
+            reviews.ScoreInput(not_applicable=True, na_reason="Does not apply to this project")
+            if value == "n/a"
+            else reviews.ScoreInput(score=int(value))
+        )
+        for name, value in scores.items()
+    }
+    reviews.save_scores(assignment, reviewer, entries)
+    if submit:
+        reviews.submit_review(assignment, reviewer)
+    db.session.flush()
+    return assignment
