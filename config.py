@@ -32,6 +32,9 @@ class Config:
     # Adds X-Query-Count to every response (used by the benchmark to show queries per page).
     QUERY_COUNT_HEADER = _bool("QUERY_COUNT_HEADER")
     CALENDAR_FEED_HISTORY_DAYS = _int("CALENDAR_FEED_HISTORY_DAYS", 365)
+    # Public pages as anonymous visitors see them are kept this long per worker (foundation/pagecache.py).
+    PUBLIC_PAGE_CACHE_SECONDS = _int("PUBLIC_PAGE_CACHE_SECONDS", 10)
+    PUBLIC_PAGE_CACHE_ENTRIES = _int("PUBLIC_PAGE_CACHE_ENTRIES", 2000)
 
     # Celery: no broker means tasks run in-process (the embedded default).
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
@@ -96,6 +99,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    PUBLIC_PAGE_CACHE_SECONDS = 0
     CELERY_BROKER_URL = None
     MAIL_SERVER = None
 

@@ -102,7 +102,7 @@ def sign_in(base: str, email: str, password: str) -> str:
     return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
-def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen:
+def start_server(database_url: str, port: int, workers: int, page_cache: bool = True) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -110,6 +110,8 @@ def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen
         "SECRET_KEY": "bench",
         "RATELIMIT_ENABLED": "0",
     }
+    if not page_cache:
+        env["PUBLIC_PAGE_CACHE_SECONDS"] = "0"
     env.pop("CELERY_BROKER_URL", None)
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen(
@@ -186,6 +188,9 @@ def main() -> None:
     parser.add_argument("--space-id", type=int, default=7)
     parser.add_argument("--page", action="append", default=[], help="extra NAME=PATH to measure")
     parser.add_argument("--queries-only", action="store_true", help="only print queries per page")
+    parser.add_argument(
+        "--no-page-cache", action="store_true", help="render every request (PUBLIC_PAGE_CACHE_SECONDS=0)"
+    )
     parser.add_argument("--grants", action="store_true", help="also measure the seed-grant pages")
     parser.add_argument("--no-venues", action="store_true", help="leave out the Venue Bank pages")
     parser.add_argument(
@@ -206,7 +211,7 @@ def main() -> None:
         name, _, path = extra.partition("=")
         pages[name] = path
     port = free_port()
-    server = start_server(args.database_url, port, args.workers)
+    server = start_server(args.database_url, port, args.workers, page_cache=not args.no_page_cache)
     base = f"http://127.0.0.1:{port}"
     try:
         cookie = sign_in(base, args.staff_email, args.staff_password) if STAFF_ONLY & set(pages) else None
@@ -227,7 +232,8 @@ def main() -> None:
         server.wait(timeout=10)
 
     ceiling = rows[0][3].get("rps") if rows and rows[0][3] else None
-    print(f"\n{args.connections} connections, {args.workers} gunicorn workers, {args.seconds}s per page")
+    cache = "off" if args.no_page_cache else "on (anonymous pages kept per worker)"
+    print(f"\n{args.connections} connections, {args.workers} gunicorn workers, {args.seconds}s per page, page cache {cache}")
     print(
         f"{'page':22} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'vs healthz':>10} {'queries':>8} {'errors':>7}"
     )

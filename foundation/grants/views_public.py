@@ -9,6 +9,7 @@ from werkzeug.routing import BuildError
 
 from foundation.grants import bp, opendata
 from foundation.grants.scorecard import build_scorecard, charts
+from foundation.pagecache import public_page
 
 
 def _public_ledger_url() -> str | None:
@@ -26,6 +27,7 @@ def _absolute(endpoint: str) -> str:
 
 
 @bp.get("/scorecard")
+@public_page
 def scorecard():  # type: ignore[no-untyped-def]
     card = build_scorecard()
     return render_template(
@@ -43,6 +45,7 @@ def _open_data_headers(response):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/open-data/360giving.json")
+@public_page
 def open_data_json():  # type: ignore[no-untyped-def]
     body = opendata.package(
         download_url=_absolute("grants.open_data_json"), access_url=_absolute("grants.scorecard")
@@ -59,6 +62,7 @@ def open_data_json():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/open-data/360giving.csv")
+@public_page
 def open_data_csv():  # type: ignore[no-untyped-def]
     response = current_app.response_class(opendata.csv_text(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="wypf-360giving.csv"'

@@ -31,6 +31,7 @@ from foundation.grants.forms_rounds import (
 )
 from foundation.grants.models import DeclineReason, GrantRound, RoundStatus
 from foundation.members.models import User
+from foundation.pagecache import public_page
 from foundation.permissions import staff_required
 from foundation.types import utcnow
 from foundation.web import field_error
@@ -401,6 +402,7 @@ def decline_reason_update(reason_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/grants")
+@public_page
 def rounds_public():  # type: ignore[no-untyped-def]
     shown = db.session.scalars(
         sa.select(GrantRound)
@@ -423,6 +425,7 @@ def rounds_public():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/grants/rounds/<int:round_id>")
+@public_page
 def round_public(round_id: int):  # type: ignore[no-untyped-def]
     round_ = db.session.get(GrantRound, round_id)
     staff = current_user.is_authenticated and current_user.is_staff
@@ -442,6 +445,7 @@ def round_public(round_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/grants/ledger")
+@public_page
 def ledger_public():  # type: ignore[no-untyped-def]
     page_no = request.args.get("page", 1, type=int) or 1
     return render_template(

@@ -7,6 +7,7 @@ from flask import current_app, jsonify, redirect, render_template, request, url_
 
 from foundation.extensions import db
 from foundation.members.models import Organisation, OrganisationStatus, Sector
+from foundation.pagecache import public_page
 from foundation.public import bp
 
 DIRECTORY_PAGE_SIZE = 25
@@ -55,6 +56,7 @@ def _broker_ok(url: str) -> bool:
 
 
 @bp.get("/")
+@public_page
 def home():  # type: ignore[no-untyped-def]
     approved = db.session.scalar(
         sa.select(sa.func.count(Organisation.id)).where(Organisation.status == OrganisationStatus.APPROVED)
@@ -63,6 +65,7 @@ def home():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/members")
+@public_page
 def directory():  # type: ignore[no-untyped-def]
     q = (request.args.get("q") or "").strip()[:100]
     town = (request.args.get("town") or "").strip()[:100]
@@ -107,6 +110,7 @@ def directory():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/members/<int:org_id>")
+@public_page
 def member_profile(org_id: int):  # type: ignore[no-untyped-def]
     org = db.session.get(Organisation, org_id)
     if org is None or org.status is not OrganisationStatus.APPROVED:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from foundation.extensions import db
+from foundation.pagecache import public_page
 from foundation.venues import bp
 from foundation.venues import search as svc
 from foundation.venues.forms_search import SearchForm, WeekForm, london_today
@@ -65,6 +66,7 @@ def canonical_town(value: str | None, towns: list[str]) -> str | None:
 
 
 @bp.get("/venues")
+@public_page
 def search():  # type: ignore[no-untyped-def]
     towns = svc.towns_with_venues()
     form = SearchForm(formdata=request.args)
@@ -98,6 +100,7 @@ def search():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/spaces/<int:space_id>/calendar")
+@public_page
 def space_calendar(space_id: int):  # type: ignore[no-untyped-def]
     space = public_space_or_404(space_id)
     form = WeekForm(formdata=request.args)

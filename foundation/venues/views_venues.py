@@ -13,6 +13,7 @@ from foundation.errors import DomainError
 from foundation.extensions import db
 from foundation.members.models import Organisation
 from foundation.members.organisations import good_standing
+from foundation.pagecache import public_page
 from foundation.permissions import organisation_for
 from foundation.uploads import remove_stored, stored_path
 from foundation.venues import booking as booking_svc
@@ -72,6 +73,7 @@ def _feature_groups() -> list[tuple[str, FeatureGroup]]:
 
 
 @bp.get("/venues/<int:venue_id>")
+@public_page
 def venue(venue_id: int):  # type: ignore[no-untyped-def]
     venue = db.session.get(Venue, venue_id)
     manager = venue is not None and can_manage_venue(venue)
