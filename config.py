@@ -35,6 +35,7 @@ class Config:
     # Public pages as anonymous visitors see them are kept this long per worker (foundation/pagecache.py).
     PUBLIC_PAGE_CACHE_SECONDS = _int("PUBLIC_PAGE_CACHE_SECONDS", 10)
     PUBLIC_PAGE_CACHE_ENTRIES = _int("PUBLIC_PAGE_CACHE_ENTRIES", 2000)
+    GRANT_STANDARD_CONDITIONS = os.environ.get("GRANT_STANDARD_CONDITIONS")  # None: the built-in conditions
 
     # Celery: no broker means tasks run in-process (the embedded default).
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
