@@ -1,12 +1,33 @@
-"""`flask seed-demo`: demo data in every town, and a second run adds nothing."""
+"""`flask seed-demo`: demo data in every town and for every part of the seed-grant system, and a second run adds
+nothing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
+from markupsafe import escape
 
 from foundation.extensions import db as _db
-from foundation.seed import seed
+from foundation.grants import applications, ledger
+from foundation.grants.models import (
+    Application,
+    ApplicationStatus,
+    ConflictDeclaration,
+    DecisionOutcome,
+    GrantRound,
+    GrantStatus,
+    LedgerEntry,
+    LedgerTransaction,
+    ReportStatus,
+    RoundStatus,
+    TransactionKind,
+)
+from foundation.members.models import Area, User
+from foundation.seed import DEMO_PASSWORD, seed
+from foundation.types import utcnow
 from foundation.venues.models import Booking, Closure, Holiday, OccurrenceStatus, Space, SpaceOccupancy, Venue
+from tests.factories import login
 
 TOWNS = {
     "Calne", "Chippenham", "Cricklade", "Devizes", "Malmesbury", "Marlborough", "Melksham", "Salisbury", "Swindon",
@@ -27,7 +48,13 @@ def test_seed_twice_adds_nothing_the_second_time(app, db):  # type: ignore[no-un
     assert any(line.startswith("venue ") for line in first_run)
     second_run = list(seed())
     assert row_counts() == first
-    assert not any(line.startswith(("venue ", "booking ", "organisation ", "user ")) for line in second_run)
+    assert not any(
+        line.startswith(("venue ", "booking ", "organisation ", "user ", "fund:", "grant round "))
+        for line in second_run
+    )
+    grant_tables = {name: n for name, n in first.items() if name.startswith(("grant_", "ledger_"))}
+    # Every grants table has demo rows (reminders are sent by the daily task, not seeded).
+    assert [name for name, n in grant_tables.items() if n == 0] == ["grant_reminder"]
 
 
 def test_demo_venues_cover_the_twelve_towns(app, db):  # type: ignore[no-untyped-def]
@@ -63,3 +90,164 @@ def test_demo_venue_pages_render(app, db, client):  # type: ignore[no-untyped-de
     for venue in db.session.scalars(sa.select(Venue)).all():
         resp = client.get(f"/venues/{venue.id}")
         assert resp.status_code == 200 and venue.name in resp.get_data(as_text=True)
+
+
+# --- seed grants ---------------------------------------------------------------------------------------------------
+
+
+def rounds_by_status() -> dict[RoundStatus, GrantRound]:
+    found = {r.status: r for r in _db.session.scalars(sa.select(GrantRound))}
+    assert len(found) == len(_db.session.scalars(sa.select(GrantRound)).all()), "one demo round per state"
+    return found
+
+
+def test_demo_grant_rounds_in_every_state(app, db):  # type: ignore[no-untyped-def]
+    lines = list(seed())
+    rounds = rounds_by_status()
+    assert set(rounds) == {RoundStatus.DRAFT, RoundStatus.OPEN, RoundStatus.IN_REVIEW, RoundStatus.DECIDED}
+    assert [c.name for c in rounds[RoundStatus.DECIDED].criteria] == [
+        "Need", "Young people's voice", "Deliverability", "Value for money", "Partnership", "Sustainability",
+    ]  # fmt: skip
+    now = utcnow()
+    decided, open_ = rounds[RoundStatus.DECIDED], rounds[RoundStatus.OPEN]
+    assert decided.closes_at < now - timedelta(days=150) and decided.decided_at < now
+    assert now + timedelta(days=21) < open_.closes_at < now + timedelta(days=35)
+    assert rounds[RoundStatus.DRAFT].opens_at > now
+    # Budgets come from the ledger: the draft round is still waiting for one.
+    assert ledger.money_for(open_).remaining_pence > 0
+    assert ledger.money_for(rounds[RoundStatus.DRAFT]).budget_pence == 0
+    # The panel reviewers are listed among the demo logins.
+    reviewers = db.session.scalars(sa.select(User.email).where(User.is_panel_reviewer.is_(True))).all()
+    assert len(reviewers) >= 3
+    logins = lines[lines.index(next(line for line in lines if line.startswith("demo logins"))) :]
+    assert all(any(email in line and "panel reviewer" in line for line in logins) for email in reviewers)
+
+
+def test_demo_round_in_review_has_applications_in_every_state(app, db, client):  # type: ignore[no-untyped-def]
+    list(seed())
+    round_ = rounds_by_status()[RoundStatus.IN_REVIEW]
+    apps = db.session.scalars(sa.select(Application).where(Application.round_id == round_.id)).all()
+    statuses = {a.status for a in apps}
+    assert statuses >= {
+        ApplicationStatus.SUBMITTED, ApplicationStatus.MORE_INFO_REQUESTED, ApplicationStatus.WITHDRAWN,
+        ApplicationStatus.AWARDED, ApplicationStatus.DECLINED,
+    }  # fmt: skip
+    assert all(a.reference and a.reference.startswith(round_.reference_prefix) for a in apps)
+
+    def active(a: Application) -> list:  # type: ignore[type-arg]
+        return [r for r in a.assignments if r.active]
+
+    submitted = [a for a in apps if a.status is ApplicationStatus.SUBMITTED]
+    fully_reviewed = [a for a in submitted if len(active(a)) >= 2 and all(r.submitted_at for r in active(a))]
+    assert len(fully_reviewed) >= 2
+    assert any(
+        r.conflict is ConflictDeclaration.CONFLICT and r.conflict_reason
+        for a in submitted
+        for r in a.assignments
+    )
+    in_progress = [a for a in submitted if any(r.submitted_at is None for r in active(a))]
+    assert in_progress and any(r.submitted_at for r in active(in_progress[0])), "some reviews in, some not"
+    assert any(r.scores and r.submitted_at is None for r in active(in_progress[0])), "one half scored"
+    returned = next(a for a in apps if a.status is ApplicationStatus.MORE_INFO_REQUESTED)
+    assert returned.events[-1].message
+    declined = next(a for a in apps if a.status is ApplicationStatus.DECLINED)
+    assert declined.decision.decline_reason is not None and declined.decision.feedback
+    awarded = next(a for a in apps if a.status is ApplicationStatus.AWARDED)
+    assert awarded.grant.status is GrantStatus.OFFERED  # waiting for the organisation to accept
+
+    login(client, db.session.scalar(sa.select(User).where(User.email == "staff@wypf.example")), DEMO_PASSWORD)
+    page = client.get(f"/staff/grants/rounds/{round_.id}/ranking")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Disagreement</span>" in html and awarded.project_title in html
+    raw = client.get(f"/staff/grants/rounds/{round_.id}/ranking?sort=raw").get_data(as_text=True)
+
+    def order(text: str) -> list[int]:
+        titles = {a.id: str(escape(a.project_title)) for a in submitted}
+        assert all(t in text for t in titles.values())
+        return [i for _, i in sorted((text.index(t), i) for i, t in titles.items())]
+
+    assert order(html) != order(raw), "calibration reorders the demo"
+
+
+def test_demo_decided_round_is_published(app, db, client):  # type: ignore[no-untyped-def]
+    list(seed())
+    round_ = rounds_by_status()[RoundStatus.DECIDED]
+    apps = db.session.scalars(sa.select(Application).where(Application.round_id == round_.id)).all()
+    grants = [a.grant for a in apps if a.grant is not None]
+    assert len(grants) >= 4 and all(g.accepted_at for g in grants)
+    assert {a.organisation.area for a in apps if a.grant} == {Area.WILTSHIRE, Area.SWINDON}
+    assert len({t for a in apps if a.grant for t in a.towns}) >= 4
+    assert any(g.paid_pence == g.amount_pence for g in grants)
+    assert any(0 < g.paid_pence < g.amount_pence for g in grants)
+    assert any(a.decision.outcome is DecisionOutcome.AWARD_PART for a in apps)
+    completed = next(g for g in grants if g.status is GrantStatus.COMPLETED)
+    assert completed.report.status is ReportStatus.ACCEPTED and completed.report.young_people_reached
+    assert 0 < completed.report.underspend_pence < completed.amount_pence
+    declined = next(a for a in apps if a.status is ApplicationStatus.DECLINED)
+    assert declined.decision.decline_reason is not None and declined.decision.feedback
+
+    card = client.get("/scorecard")
+    assert card.status_code == 200 and grants[0].organisation.name in card.get_data(as_text=True)
+    data = client.get("/open-data/360giving.json")
+    assert data.status_code == 200
+    recipients = {org["name"] for g in data.get_json()["grants"] for org in g["recipientOrganization"]}
+    assert recipients == {g.organisation.name for g in grants}
+
+
+def test_demo_ledger_balances(app, db):  # type: ignore[no-untyped-def]
+    list(seed())
+    assert ledger.check_balanced() == []
+
+    def moved(kind: TransactionKind) -> int:
+        return int(
+            db.session.scalar(
+                sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_pence), 0))
+                .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+                .where(LedgerTransaction.kind == kind, LedgerEntry.amount_pence > 0)
+            )
+        )
+
+    deposits = moved(TransactionKind.DEPOSIT)
+    assert deposits == 15_000_000
+    assert moved(TransactionKind.UNDERSPEND_RETURN) > 0 and moved(TransactionKind.PAYMENT) > 0
+    assert ledger.fund_balance() == (
+        deposits
+        - moved(TransactionKind.ALLOCATION)
+        + moved(TransactionKind.DEALLOCATION)
+        + moved(TransactionKind.UNDERSPEND_RETURN)
+    )
+    # Each round's ledger agrees with its grants: committed is what was awarded.
+    for round_ in db.session.scalars(sa.select(GrantRound)):
+        awarded = sum(a.grant.amount_pence for a in round_.applications if a.grant is not None)
+        assert ledger.money_for(round_).committed_pence == awarded
+
+
+def test_demo_applicant_can_finish_and_submit_the_open_rounds_draft(app, db, client):  # type: ignore[no-untyped-def]
+    list(seed())
+    round_ = rounds_by_status()[RoundStatus.OPEN]
+    draft = db.session.scalar(
+        sa.select(Application).where(
+            Application.round_id == round_.id, Application.status == ApplicationStatus.DRAFT
+        )
+    )
+    assert draft is not None and draft.organisation.name == "Calne Youth Project"
+    admin = db.session.scalar(sa.select(User).where(User.email == "admin@calne-youth.example"))
+    assert admin.is_admin_of(draft.organisation_id)
+    login(client, admin, DEMO_PASSWORD)
+    assert client.get(f"/grants/applications/{draft.id}").status_code == 200
+
+    with app.test_request_context("/"):
+        assert applications.submission_problems(draft), "half written: the applicant has work to do"
+        values = applications.ApplicationValues(
+            project_title=draft.project_title, summary=draft.summary,
+            description="A minibus twice a week from three villages to the youth club.", towns=draft.towns,
+            young_people_count=30, age_min=11, age_max=18, starts_on=draft.starts_on, ends_on=draft.ends_on,
+            amount_requested_pence=draft.amount_requested_pence, outcomes="Young people from the villages take part.",
+            budget_lines=[applications.BudgetItem(line.item, line.cost_pence) for line in draft.budget_lines],
+            answers={round_.questions[0].id: "Young people in the villages asked for it."},
+        )  # fmt: skip
+        applications.save_draft(draft, admin, values, draft.version)
+        applications.submit_application(draft, admin)
+    db.session.commit()
+    assert draft.status is ApplicationStatus.SUBMITTED and draft.reference.startswith(round_.reference_prefix)
