@@ -88,7 +88,13 @@ def score_form(criteria: Sequence[Criterion], **kwargs: Any) -> ScoreForm:
                 Optional(),
                 NumberRange(0, c.max_score, message=f"Score {c.name} from 0 to {c.max_score}."),
             ],
-            render_kw={"min": 0, "max": c.max_score, "step": 1, "inputmode": "numeric"},
+            render_kw={
+                "min": 0,
+                "max": c.max_score,
+                "step": 1,
+                "inputmode": "numeric",
+                "class": "score-input",
+            },
         )
         attrs[f"na_{c.id}"] = BooleanField("Not applicable to this application (n/a)")
         attrs[na_reason_field(c.id)] = TextAreaField(
