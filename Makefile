@@ -27,8 +27,10 @@ run: seed
 	@echo "Serving on http://127.0.0.1:5000  (demo logins are listed above)"
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# Two pytest workers by default (xdist); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15 $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check foundation tests bench config.py
