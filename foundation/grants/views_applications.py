@@ -41,7 +41,7 @@ from foundation.grants.models import Application, ApplicationStatus, GrantRound,
 from foundation.members.organisations import good_standing, organisations_for
 from foundation.permissions import deny, organisation_for, staff_required
 from foundation.types import utcnow
-from foundation.web import field_error
+from foundation.web import field_error, submit_form
 
 # --- helpers -----------------------------------------------------------------------------------------------------
 
@@ -379,21 +379,16 @@ def _staff_application(application_id: int) -> Application:
 def staff_return_application(application_id: int):  # type: ignore[no-untyped-def]
     application = _staff_application(application_id)
     form = ReturnForm()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            svc.request_more_info(application, current_user, form.message.data or "")
-        except DomainError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash(
-                f"{application.reference} sent back to {application.organisation.name} for more information.",
-                "success",
-            )
-            return redirect(url_for("grants.application", application_id=application.id), 303)
+    outcome = submit_form(
+        form, lambda: svc.request_more_info(application, current_user, form.message.data or "")
+    )
+    status = outcome.status
+    if outcome.done:
+        flash(
+            f"{application.reference} sent back to {application.organisation.name} for more information.",
+            "success",
+        )
+        return redirect(url_for("grants.application", application_id=application.id), 303)
     return _render_view(application, status, return_form=form)
 
 

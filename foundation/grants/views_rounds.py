@@ -34,7 +34,7 @@ from foundation.members.models import User
 from foundation.pagecache import public_page
 from foundation.permissions import staff_required
 from foundation.types import utcnow
-from foundation.web import field_error
+from foundation.web import field_error, submit_form
 
 BLANK_ROWS = 6
 LEDGER_PAGE_SIZE = 50
@@ -74,23 +74,15 @@ def staff_rounds():  # type: ignore[no-untyped-def]
 @staff_required
 def round_new():  # type: ignore[no-untyped-def]
     form = RoundForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            round_ = svc.create_round(form.values(), _staff())
-        except DomainError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash(
-                f"{round_.name} is saved as a draft. Add its criteria, questions and budget, then open it.",
-                "success",
-            )
-            return redirect(url_for("grants.round_manage", round_id=round_.id))
-    elif form.is_submitted():
-        status = 422
+    outcome = submit_form(form, lambda: svc.create_round(form.values(), _staff()))
+    status = outcome.status
+    if outcome.done:
+        round_ = outcome.result
+        flash(
+            f"{round_.name} is saved as a draft. Add its criteria, questions and budget, then open it.",
+            "success",
+        )
+        return redirect(url_for("grants.round_manage", round_id=round_.id))
     return render_template("grants/round_form.html", form=form, round=None), status
 
 
@@ -136,20 +128,11 @@ def round_edit(round_id: int):  # type: ignore[no-untyped-def]
         return redirect(url_for("grants.round_manage", round_id=round_.id)), 303
     form_cls = RoundForm if round_.status is RoundStatus.DRAFT else OpenRoundForm
     form = form_cls(data=form_cls.data_from(round_)) if request.method == "GET" else form_cls()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            svc.update_round(round_, form.values())
-        except DomainError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash("The round's details are saved.", "success")
-            return redirect(url_for("grants.round_manage", round_id=round_.id))
-    elif form.is_submitted():
-        status = 422
+    outcome = submit_form(form, lambda: svc.update_round(round_, form.values()))
+    status = outcome.status
+    if outcome.done:
+        flash("The round's details are saved.", "success")
+        return redirect(url_for("grants.round_manage", round_id=round_.id))
     return render_template("grants/round_form.html", form=form, round=round_), status
 
 
@@ -193,18 +176,11 @@ def round_criteria(round_id: int):  # type: ignore[no-untyped-def]
             return _locked(round_, "The scoring criteria")
         return render_template("grants/round_criteria.html", round=round_, form=_criteria_form(round_))
     form = CriteriaForm()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            svc.set_criteria(round_, form.values())
-        except DomainError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash(f"The scoring criteria are saved ({len(round_.criteria)}).", "success")
-            return redirect(url_for("grants.round_manage", round_id=round_.id))
+    outcome = submit_form(form, lambda: svc.set_criteria(round_, form.values()))
+    status = outcome.status
+    if outcome.done:
+        flash(f"The scoring criteria are saved ({len(round_.criteria)}).", "success")
+        return redirect(url_for("grants.round_manage", round_id=round_.id))
     return render_template("grants/round_criteria.html", round=round_, form=form), status
 
 
@@ -217,18 +193,11 @@ def round_questions(round_id: int):  # type: ignore[no-untyped-def]
             return _locked(round_, "The questions")
         return render_template("grants/round_questions.html", round=round_, form=_questions_form(round_))
     form = QuestionsForm()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            svc.set_questions(round_, form.values())
-        except DomainError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash(f"The questions are saved ({len(round_.questions)}).", "success")
-            return redirect(url_for("grants.round_manage", round_id=round_.id))
+    outcome = submit_form(form, lambda: svc.set_questions(round_, form.values()))
+    status = outcome.status
+    if outcome.done:
+        flash(f"The questions are saved ({len(round_.questions)}).", "success")
+        return redirect(url_for("grants.round_manage", round_id=round_.id))
     return render_template("grants/round_questions.html", round=round_, form=form), status
 
 

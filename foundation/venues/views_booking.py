@@ -33,7 +33,7 @@ from foundation.venues.forms import (
     RequestAlertsForm,
 )
 from foundation.venues.models import Booking, Holiday, HolidayKind, RequestAlerts, Space
-from foundation.web import field_error
+from foundation.web import field_error, submit_form
 
 
 @bp.app_template_filter("booking_pattern")
@@ -549,22 +549,16 @@ def request_alerts():  # type: ignore[no-untyped-def]
 @staff_required
 def holidays():  # type: ignore[no-untyped-def]
     form = HolidayForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            holiday_svc.save_holiday(
-                None, HolidayKind(form.kind.data), form.name.data, form.starts_on.data, form.ends_on.data
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash("Holiday added.", "success")
-            return redirect(url_for("venues.holidays"))
-    elif form.is_submitted():
-        status = 422
+    outcome = submit_form(
+        form,
+        lambda: holiday_svc.save_holiday(
+            None, HolidayKind(form.kind.data), form.name.data, form.starts_on.data, form.ends_on.data
+        ),
+    )
+    status = outcome.status
+    if outcome.done:
+        flash("Holiday added.", "success")
+        return redirect(url_for("venues.holidays"))
     return render_template("venues/holidays.html", form=form, holidays=holiday_svc.all_holidays()), status
 
 
@@ -575,22 +569,16 @@ def holiday_edit(holiday_id: int):  # type: ignore[no-untyped-def]
     if holiday is None:
         abort(404)
     form = HolidayForm(obj=None if request.method == "POST" else _HolidayPrefill(holiday))
-    status = 200
-    if form.validate_on_submit():
-        try:
-            holiday_svc.save_holiday(
-                holiday, HolidayKind(form.kind.data), form.name.data, form.starts_on.data, form.ends_on.data
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash("Holiday saved.", "success")
-            return redirect(url_for("venues.holidays"))
-    elif form.is_submitted():
-        status = 422
+    outcome = submit_form(
+        form,
+        lambda: holiday_svc.save_holiday(
+            holiday, HolidayKind(form.kind.data), form.name.data, form.starts_on.data, form.ends_on.data
+        ),
+    )
+    status = outcome.status
+    if outcome.done:
+        flash("Holiday saved.", "success")
+        return redirect(url_for("venues.holidays"))
     return render_template("venues/holidays_edit.html", form=form, holiday=holiday), status
 
 
