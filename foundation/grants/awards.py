@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, url_for
 
 from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllowed, NotFound
 from foundation.extensions import db
@@ -31,6 +31,8 @@ from foundation.grants.models import (
     TransactionKind,
 )
 from foundation.members.models import Membership, User
+from foundation.notifications.models import NotificationKind
+from foundation.notifications.services import notify
 from foundation.types import LONDON, utcnow
 
 MAX_INSTALMENTS = 12
@@ -301,4 +303,26 @@ def record_payment(grant: Grant, instalment_id: int, by: User, reference: str) -
     instalment.payment_reference = reference
     instalment.transaction_id = txn.id
     db.session.flush()
+    _tell_payment(grant, instalment)
     return instalment
+
+
+def _tell_payment(grant: Grant, instalment: Instalment) -> None:
+    """The organisation's members hear that money is on its way, with the reference to look for."""
+    reference = grant.application.reference or grant.application.project_title
+    link = url_for("grants.award_detail", grant_id=grant.id)
+    for membership in grant.organisation.memberships:
+        user = membership.user
+        if user.closed_at is not None:
+            continue
+        notify(
+            user,
+            NotificationKind.GRANTS,
+            f"{reference}: a payment of £{instalment.amount_pence / 100:,.2f} is on its way"[:200],
+            "grant_payment",
+            link=link,
+            grant=grant,
+            instalment=instalment,
+            reference=reference,
+            paid_so_far=grant.paid_pence,
+        )

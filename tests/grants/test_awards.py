@@ -11,6 +11,8 @@ from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllow
 from foundation.grants import awards, ledger
 from foundation.grants.models import GrantStatus, Instalment, LedgerTransaction, RoundStatus, TransactionKind
 from foundation.members.models import MemberRole
+from foundation.notifications.models import Notification
+from tests.conftest import text_of
 from tests.factories import add_member, make_org, make_user
 from tests.grants.factories import make_decided_grant, make_round
 
@@ -192,3 +194,23 @@ def test_a_users_grants_are_those_of_their_organisations(db, offered, people, st
     other = make_decided_grant(round_, make_org(make_user()), staff)
     assert awards.grants_of_user(member) == [offered]
     assert other not in awards.grants_of_user(admin)
+
+
+def test_the_organisation_hears_of_each_payment_with_its_reference(db, offered, people, staff, mailbox):
+    org, admin, member = people
+    accept(offered, admin)
+    db.session.commit()
+    first = offered.instalments[0]
+    awards.record_payment(offered, first.id, staff, "BACS 7731")
+    db.session.commit()
+    for person in (admin, member):
+        message = mailbox.last_to(person.email)
+        assert "a payment of £3,000.00 is on its way" in message["Subject"]
+        body = text_of(message)
+        assert "BACS 7731" in body and "Paid so far: £3,000 of £3,000" in body
+    inbox = db.session.scalars(
+        sa.select(Notification).where(
+            Notification.user_id == member.id, Notification.subject.contains("payment")
+        )
+    ).all()
+    assert len(inbox) == 1

@@ -219,7 +219,7 @@ def test_reminders_14_days_before_and_on_the_due_date_each_once(db, grant, peopl
     )
     assert f"{due:%-d %b %Y}" in text_of(msg) and "Youth theatre" in text_of(msg)
     assert link_in(msg, "/grants/awards/") == f"/grants/awards/{grant.id}"
-    assert len(mailbox.to(admin.email)) == 1 + 1  # the award, then this reminder
+    assert len(mailbox.to(admin.email)) == 3  # the award, the payment, then this reminder
 
     assert sweep(db, due - timedelta(days=13)) == 0
     assert sweep(db, due - timedelta(days=1)) == 0
