@@ -19,6 +19,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     URL,
     DataRequired,
@@ -54,8 +55,8 @@ def london_today() -> date:
     return utcnow().astimezone(LONDON).date()
 
 
-def enum_choices(enum_cls) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    return [(m.value, m.label) for m in enum_cls]
+def enum_choices(enum_cls) -> list[SelectChoice]:  # type: ignore[no-untyped-def]
+    return [SelectChoice(m.value, m.label) for m in enum_cls]
 
 
 class PasswordStrength:
@@ -144,12 +145,12 @@ class OrganisationForm(FlaskForm):
     name = StringField("Organisation name", validators=[DataRequired(), Length(max=200)], filters=[_strip])
     sector = SelectField(
         "Sector",
-        choices=[("", "Choose a sector")] + enum_choices(Sector),
+        choices=[SelectChoice("", "Choose a sector"), *enum_choices(Sector)],
         validators=[DataRequired("Choose a sector.")],
     )
     legal_form = SelectField(
         "Legal form",
-        choices=[("", "Choose a legal form")] + enum_choices(LegalForm),
+        choices=[SelectChoice("", "Choose a legal form"), *enum_choices(LegalForm)],
         validators=[DataRequired("Choose a legal form.")],
     )
     charity_number = StringField(

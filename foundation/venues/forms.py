@@ -16,6 +16,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -49,16 +50,19 @@ class BookingForm(FlaskForm):
     end_time = TimeField("To", validators=[InputRequired(message="Choose an end time.")])
     repeat = RadioField(
         "How often",
-        choices=[("one_off", "Once"), ("weekly", "Every week")],
+        choices=[SelectChoice("one_off", "Once"), SelectChoice("weekly", "Every week")],
         default="one_off",
         validators=[InputRequired()],
     )
     weekdays = MultiCheckboxField(
-        "On these days", coerce=int, choices=list(enumerate(WEEKDAY_NAMES)), validators=[Optional()]
+        "On these days",
+        coerce=int,
+        choices=[SelectChoice(i, name) for i, name in enumerate(WEEKDAY_NAMES)],
+        validators=[Optional()],
     )
     ends = RadioField(
         "Until",
-        choices=[("until", "An end date"), ("weeks", "A number of weeks")],
+        choices=[SelectChoice("until", "An end date"), SelectChoice("weeks", "A number of weeks")],
         default="until",
         validators=[Optional()],
     )
@@ -132,7 +136,7 @@ class ConfirmExtendForm(ExtendForm):
 class CancelForm(FlaskForm):
     scope = RadioField(
         "What to cancel",
-        choices=[(s.value, s.label) for s in CancelScope],
+        choices=[SelectChoice(s.value, s.label) for s in CancelScope],
         default=CancelScope.ONE.value,
         validators=[InputRequired()],
     )
@@ -143,7 +147,9 @@ class CancelForm(FlaskForm):
 class DecisionForm(FlaskForm):
     occurrence_ids = MultiCheckboxField("Dates", coerce=int, validate_choice=False)
     decision = RadioField(
-        "Decision", choices=[("approve", "Approve"), ("decline", "Decline")], validators=[InputRequired()]
+        "Decision",
+        choices=[SelectChoice("approve", "Approve"), SelectChoice("decline", "Decline")],
+        validators=[InputRequired()],
     )
     reason = TextAreaField(
         "Message to the group (optional)", validators=[Optional(), Length(max=1000)], filters=[_strip]
@@ -153,14 +159,14 @@ class DecisionForm(FlaskForm):
 class RequestAlertsForm(FlaskForm):
     request_alerts = RadioField(
         "Emails about new booking requests",
-        choices=[(a.value, a.label) for a in RequestAlerts],
+        choices=[SelectChoice(a.value, a.label) for a in RequestAlerts],
         validators=[InputRequired()],
     )
 
 
 class HolidayForm(FlaskForm):
     kind = SelectField(
-        "Kind", choices=[(k.value, k.label) for k in HolidayKind], validators=[InputRequired()]
+        "Kind", choices=[SelectChoice(k.value, k.label) for k in HolidayKind], validators=[InputRequired()]
     )
     name = StringField(
         "Name",

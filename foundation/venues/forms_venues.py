@@ -20,6 +20,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from foundation.members.validation import normalise_postcode
@@ -119,7 +120,7 @@ class VenueForm(FlaskForm):
     )  # fmt: skip
     max_booking_unit = SelectField(
         "Unit",
-        choices=[("hours", "hours"), ("minutes", "minutes")],
+        choices=[SelectChoice("hours", "hours"), SelectChoice("minutes", "minutes")],
         default="hours",
         validators=[InputRequired()],
     )
@@ -162,7 +163,7 @@ class VenueForm(FlaskForm):
         }  # fmt: skip
 
 
-FEATURE_CHOICES = [(f.value, f.label) for f in Feature]
+FEATURE_CHOICES = [SelectChoice(f.value, f.label) for f in Feature]
 
 
 class SpaceForm(FlaskForm):
@@ -308,5 +309,7 @@ class PhotoForm(FlaskForm):
 
 class MovePhotoForm(FlaskForm):
     direction = RadioField(
-        "Move", choices=[("up", "Earlier"), ("down", "Later")], validators=[InputRequired()]
+        "Move",
+        choices=[SelectChoice("up", "Earlier"), SelectChoice("down", "Later")],
+        validators=[InputRequired()],
     )

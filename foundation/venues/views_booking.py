@@ -11,6 +11,7 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from foundation.errors import DomainError
 from foundation.extensions import db
@@ -63,7 +64,7 @@ def _booking_or_404(booking_id: int) -> Booking:
 
 def _with_org_choices(form: BookingForm) -> list[Organisation]:
     orgs = svc.organisations_with_membership(current_user)
-    form.organisation_id.choices = [(o.id, o.name) for o in orgs]
+    form.organisation_id.choices = [SelectChoice(o.id, o.name) for o in orgs]
     return orgs
 
 

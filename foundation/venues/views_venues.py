@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from foundation.errors import DomainError
 from foundation.extensions import db
@@ -304,8 +305,8 @@ def closure_delete(venue_id: int, closure_id: int):  # type: ignore[no-untyped-d
 
 def _space_form(venue: Venue, space: Space | None) -> SpaceForm:
     form = SpaceForm(data=None if request.method == "POST" or space is None else SpaceForm.data_from(space))
-    form.parent_id.choices = [("", "Not part of another space")] + [
-        (s.id, s.name) for s in svc.parent_choices(venue, space)
+    form.parent_id.choices = [SelectChoice("", "Not part of another space")] + [
+        SelectChoice(s.id, s.name) for s in svc.parent_choices(venue, space)
     ]
     return form
 
