@@ -9,6 +9,7 @@ from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from foundation.db_setup import begin_write_transaction
 from foundation.errors import Conflict, DomainError
 from foundation.extensions import db
 from foundation.members.models import User
@@ -90,6 +91,19 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if not check_password_hash(user.password_hash, password):
         return None
+    return user
+
+
+def record_sign_in(user_id: int) -> User:
+    """Stamp the sign-in, in a transaction that holds the write lock first.
+
+    The password check above only reads; on SQLite a read transaction that then writes fails with "database is
+    locked" when another sign-in committed in between, so the write gets its own transaction.
+    """
+    begin_write_transaction()
+    user = db.session.get(User, user_id)
+    if user is None or user.closed_at is not None:
+        raise DomainError("This account is closed.", field="email")
     user.last_login_at = utcnow()
     return user
 

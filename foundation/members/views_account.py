@@ -96,6 +96,7 @@ def login():  # type: ignore[no-untyped-def]
             form.password.errors = ["The email address or password is not right."]
             status = 401
         else:
+            user = accounts.record_sign_in(user.id)
             db.session.commit()
             login_user(user, remember=form.remember.data)
             log_event("login", user=user.id)
