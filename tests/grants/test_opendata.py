@@ -25,7 +25,9 @@ from tests.grants.factories import make_application, make_awarded_grant, make_ro
 
 # The published 360Giving schemas (version 1.4.3, CC BY 4.0) are kept beside these tests (see SOURCE.md there);
 # STANDARDS_360GIVING points at another copy, e.g. a newer release to check against.
-STANDARD = Path(os.environ.get("STANDARDS_360GIVING", Path(__file__).resolve().parent / "standards/360giving"))
+STANDARD = Path(
+    os.environ.get("STANDARDS_360GIVING", Path(__file__).resolve().parent / "standards/360giving")
+)
 
 
 def _load(name: str) -> dict:
