@@ -233,7 +233,9 @@ def main() -> None:
 
     ceiling = rows[0][3].get("rps") if rows and rows[0][3] else None
     cache = "off" if args.no_page_cache else "on (anonymous pages kept per worker)"
-    print(f"\n{args.connections} connections, {args.workers} gunicorn workers, {args.seconds}s per page, page cache {cache}")
+    print(
+        f"\n{args.connections} connections, {args.workers} gunicorn workers, {args.seconds}s per page, page cache {cache}"
+    )
     print(
         f"{'page':22} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'vs healthz':>10} {'queries':>8} {'errors':>7}"
     )
