@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, has_request_context, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -134,6 +134,15 @@ def field_error(form, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
         form.form_errors.append(exc.message)
 
 
+# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text for a CSV cell that a spreadsheet shows as text: a formula-like start gets a leading apostrophe."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 @dataclass
 class FormOutcome:
     """What became of a submitted form: `done` when the action ran and was committed."""
@@ -165,7 +174,6 @@ def submit_form(form, action: Callable[[], Any]) -> FormOutcome:  # type: ignore
 
 def _count_queries(app: Flask) -> None:
     """Benchmark aid: report the number of SQL statements a request ran in an X-Query-Count header."""
-    from flask import g
     from sqlalchemy import event
 
     from foundation.extensions import db
@@ -175,8 +183,6 @@ def _count_queries(app: Flask) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _count(*_args: Any) -> None:
-        from flask import has_request_context
-
         if has_request_context():
             g.query_count = g.get("query_count", 0) + 1
 

@@ -43,7 +43,7 @@ from foundation.grants.standing import overdue_reports
 from foundation.members.models import Organisation, User
 from foundation.members.organisations import good_standing
 from foundation.notifications.models import NotificationKind
-from foundation.notifications.services import notify
+from foundation.notifications.services import notify_members, notify_staff
 from foundation.types import LONDON, utcnow
 
 TOWNS = (
@@ -648,29 +648,16 @@ def request_more_info(
 
 
 def _tell_staff(application: Application, subject: str, template: str, **context: object) -> None:
-    staff = db.session.scalars(
-        sa.select(User).where(User.is_staff.is_(True), User.closed_at.is_(None)).order_by(User.id)
-    ).all()
     link = url_for("grants.application", application_id=application.id)
-    for member in staff:
-        notify(
-            member, NotificationKind.GRANTS, subject, template, link=link, application=application, **context
-        )
+    notify_staff(NotificationKind.GRANTS, subject, template, link=link, application=application, **context)
 
 
 def _tell_members(application: Application, subject: str, template: str, **context: object) -> None:
     link = url_for("grants.application", application_id=application.id)
-    for membership in application.organisation.memberships:
-        if membership.user.closed_at is None:
-            notify(
-                membership.user,
-                NotificationKind.GRANTS,
-                subject,
-                template,
-                link=link,
-                application=application,
-                **context,
-            )
+    notify_members(
+        application.organisation, NotificationKind.GRANTS, subject, template, link=link, application=application,
+        **context,
+    )  # fmt: skip
 
 
 # --- lists -------------------------------------------------------------------------------------------------------

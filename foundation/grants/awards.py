@@ -32,7 +32,7 @@ from foundation.grants.models import (
 )
 from foundation.members.models import Membership, User
 from foundation.notifications.models import NotificationKind
-from foundation.notifications.services import notify
+from foundation.notifications.services import notify_members
 from foundation.types import LONDON, utcnow
 
 MAX_INSTALMENTS = 12
@@ -311,18 +311,14 @@ def _tell_payment(grant: Grant, instalment: Instalment) -> None:
     """The organisation's members hear that money is on its way, with the reference to look for."""
     reference = grant.application.reference or grant.application.project_title
     link = url_for("grants.award_detail", grant_id=grant.id)
-    for membership in grant.organisation.memberships:
-        user = membership.user
-        if user.closed_at is not None:
-            continue
-        notify(
-            user,
-            NotificationKind.GRANTS,
-            f"{reference}: a payment of £{instalment.amount_pence / 100:,.2f} is on its way"[:200],
-            "grant_payment",
-            link=link,
-            grant=grant,
-            instalment=instalment,
-            reference=reference,
-            paid_so_far=grant.paid_pence,
-        )
+    notify_members(
+        grant.organisation,
+        NotificationKind.GRANTS,
+        f"{reference}: a payment of £{instalment.amount_pence / 100:,.2f} is on its way"[:200],
+        "grant_payment",
+        link=link,
+        grant=grant,
+        instalment=instalment,
+        reference=reference,
+        paid_so_far=grant.paid_pence,
+    )

@@ -41,7 +41,7 @@ from foundation.grants.models import (
 )
 from foundation.members.models import User
 from foundation.notifications.models import NotificationKind
-from foundation.notifications.services import notify
+from foundation.notifications.services import notify_members
 from foundation.types import utcnow
 
 MAX_FEEDBACK_CHARS = 5000
@@ -248,21 +248,16 @@ def _tell_applicant(application: Application, decision: Decision, changed: bool)
         link = url_for("grants.award_detail", grant_id=application.grant.id)
     else:
         link = url_for("grants.application", application_id=application.id)
-    for membership in org.memberships:
-        user = membership.user
-        if user.closed_at is not None:
-            continue
-        notify(
-            user,
-            NotificationKind.GRANTS,
-            subject[:200],
-            "grant_decision",
-            link=link,
-            org=org,
-            application=application,
-            decision=decision,
-            grant=application.grant,
-            awarded=awarded,
-            changed=changed,
-            is_admin=user.is_admin_of(org.id),
-        )
+    notify_members(
+        org,
+        NotificationKind.GRANTS,
+        subject[:200],
+        "grant_decision",
+        link=link,
+        org=org,
+        application=application,
+        decision=decision,
+        grant=application.grant,
+        awarded=awarded,
+        changed=changed,
+    )

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from foundation.errors import DomainError
 from foundation.extensions import db
@@ -255,8 +256,6 @@ def entries_for(
         stmt = stmt.where(LedgerTransaction.grant_id == grant_id)
     if limit is not None:
         stmt = stmt.limit(limit)
-    from sqlalchemy.orm import selectinload
-
     stmt = stmt.options(selectinload(LedgerTransaction.entries).selectinload(LedgerEntry.account))
     return list(db.session.scalars(stmt))
 

@@ -28,6 +28,7 @@ from typing import Any
 from flask import current_app
 
 from foundation.grants.scorecard import PublishedGrant, published_grants
+from foundation.web import spreadsheet_safe
 
 STANDARD_VERSION = "1.4"
 GRANT_PREFIX = "360G-wypf"
@@ -169,9 +170,7 @@ def _cell(value: Any) -> str:
         return f"{value:.2f}"
     if isinstance(value, int):
         return str(value)
-    text = str(value)
-    # Text from applicants starting with these would run as a formula in a spreadsheet program.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return spreadsheet_safe(str(value))
 
 
 def csv_text() -> str:

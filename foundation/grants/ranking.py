@@ -60,6 +60,7 @@ from foundation.grants.models import (
     Score,
 )
 from foundation.members.models import Membership, Organisation, User
+from foundation.types import LONDON
 
 # Applications that appear in a round's ranking: everything that was submitted and not withdrawn.
 RANKED_STATUSES = (
@@ -497,8 +498,6 @@ def review_export(round_: GrantRound) -> tuple[list[str], list[list[object]]]:
         return "" if pence is None else f"{pence / 100:.2f}"
 
     def when(value: object) -> str:
-        from foundation.types import LONDON
-
         if value is None:
             return ""
         if hasattr(value, "astimezone"):

@@ -39,7 +39,7 @@ from foundation.grants.models import (
 )
 from foundation.members.models import User
 from foundation.notifications.models import NotificationKind
-from foundation.notifications.services import notify
+from foundation.notifications.services import notify_members, notify_staff
 from foundation.types import utcnow
 
 REMIND_14_DAYS = "report_14_days"
@@ -192,34 +192,26 @@ def _reference(grant: Grant) -> str:
 
 def _tell_organisation(grant: Grant, template: str, subject: str, **context: object) -> int:
     link = url_for("grants.award_detail", grant_id=grant.id)
-    sent = 0
-    for membership in grant.organisation.memberships:
-        user = membership.user
-        if user.closed_at is not None:
-            continue
-        notify(user, NotificationKind.GRANTS, subject[:200], template, link=link, grant=grant,
-               org=grant.organisation, reference=_reference(grant), **context)  # fmt: skip
-        sent += 1
-    return sent
+    return notify_members(
+        grant.organisation, NotificationKind.GRANTS, subject[:200], template, link=link, grant=grant,
+        org=grant.organisation, reference=_reference(grant), **context,
+    )  # fmt: skip
 
 
 def _tell_staff(grant: Grant, report: GrantReport, resubmitted: bool) -> None:
     link = url_for("grants.grant_manage", grant_id=grant.id, _anchor="report")
     verb = "resubmitted" if resubmitted else "submitted"
-    staff = db.session.scalars(sa.select(User).where(User.is_staff.is_(True), User.closed_at.is_(None)))
-    for user in staff:
-        notify(
-            user,
-            NotificationKind.STAFF_QUEUE,
-            f"End-of-grant report {verb}: {grant.organisation.name} ({_reference(grant)})"[:200],
-            "grant_report_submitted",
-            link=link,
-            grant=grant,
-            org=grant.organisation,
-            report=report,
-            reference=_reference(grant),
-            verb=verb,
-        )
+    notify_staff(
+        NotificationKind.STAFF_QUEUE,
+        f"End-of-grant report {verb}: {grant.organisation.name} ({_reference(grant)})"[:200],
+        "grant_report_submitted",
+        link=link,
+        grant=grant,
+        org=grant.organisation,
+        report=report,
+        reference=_reference(grant),
+        verb=verb,
+    )
 
 
 # --- reminders -----------------------------------------------------------------------------------------------

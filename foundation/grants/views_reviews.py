@@ -36,7 +36,7 @@ from foundation.grants.models import (
 from foundation.members.models import User
 from foundation.permissions import deny, panel_required, staff_required
 from foundation.types import LONDON, utcnow
-from foundation.web import submit_form
+from foundation.web import spreadsheet_safe, submit_form
 
 
 def _me() -> User:
@@ -333,13 +333,10 @@ def ranking_page(round_id: int):  # type: ignore[no-untyped-def]
     return render_template("grants/ranking.html", round_=round_, ranking=result, sorts=list(ranking.SortBy))
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_safe(value: object) -> object:
     """Text a spreadsheet could run as a formula gets a leading apostrophe; numbers we computed are left alone."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
     return "" if value is None else value
 
 

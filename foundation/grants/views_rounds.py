@@ -227,15 +227,12 @@ def round_allocate(round_id: int):  # type: ignore[no-untyped-def]
     begin_write_transaction()
     round_ = _round(round_id)
     form = AllocateForm(prefix="allocate")
-    if not form.validate_on_submit():
-        return _render_manage(round_, allocate_form=form, status=422)
-    try:
-        svc.allocate_budget(round_, form.amount.data, _staff(), form.reason.data)
-    except DomainError as exc:
-        db.session.rollback()
-        field_error(form, exc)
-        return _render_manage(_round(round_id), allocate_form=form, status=exc.status_code)
-    db.session.commit()
+    outcome = submit_form(
+        form, lambda: svc.allocate_budget(round_, form.amount.data, _staff(), form.reason.data)
+    )
+    if not outcome.done:
+        # a refused action was rolled back: the round is read afresh
+        return _render_manage(_round(round_id), allocate_form=form, status=outcome.status)
     flash(f"£{form.amount.data / 100:,.2f} allocated to {round_.name}.", "success")
     return redirect(url_for("grants.round_manage", round_id=round_.id) + "#budget")
 
@@ -246,15 +243,12 @@ def round_deallocate(round_id: int):  # type: ignore[no-untyped-def]
     begin_write_transaction()
     round_ = _round(round_id)
     form = DeallocateForm(prefix="deallocate")
-    if not form.validate_on_submit():
-        return _render_manage(round_, deallocate_form=form, status=422)
-    try:
-        svc.deallocate_budget(round_, form.amount.data, _staff(), form.reason.data)
-    except DomainError as exc:
-        db.session.rollback()
-        field_error(form, exc)
-        return _render_manage(_round(round_id), deallocate_form=form, status=exc.status_code)
-    db.session.commit()
+    outcome = submit_form(
+        form, lambda: svc.deallocate_budget(round_, form.amount.data, _staff(), form.reason.data)
+    )
+    if not outcome.done:
+        # a refused action was rolled back: the round is read afresh
+        return _render_manage(_round(round_id), deallocate_form=form, status=outcome.status)
     flash(f"£{form.amount.data / 100:,.2f} handed back to the fund from {round_.name}.", "success")
     return redirect(url_for("grants.round_manage", round_id=round_.id) + "#budget")
 

@@ -26,7 +26,7 @@ from foundation.members.models import (
     VettingDecision,
 )
 from foundation.notifications.models import NotificationKind
-from foundation.notifications.services import notify
+from foundation.notifications.services import notify, notify_staff
 from foundation.types import utcnow
 
 EDITABLE_FIELDS = (
@@ -141,16 +141,13 @@ def _transition(org: Organisation, action: VettingAction, user: User, message: s
 
 
 def _tell_staff(org: Organisation, subject: str) -> None:
-    staff = db.session.scalars(sa.select(User).where(User.is_staff.is_(True), User.closed_at.is_(None))).all()
-    for member in staff:
-        notify(
-            member,
-            NotificationKind.STAFF_QUEUE,
-            f"{subject}: {org.name}",
-            "staff_vetting_queue",
-            link=url_for("members.vetting_review", org_id=org.id),
-            org=org,
-        )
+    notify_staff(
+        NotificationKind.STAFF_QUEUE,
+        f"{subject}: {org.name}",
+        "staff_vetting_queue",
+        link=url_for("members.vetting_review", org_id=org.id),
+        org=org,
+    )
 
 
 def good_standing(org: Organisation, on: date | None = None) -> Standing:

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from foundation.auth import log_event
 from foundation.errors import DomainError
 from foundation.extensions import db
-from foundation.members import bp, organisations
+from foundation.members import bp, organisations, roles
 from foundation.members.forms import VettingForm
-from foundation.members.models import Organisation, OrganisationStatus, User, VettingAction
+from foundation.members.models import (
+    VETTING_TRANSITIONS,
+    Organisation,
+    OrganisationStatus,
+    User,
+    VettingAction,
+)
 from foundation.permissions import staff_required
 from foundation.web import field_error
 
@@ -73,14 +81,10 @@ def vetting_review(org_id: int):  # type: ignore[no-untyped-def]
 
 
 def _from(action: VettingAction) -> frozenset[OrganisationStatus]:
-    from foundation.members.models import VETTING_TRANSITIONS
-
     return VETTING_TRANSITIONS[action][0]
 
 
 def _staff() -> User:
-    from flask_login import current_user
-
     return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
@@ -102,9 +106,6 @@ def staff_users():  # type: ignore[no-untyped-def]
 @bp.post("/staff/users/<int:user_id>/roles")
 @staff_required
 def set_user_roles(user_id: int):  # type: ignore[no-untyped-def]
-    from foundation.auth import log_event
-    from foundation.members import roles
-
     user = db.get_or_404(User, user_id)
     try:
         roles.set_roles(

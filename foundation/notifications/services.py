@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from foundation.errors import IllegalTransition
 from foundation.extensions import db
-from foundation.members.models import User
+from foundation.members.models import Organisation, User
 from foundation.notifications import mailer
 from foundation.notifications.models import (
     EmailStatus,
@@ -132,6 +132,39 @@ def notify(
     )
     db.session.add(n)
     return n
+
+
+def notify_staff(
+    kind: NotificationKind, subject: str, template: str, link: str | None = None, **context: Any
+) -> int:
+    """Queue the message for every active member of Foundation staff; how many were queued."""
+    staff = db.session.scalars(
+        sa.select(User).where(User.is_staff.is_(True), User.closed_at.is_(None)).order_by(User.id)
+    ).all()
+    for member in staff:
+        notify(member, kind, subject, template, link=link, **context)
+    return len(staff)
+
+
+def notify_members(
+    organisation: Organisation,
+    kind: NotificationKind,
+    subject: str,
+    template: str,
+    /,
+    link: str | None = None,
+    **context: Any,
+) -> int:
+    """Queue the message for every member (any role) of the organisation whose account is open.
+
+    Positional-only, so templates can be given `org=` in the context.
+    """
+    sent = 0
+    for membership in organisation.memberships:
+        if membership.user.closed_at is None:
+            notify(membership.user, kind, subject, template, link=link, **context)
+            sent += 1
+    return sent
 
 
 def email_address(

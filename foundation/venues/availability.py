@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -28,8 +28,6 @@ class Interval:
 
 def local_interval(day: date, start: time, end: time) -> Interval:
     """A wall-clock slot in Europe/London as an aware UTC interval (18:00 stays 18:00 across clock changes)."""
-    from datetime import UTC
-
     starts = datetime.combine(day, start, tzinfo=LONDON)
     ends = datetime.combine(day, end, tzinfo=LONDON)
     if ends <= starts:
