@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -14,6 +14,11 @@ LONDON = ZoneInfo("Europe/London")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def london_today(now: datetime | None = None) -> date:
+    """Today's date in the UK (after midnight in London, though still the day before in UTC in summer)."""
+    return (now or utcnow()).astimezone(LONDON).date()
 
 
 class UTCDateTime(TypeDecorator):

@@ -33,7 +33,7 @@ from foundation.grants.models import (
 from foundation.members.models import Membership, User
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import notify_members
-from foundation.types import LONDON, utcnow
+from foundation.types import LONDON, london_today, utcnow
 
 MAX_INSTALMENTS = 12
 MAX_CONDITIONS_CHARS = 20_000
@@ -52,10 +52,6 @@ are kept current, and everyone working with young people on the project is safel
 against the budget.
 5. Money not spent on the project is returned to the Foundation with the end-of-grant report.
 6. The Foundation may withhold unpaid instalments, or ask for money back, if these conditions are not met."""
-
-
-def london_today() -> date:
-    return utcnow().astimezone(LONDON).date()
 
 
 def pounds(pence: int) -> str:

@@ -23,6 +23,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from foundation.forms import MultiCheckboxField, PenceField, strip_text
 from foundation.grants.applications import (
     AREA_CHOICES,
     MAX_AGE,
@@ -34,35 +35,24 @@ from foundation.grants.applications import (
     answer_field,
 )
 from foundation.grants.models import Application, ApplicationStatus, GrantRound
-from foundation.venues.forms import MultiCheckboxField
-from foundation.venues.forms_venues import PenceField
 
 BUDGET_ROWS = 8
 LONG_TEXT = 20_000
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 class MoneyField(PenceField):
-    """Pounds and pence ("1,250.50", "£1250") held as integer pence; the venue price parser with grant wording."""
+    """Pounds and pence ("1,250.50", "£1250") held as integer pence, up to the largest amount a form takes."""
+
+    invalid_message = "Enter an amount in pounds and pence, e.g. 1,250.50."
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            text = (valuelist[0] if valuelist else "").replace("£", "").strip()
-            if text.startswith("-"):
-                raise ValueError("An amount cannot be below zero.") from None
-            raise ValueError("Enter an amount in pounds and pence, e.g. 1,250.50.") from None
+        super().process_formdata(valuelist)
         if self.data is not None and self.data > MAX_MONEY_PENCE:
             raise ValueError(f"Enter an amount no more than £{MAX_MONEY_PENCE // 100:,}.")
 
 
 class BudgetLineForm(Form):
-    item = StringField("Item", validators=[Optional(), Length(max=200)], filters=[_strip])
+    item = StringField("Item", validators=[Optional(), Length(max=200)], filters=[strip_text])
     cost = MoneyField("Cost (£)")
 
     def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
@@ -85,17 +75,19 @@ class BudgetLineForm(Form):
 class ApplicationForm(FlaskForm):
     # The version the form was loaded at: a save over a newer one is refused.
     version = HiddenField()
-    project_title = StringField("Project title", validators=[Optional(), Length(max=200)], filters=[_strip])
+    project_title = StringField(
+        "Project title", validators=[Optional(), Length(max=200)], filters=[strip_text]
+    )
     summary = TextAreaField(
         "Summary",
         validators=[Optional(), Length(max=1000)],
-        filters=[_strip],
+        filters=[strip_text],
         description="Two or three sentences: what you will do, with whom. It may be published if you are funded.",
     )
     description = TextAreaField(
         "About the project",
         validators=[Optional(), Length(max=LONG_TEXT)],
-        filters=[_strip],
+        filters=[strip_text],
         description="What you will do, how young people shaped it, and who will run it.",
     )
     towns = MultiCheckboxField(
@@ -124,13 +116,13 @@ class ApplicationForm(FlaskForm):
     outcomes = TextAreaField(
         "Outcomes",
         validators=[Optional(), Length(max=LONG_TEXT)],
-        filters=[_strip],
+        filters=[strip_text],
         description="What will be different for the young people taking part, and how you will know.",
     )
     partners = TextAreaField(
         "Partners",
         validators=[Optional(), Length(max=LONG_TEXT)],
-        filters=[_strip],
+        filters=[strip_text],
         description="Other organisations involved and what they bring. Leave blank if none.",
     )
 
@@ -196,7 +188,7 @@ def application_form(
         attrs[answer_field(q)] = TextAreaField(
             q.prompt,
             validators=[Optional(), Length(max=LONG_TEXT)],
-            filters=[_strip],
+            filters=[strip_text],
             description=((q.help_text or "") + limit).strip(),
         )
     form_cls = type("RoundApplicationForm", (ApplicationForm,), attrs)
@@ -236,7 +228,7 @@ class StartApplicationForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     reason = TextAreaField(
-        "Why are you withdrawing? (optional)", validators=[Optional(), Length(max=2000)], filters=[_strip]
+        "Why are you withdrawing? (optional)", validators=[Optional(), Length(max=2000)], filters=[strip_text]
     )
 
 
@@ -247,7 +239,7 @@ class ReturnForm(FlaskForm):
             DataRequired("Say what information is needed, so the organisation knows what to change."),
             Length(max=5000),
         ],
-        filters=[_strip],
+        filters=[strip_text],
         description="The organisation's members receive this message; the application reopens for editing.",
     )
 
@@ -256,7 +248,7 @@ class AcceptLateForm(FlaskForm):
     reason = TextAreaField(
         "Why is it accepted late?",
         validators=[DataRequired("Say why this application is accepted late."), Length(max=2000)],
-        filters=[_strip],
+        filters=[strip_text],
         description="Recorded on the application's history with your name.",
     )
 
@@ -279,4 +271,4 @@ class StaffFilterForm(FlaskForm):
         choices=[SelectChoice("", "Any town"), *[SelectChoice(t, t) for t in AREA_CHOICES]],
         validators=[Optional()],
     )
-    q = StringField("Search", validators=[Optional(), Length(max=100)], filters=[_strip])
+    q = StringField("Search", validators=[Optional(), Length(max=100)], filters=[strip_text])

@@ -22,17 +22,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from foundation.forms import PenceField, strip_text
 from foundation.grants.awards import MAX_CONDITIONS_CHARS, MAX_INSTALMENTS
 from foundation.grants.decisions import MAX_FEEDBACK_CHARS
 from foundation.grants.models import DecisionOutcome
 from foundation.grants.reports import MAX_TEXT_CHARS
-from foundation.venues.forms_venues import PenceField
 
 MONEY_HINT = "In pounds and pence, e.g. 1,250.50."
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _optional_int(value: str | None) -> int | None:
@@ -42,12 +38,7 @@ def _optional_int(value: str | None) -> int | None:
 class MoneyField(PenceField):
     """An amount of money in pounds ("1,250.50", "£1250") held as integer pence, with a message about money."""
 
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("Enter an amount in pounds and pence, e.g. 1,250.50.") from None
+    negative_message = invalid_message = "Enter an amount in pounds and pence, e.g. 1,250.50."
 
 
 class DecisionForm(FlaskForm):
@@ -63,7 +54,7 @@ class DecisionForm(FlaskForm):
     feedback = TextAreaField(
         "Feedback for the applicant",
         validators=[Optional(), Length(max=MAX_FEEDBACK_CHARS)],
-        filters=[_strip],
+        filters=[strip_text],
         description="Required when declining. The applicant sees this, with the reason.",
     )
 
@@ -94,7 +85,7 @@ class TermsForm(FlaskForm):
     conditions = TextAreaField(
         "Grant conditions",
         validators=[Optional(), Length(max=MAX_CONDITIONS_CHARS)],
-        filters=[_strip],
+        filters=[strip_text],
         description="The organisation accepts these online. They cannot change once accepted.",
     )
     report_due_on = DateField(
@@ -140,7 +131,7 @@ class PaymentForm(FlaskForm):
     reference = StringField(
         "Payment reference",
         validators=[DataRequired("Enter the payment reference (as on the bank transfer)."), Length(max=100)],
-        filters=[_strip],
+        filters=[strip_text],
     )
 
 
@@ -156,7 +147,7 @@ class ReportForm(FlaskForm):
     what_happened = TextAreaField(
         "What happened",
         validators=[Optional(), Length(max=MAX_TEXT_CHARS)],
-        filters=[_strip],
+        filters=[strip_text],
         description="What the project did, what changed for young people, what you learned.",
     )
     young_people_reached = IntegerField(
@@ -166,7 +157,7 @@ class ReportForm(FlaskForm):
     spend_summary = TextAreaField(
         "Spending against the budget",
         validators=[Optional(), Length(max=MAX_TEXT_CHARS)],
-        filters=[_strip],
+        filters=[strip_text],
         description="For each budget line: what was planned and what was spent.",
     )
     spent = MoneyField("Total spent on the project", validators=[Optional()], description=MONEY_HINT)
@@ -194,7 +185,7 @@ class ReportReviewForm(FlaskForm):
     message = TextAreaField(
         "Message to the organisation",
         validators=[Optional(), Length(max=MAX_TEXT_CHARS)],
-        filters=[_strip],
+        filters=[strip_text],
         description="Required when asking for more information.",
     )
     underspend_received = BooleanField("The underspend has been received")

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+from foundation.forms import strip_text
 from foundation.grants.models import Criterion
 from foundation.grants.reviews import (
     MAX_COMMENT,
@@ -20,10 +21,6 @@ from foundation.grants.reviews import (
     na_reason_field,
     score_field,
 )
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 class DeclarationForm(FlaskForm):
@@ -42,7 +39,7 @@ class DeclarationForm(FlaskForm):
         "If you have a conflict, what is it?",
         description="For example: I am a trustee of a partner organisation; a relative works there.",
         validators=[Length(max=MAX_REASON)],
-        filters=[_strip],
+        filters=[strip_text],
     )
 
     def validate_reason(self, field: TextAreaField) -> None:
@@ -100,11 +97,11 @@ def score_form(criteria: Sequence[Criterion], **kwargs: Any) -> ScoreForm:
         attrs[na_reason_field(c.id)] = TextAreaField(
             "If n/a, why it does not apply",
             validators=[Length(max=MAX_REASON)],
-            filters=[_strip],
+            filters=[strip_text],
             render_kw={"rows": 2},
         )
         attrs[f"comment_{c.id}"] = TextAreaField(
-            "Comments", validators=[Length(max=MAX_COMMENT)], filters=[_strip]
+            "Comments", validators=[Length(max=MAX_COMMENT)], filters=[strip_text]
         )
     cls = type("RoundScoreForm", (ScoreForm,), attrs)
     form = cls(**kwargs)

@@ -15,7 +15,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -24,16 +23,12 @@ from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from foundation.forms import PenceField, WholeNumberField, strip_text
 from foundation.grants import rounds
 from foundation.grants.models import RoundStatus
 from foundation.types import LONDON
-from foundation.venues.forms_venues import PenceField
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def london_to_utc(local: datetime) -> datetime:
@@ -75,31 +70,7 @@ class LondonDateTimeField(DateTimeLocalField):
 class MoneyField(PenceField):
     """Pounds and pence ("1,250.50", "£300") held as integer pence, with messages about money, not prices."""
 
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("Enter an amount in pounds, e.g. 1,250.50.") from None
-
-
-class WholeNumberField(IntegerField):
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("Enter a whole number, e.g. 3.") from None
-
-    def validate(self, form, extra_validators=()) -> bool:  # type: ignore[no-untyped-def]
-        # Not a number at all: say only that, not also that "nothing" is out of range.
-        if self.process_errors:
-            self.errors = list(self.process_errors)
-            return False
-        return super().validate(form, extra_validators)
+    negative_message = invalid_message = "Enter an amount in pounds, e.g. 1,250.50."
 
 
 def _more_than_zero(form: Form, field: MoneyField) -> None:
@@ -112,7 +83,7 @@ def _more_than_zero(form: Form, field: MoneyField) -> None:
 
 class RoundForm(FlaskForm):
     name = StringField(
-        "Name", validators=[DataRequired("Give the round a name."), Length(max=200)], filters=[_strip],
+        "Name", validators=[DataRequired("Give the round a name."), Length(max=200)], filters=[strip_text],
         description="For example: Seed grants spring 2026.",
     )  # fmt: skip
     code = StringField(
@@ -123,14 +94,14 @@ class RoundForm(FlaskForm):
     )
     description = TextAreaField(
         "Description", validators=[DataRequired("Describe the round for applicants."), Length(max=10000)],
-        filters=[_strip],
+        filters=[strip_text],
     )  # fmt: skip
     priorities = TextAreaField(
-        "Priorities", validators=[Optional(), Length(max=5000)], filters=[_strip],
+        "Priorities", validators=[Optional(), Length(max=5000)], filters=[strip_text],
         description="What the round most wants to fund, e.g. young people's mental health; rural isolation.",
     )  # fmt: skip
     eligibility = TextAreaField(
-        "Who can apply", validators=[Optional(), Length(max=5000)], filters=[_strip],
+        "Who can apply", validators=[Optional(), Length(max=5000)], filters=[strip_text],
         description="The eligibility rules applicants must meet.",
     )  # fmt: skip
     opens_at = LondonDateTimeField(
@@ -198,9 +169,9 @@ class OpenRoundForm(RoundForm):
 class CriterionRow(Form):
     """One scoring criterion. A row left blank is ignored."""
 
-    name = StringField("Criterion", validators=[Optional(), Length(max=120)], filters=[_strip])
+    name = StringField("Criterion", validators=[Optional(), Length(max=120)], filters=[strip_text])
     description = TextAreaField(
-        "What reviewers look for", validators=[Optional(), Length(max=2000)], filters=[_strip]
+        "What reviewers look for", validators=[Optional(), Length(max=2000)], filters=[strip_text]
     )
     weight = WholeNumberField(
         "Weight", validators=[Optional(), NumberRange(1, rounds.WEIGHT_MAX, f"Enter a weight from 1 to {rounds.WEIGHT_MAX}.")]
@@ -265,9 +236,9 @@ class CriteriaForm(FlaskForm):
 class QuestionRow(Form):
     """One question of the round's own. A row left blank is ignored."""
 
-    prompt = StringField("Question", validators=[Optional(), Length(max=300)], filters=[_strip])
+    prompt = StringField("Question", validators=[Optional(), Length(max=300)], filters=[strip_text])
     help_text = TextAreaField(
-        "Help for applicants", validators=[Optional(), Length(max=2000)], filters=[_strip]
+        "Help for applicants", validators=[Optional(), Length(max=2000)], filters=[strip_text]
     )
     required = BooleanField("Applicants must answer")
     max_words = WholeNumberField(
@@ -328,7 +299,7 @@ class AllocateForm(FlaskForm):
         description="In pounds, e.g. 10,000.",
     )  # fmt: skip
     reason = StringField(
-        "Reason", validators=[Optional(), Length(max=300)], filters=[_strip],
+        "Reason", validators=[Optional(), Length(max=300)], filters=[strip_text],
         description="Shown on the public ledger. Leave blank for “Budget for <round>”.",
     )  # fmt: skip
 
@@ -339,7 +310,7 @@ class DeallocateForm(FlaskForm):
         description="At most what the round has not awarded.",
     )  # fmt: skip
     reason = StringField(
-        "Reason", validators=[Optional(), Length(max=300)], filters=[_strip],
+        "Reason", validators=[Optional(), Length(max=300)], filters=[strip_text],
         description="Shown on the public ledger, e.g. Unspent after the round was decided.",
     )  # fmt: skip
 
@@ -357,7 +328,7 @@ class DepositForm(FlaskForm):
     reason = StringField(
         "Reason",
         validators=[DataRequired("Say where the money comes from."), Length(max=300)],
-        filters=[_strip],
+        filters=[strip_text],
         description="Shown on the public ledger, e.g. Opening balance for 2026 or Grant from the county council.",
     )
 
@@ -367,6 +338,6 @@ class DepositForm(FlaskForm):
 
 class DeclineReasonForm(FlaskForm):
     label = StringField(
-        "Reason", validators=[DataRequired("Write the reason."), Length(max=200)], filters=[_strip],
+        "Reason", validators=[DataRequired("Write the reason."), Length(max=200)], filters=[strip_text],
         description="Applicants who are declined see it, e.g. Outside the round's priorities.",
     )  # fmt: skip

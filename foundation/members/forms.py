@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -32,31 +30,16 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from foundation.forms import enum_choices, lower_text, strip_text
 from foundation.members.models import Area, DocumentKind, LegalForm, MemberRole, Sector
 from foundation.members.validation import (
     normalise_charity_number,
     normalise_company_number,
     normalise_postcode,
 )
-from foundation.types import LONDON, utcnow
+from foundation.types import london_today
 
 MIN_PASSWORD = 10
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _lower(value: str | None) -> str | None:
-    return value.strip().lower() if isinstance(value, str) else value
-
-
-def london_today() -> date:
-    return utcnow().astimezone(LONDON).date()
-
-
-def enum_choices(enum_cls) -> list[SelectChoice]:  # type: ignore[no-untyped-def]
-    return [SelectChoice(m.value, m.label) for m in enum_cls]
 
 
 class PasswordStrength:
@@ -72,9 +55,9 @@ class PasswordStrength:
 
 
 class RegisterForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=120)], filters=[_strip])
+    name = StringField("Your name", validators=[DataRequired(), Length(max=120)], filters=[strip_text])
     email = EmailField(
-        "Email address", validators=[DataRequired(), Email(), Length(max=254)], filters=[_lower]
+        "Email address", validators=[DataRequired(), Email(), Length(max=254)], filters=[lower_text]
     )
     password = PasswordField(
         "Password",
@@ -87,14 +70,14 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Email()], filters=[_lower])
+    email = EmailField("Email address", validators=[DataRequired(), Email()], filters=[lower_text])
     password = PasswordField("Password", validators=[DataRequired()])
     remember = BooleanField("Keep me signed in on this device")
     next = HiddenField()
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Email()], filters=[_lower])
+    email = EmailField("Email address", validators=[DataRequired(), Email()], filters=[lower_text])
 
 
 class ResetPasswordForm(FlaskForm):
@@ -124,13 +107,13 @@ class ChangePasswordForm(FlaskForm):
 
 class ChangeEmailForm(FlaskForm):
     email = EmailField(
-        "New email address", validators=[DataRequired(), Email(), Length(max=254)], filters=[_lower]
+        "New email address", validators=[DataRequired(), Email(), Length(max=254)], filters=[lower_text]
     )
     current_password = PasswordField("Current password", validators=[DataRequired()])
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=120)], filters=[_strip])
+    name = StringField("Your name", validators=[DataRequired(), Length(max=120)], filters=[strip_text])
 
 
 class CloseAccountForm(FlaskForm):
@@ -142,7 +125,9 @@ class CloseAccountForm(FlaskForm):
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField("Organisation name", validators=[DataRequired(), Length(max=200)], filters=[_strip])
+    name = StringField(
+        "Organisation name", validators=[DataRequired(), Length(max=200)], filters=[strip_text]
+    )
     sector = SelectField(
         "Sector",
         choices=[SelectChoice("", "Choose a sector"), *enum_choices(Sector)],
@@ -157,22 +142,24 @@ class OrganisationForm(FlaskForm):
         "Charity number (England & Wales)",
         # No Optional(): it would stop the chain before validate_charity_number asks for a missing number.
         validators=[Length(max=12)],
-        filters=[_strip],
+        filters=[strip_text],
         description="Needed for registered charities, CIOs and charitable companies, e.g. 1012345.",
     )
     company_number = StringField(
         "Company number",
         # No Optional(): it would stop the chain before validate_company_number asks for a missing number.
         validators=[Length(max=12)],
-        filters=[_strip],
+        filters=[strip_text],
         description="Needed for companies and CICs: 8 characters, e.g. 01234567 or SC123456.",
     )
     address_line1 = StringField(
-        "Address line 1", validators=[DataRequired(), Length(max=200)], filters=[_strip]
+        "Address line 1", validators=[DataRequired(), Length(max=200)], filters=[strip_text]
     )
-    address_line2 = StringField("Address line 2", validators=[Optional(), Length(max=200)], filters=[_strip])
-    town = StringField("Town", validators=[DataRequired(), Length(max=100)], filters=[_strip])
-    postcode = StringField("Postcode", validators=[DataRequired(), Length(max=10)], filters=[_strip])
+    address_line2 = StringField(
+        "Address line 2", validators=[Optional(), Length(max=200)], filters=[strip_text]
+    )
+    town = StringField("Town", validators=[DataRequired(), Length(max=100)], filters=[strip_text])
+    postcode = StringField("Postcode", validators=[DataRequired(), Length(max=10)], filters=[strip_text])
     area = RadioField(
         "Area", choices=enum_choices(Area), validators=[InputRequired("Choose Wiltshire or Swindon.")]
     )
@@ -183,10 +170,10 @@ class OrganisationForm(FlaskForm):
             URL(message="Enter a full web address, e.g. https://example.org.uk"),
             Length(max=300),
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
     description = TextAreaField(
-        "What you do", validators=[DataRequired(), Length(max=5000)], filters=[_strip]
+        "What you do", validators=[DataRequired(), Length(max=5000)], filters=[strip_text]
     )
     age_min = IntegerField(
         "Youngest age served", validators=[Optional(), NumberRange(0, 30, "Enter an age from 0 to 30.")]
@@ -199,13 +186,15 @@ class OrganisationForm(FlaskForm):
         validators=[Optional(), NumberRange(0, 1_000_000, "Enter a number of 0 or more.")],
     )
     safeguarding_lead_name = StringField(
-        "Safeguarding lead: name", validators=[DataRequired(), Length(max=120)], filters=[_strip]
+        "Safeguarding lead: name", validators=[DataRequired(), Length(max=120)], filters=[strip_text]
     )
     safeguarding_lead_email = EmailField(
-        "Safeguarding lead: email", validators=[DataRequired(), Email(), Length(max=254)], filters=[_lower]
+        "Safeguarding lead: email",
+        validators=[DataRequired(), Email(), Length(max=254)],
+        filters=[lower_text],
     )
     safeguarding_lead_phone = StringField(
-        "Safeguarding lead: phone", validators=[Optional(), Length(max=30)], filters=[_strip]
+        "Safeguarding lead: phone", validators=[Optional(), Length(max=30)], filters=[strip_text]
     )
 
     def validate_postcode(self, field: StringField) -> None:
@@ -285,7 +274,9 @@ class DocumentForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField(
-        "Colleague's email address", validators=[DataRequired(), Email(), Length(max=254)], filters=[_lower]
+        "Colleague's email address",
+        validators=[DataRequired(), Email(), Length(max=254)],
+        filters=[lower_text],
     )
     role = SelectField("Role", choices=enum_choices(MemberRole), default=MemberRole.MEMBER.value)
 
@@ -298,6 +289,6 @@ class VettingForm(FlaskForm):
     message = TextAreaField(
         "Message to the organisation (and the record)",
         validators=[Optional(), Length(max=5000)],
-        filters=[_strip],
+        filters=[strip_text],
         description="Required when asking for changes, rejecting or suspending.",
     )

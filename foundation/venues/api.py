@@ -12,10 +12,10 @@ from typing import Any
 from flask import jsonify, request, url_for
 from wtforms import Form
 
-from foundation.types import LONDON
+from foundation.types import LONDON, london_today
 from foundation.venues import bp
 from foundation.venues import search as svc
-from foundation.venues.forms_search import EARLIEST_WEEK, YEARS_AHEAD, FreeBusyForm, SearchForm, london_today
+from foundation.venues.forms_search import EARLIEST_WEEK, YEARS_AHEAD, FreeBusyForm, SearchForm
 from foundation.venues.models import Closure, Space, Venue
 from foundation.venues.views_search import MAX_PAGE, filters_from, public_space_or_404, venue_page_url
 

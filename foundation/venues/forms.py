@@ -18,19 +18,11 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from foundation.venues.booking import WEEKDAY_NAMES, CancelScope
+from foundation.forms import MultiCheckboxField, strip_text
+from foundation.venues.booking import WEEKDAY_NAMES
+from foundation.venues.cancellations import CancelScope
 from foundation.venues.models import HolidayKind, RequestAlerts
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 class BookingForm(FlaskForm):
@@ -38,7 +30,7 @@ class BookingForm(FlaskForm):
     purpose = StringField(
         "What is it for?",
         validators=[DataRequired(message="Say what the booking is for."), Length(max=200)],
-        filters=[_strip],
+        filters=[strip_text],
     )
     expected_attendance = IntegerField(
         "Expected attendance",
@@ -141,7 +133,7 @@ class CancelForm(FlaskForm):
         validators=[InputRequired()],
     )
     occurrence_id = IntegerField("Date", validators=[Optional()])
-    reason = TextAreaField("Reason", validators=[Optional(), Length(max=1000)], filters=[_strip])
+    reason = TextAreaField("Reason", validators=[Optional(), Length(max=1000)], filters=[strip_text])
 
 
 class DecisionForm(FlaskForm):
@@ -152,7 +144,7 @@ class DecisionForm(FlaskForm):
         validators=[InputRequired()],
     )
     reason = TextAreaField(
-        "Message to the group (optional)", validators=[Optional(), Length(max=1000)], filters=[_strip]
+        "Message to the group (optional)", validators=[Optional(), Length(max=1000)], filters=[strip_text]
     )
 
 
@@ -171,7 +163,7 @@ class HolidayForm(FlaskForm):
     name = StringField(
         "Name",
         validators=[DataRequired(message="Give the holiday a name."), Length(max=120)],
-        filters=[_strip],
+        filters=[strip_text],
     )
     starts_on = DateField("First day", validators=[InputRequired(message="Choose the first day.")])
     ends_on = DateField("Last day", validators=[InputRequired(message="Choose the last day.")])

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, Field, IntegerField, SelectField, SelectMultipleField, TimeField
+from wtforms import DateField, Field, SelectField, SelectMultipleField, TimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
+from wtforms.validators import NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from foundation.types import LONDON, utcnow
+from foundation.forms import WholeNumberField
+from foundation.types import london_today
 from foundation.venues.models import Feature, FeatureGroup
 
 # How far back and ahead anyone can look: wide enough for any real question, and far from date overflow.
@@ -18,35 +19,9 @@ EARLIEST_WEEK = date(2000, 1, 3)
 YEARS_AHEAD = 10
 
 
-def london_today() -> date:
-    return utcnow().astimezone(LONDON).date()
-
-
 class _QueryForm(FlaskForm):
     class Meta:
         csrf = False  # a search changes nothing; its links must be shareable
-
-
-class WholeNumberField(IntegerField):
-    """An integer field whose message says what to type ("abc" is not a number of people)."""
-
-    def __init__(self, label: str, message: str, **kwargs: object) -> None:
-        super().__init__(label, **kwargs)  # type: ignore[arg-type]
-        self.parse_message = message
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            self.data = int(valuelist[0].strip())
-        except ValueError:
-            self.data = None
-            raise ValueError(self.parse_message) from None
-
-    def pre_validate(self, form: object) -> None:
-        if self.process_errors:
-            raise StopValidation()  # one message for "abc", not a range complaint as well
 
 
 class FriendlyDateField(DateField):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -23,8 +20,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from foundation.forms import MultiCheckboxField, PenceField, strip_text
 from foundation.members.validation import normalise_postcode
-from foundation.venues.forms import MultiCheckboxField
 from foundation.venues.models import Feature
 from foundation.venues.venues import (
     MAX_BOOKING_MINUTES,
@@ -36,50 +33,33 @@ from foundation.venues.venues import (
     WEEKDAYS,
 )
 
-PRICE_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d{1,2})?$")
 
+class PriceField(PenceField):
+    """A hire price per hour, in pounds; free community use is 0."""
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
-class PenceField(StringField):
-    """Money typed in pounds ("12.50", "£12.50", "12") and held as integer pence (1250)."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        self.data = None
-        text = (valuelist[0] if valuelist else "").strip()
-        if not text:
-            return
-        compact = text.replace("£", "", 1).replace(" ", "")
-        if compact.startswith("-"):
-            raise ValueError("The price cannot be below zero. Enter 0 for free community use.")
-        if not compact or compact == "." or not PRICE_RE.match(compact):
-            raise ValueError("Enter the price in pounds and pence, e.g. 12.50 (0 for free community use).")
-        self.data = int(Decimal(compact.replace(",", "")) * 100)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        pounds, pence = divmod(int(self.data), 100)
-        return f"{pounds}.{pence:02d}"
+    negative_message = "The price cannot be below zero. Enter 0 for free community use."
+    invalid_message = "Enter the price in pounds and pence, e.g. 12.50 (0 for free community use)."
 
 
 class VenueForm(FlaskForm):
     name = StringField(
-        "Venue name", validators=[DataRequired("Give the venue a name."), Length(max=200)], filters=[_strip]
+        "Venue name",
+        validators=[DataRequired("Give the venue a name."), Length(max=200)],
+        filters=[strip_text],
     )
     address_line1 = StringField(
-        "Address line 1", validators=[DataRequired("Enter the address."), Length(max=200)], filters=[_strip]
+        "Address line 1",
+        validators=[DataRequired("Enter the address."), Length(max=200)],
+        filters=[strip_text],
     )
-    address_line2 = StringField("Address line 2", validators=[Optional(), Length(max=200)], filters=[_strip])
+    address_line2 = StringField(
+        "Address line 2", validators=[Optional(), Length(max=200)], filters=[strip_text]
+    )
     town = StringField(
-        "Town", validators=[DataRequired("Enter the town."), Length(max=100)], filters=[_strip]
+        "Town", validators=[DataRequired("Enter the town."), Length(max=100)], filters=[strip_text]
     )
     postcode = StringField(
-        "Postcode", validators=[DataRequired("Enter the postcode."), Length(max=10)], filters=[_strip]
+        "Postcode", validators=[DataRequired("Enter the postcode."), Length(max=10)], filters=[strip_text]
     )
     description = TextAreaField(
         "About the venue",
@@ -87,14 +67,14 @@ class VenueForm(FlaskForm):
             DataRequired("Describe the venue for groups looking for somewhere to meet."),
             Length(max=5000),
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
     directions = TextAreaField(
-        "Directions", validators=[Optional(), Length(max=3000)], filters=[_strip],
+        "Directions", validators=[Optional(), Length(max=3000)], filters=[strip_text],
         description="Parking, buses, which door to use.",
     )  # fmt: skip
     hire_terms = TextAreaField(
-        "Hire terms", validators=[Optional(), Length(max=10000)], filters=[_strip],
+        "Hire terms", validators=[Optional(), Length(max=10000)], filters=[strip_text],
         description="Deposits, cancellation, cleaning, keys: what hirers agree to.",
     )  # fmt: skip
     min_notice_hours = IntegerField(
@@ -169,10 +149,10 @@ FEATURE_CHOICES = [SelectChoice(f.value, f.label) for f in Feature]
 class SpaceForm(FlaskForm):
     name = StringField(
         "Space name", validators=[DataRequired("Give the space a name, e.g. Main hall."), Length(max=120)],
-        filters=[_strip], description="For example: Main hall, Meeting room, Kitchen, Pitch.",
+        filters=[strip_text], description="For example: Main hall, Meeting room, Kitchen, Pitch.",
     )  # fmt: skip
     description = TextAreaField(
-        "About the space", validators=[Optional(), Length(max=3000)], filters=[_strip]
+        "About the space", validators=[Optional(), Length(max=3000)], filters=[strip_text]
     )
     capacity = IntegerField(
         "Capacity (people)",
@@ -190,7 +170,7 @@ class SpaceForm(FlaskForm):
     features = MultiCheckboxField(
         "Facilities and accessibility", choices=FEATURE_CHOICES, validators=[Optional()]
     )
-    price = PenceField(
+    price = PriceField(
         "Price per hour (£)",
         validators=[InputRequired("Enter the price per hour: 0 for free community use.")],
         description="In pounds, e.g. 12.50. Enter 0 for free community use.",
@@ -279,7 +259,7 @@ class ClosureForm(FlaskForm):
     reason = StringField(
         "Reason",
         validators=[DataRequired("Say why the venue is closed; bookers see the reason."), Length(max=200)],
-        filters=[_strip],
+        filters=[strip_text],
         description="For example: Floor refurbishment, Polling station.",
     )
 
@@ -302,7 +282,7 @@ class PhotoForm(FlaskForm):
             ),
             Length(max=200),
         ],
-        filters=[_strip],
+        filters=[strip_text],
         description="Read aloud by screen readers, e.g. Main hall set out with tables for 60.",
     )
 

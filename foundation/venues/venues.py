@@ -27,7 +27,7 @@ from foundation.extensions import db
 from foundation.members.models import Organisation
 from foundation.members.organisations import good_standing
 from foundation.members.validation import normalise_postcode
-from foundation.types import LONDON, utcnow
+from foundation.types import LONDON, london_today, utcnow
 from foundation.uploads import IMAGE_TYPES, remove_stored, store_upload
 from foundation.venues.models import (
     Closure,
@@ -191,10 +191,6 @@ def hours_by_weekday(venue: Venue) -> list[tuple[str, list[tuple[time, time]]]]:
     for h in sorted(venue.opening_hours, key=lambda h: (h.weekday, h.opens)):
         out[h.weekday][1].append((h.opens, h.closes))
     return out
-
-
-def london_today() -> date:
-    return utcnow().astimezone(LONDON).date()
 
 
 def add_closure(

@@ -12,9 +12,10 @@ from wtforms.fields.choices import SelectChoice
 
 from foundation.extensions import db
 from foundation.pagecache import public_page
+from foundation.types import london_today
 from foundation.venues import bp
 from foundation.venues import search as svc
-from foundation.venues.forms_search import SearchForm, WeekForm, london_today
+from foundation.venues.forms_search import SearchForm, WeekForm
 from foundation.venues.models import FeatureGroup, Space, Venue
 
 

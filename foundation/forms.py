@@ -1,0 +1,90 @@
+"""Form fields and filters every package uses: input shape only, no rules of any capability."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from wtforms import IntegerField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget
+
+# "1250", "1,250", "1250.5", "1,250.50", ".50"; a thousands comma only where it belongs.
+MONEY_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d{1,2})?$")
+
+
+def strip_text(value: Any) -> Any:
+    """A filter: surrounding spaces go (a pasted name often brings them)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def lower_text(value: Any) -> Any:
+    """A filter for email addresses, compared without regard to case."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def enum_choices(enum_cls: Iterable[enum.Enum]) -> list[SelectChoice]:
+    """Choices from an enum whose members have a `label`."""
+    return [SelectChoice(m.value, m.label) for m in enum_cls]  # type: ignore[attr-defined]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PenceField(StringField):
+    """Money typed in pounds ("12.50", "£1,250", "12") and held as integer pence (1250).
+
+    Subclasses word the messages for what the money is (a hire price, a grant amount)."""
+
+    negative_message = "An amount cannot be below zero."
+    invalid_message = "Enter an amount in pounds and pence, e.g. 12.50."
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            return
+        compact = text.replace("£", "", 1).replace(" ", "")
+        if compact.startswith("-"):
+            raise ValueError(self.negative_message)
+        if not compact or compact == "." or not MONEY_RE.match(compact):
+            raise ValueError(self.invalid_message)
+        self.data = int(Decimal(compact.replace(",", "")) * 100)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        pounds, pence = divmod(int(self.data), 100)
+        return f"{pounds}.{pence:02d}"
+
+
+class WholeNumberField(IntegerField):
+    """An integer field whose message says what to type ("abc" is not a number of people)."""
+
+    def __init__(self, label: str, message: str = "Enter a whole number, e.g. 3.", **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.parse_message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(self.parse_message) from None
+
+    def pre_validate(self, form: object) -> None:
+        if self.process_errors:
+            raise StopValidation()  # one message for "abc", not a range complaint as well
