@@ -1,8 +1,14 @@
-"""Booking spaces: planning (the preview), booking, approval, cancellation, extension, reminders and digests.
+"""Booking a space, and what every booking change shares.
 
-Every change of an occurrence's state goes through `_apply`, which follows OCCURRENCE_TRANSITIONS and keeps the
-occupancy rows in step: a confirmed occurrence holds its space and every space inside it; leaving CONFIRMED
-deletes those rows.
+Here: the request and its plan (every date checked against the venue's rules, live bookings and other groups'
+requests), booking the chosen dates, the occurrence state machine and the holds that follow it, the space locks,
+the clash error, who may act on a booking, the booker's lists, and the messages to the venue's admins and the
+booker. The owner's request queue and decisions live in `approvals`, cancelling and extending a booking in
+`cancellations`, the day-before reminders and the daily digest in `reminders`.
+
+Every change of an occurrence's state goes through `apply_transition`, which follows OCCURRENCE_TRANSITIONS and
+keeps the occupancy rows in step: a confirmed occurrence holds its space and every space inside it; leaving
+CONFIRMED deletes those rows.
 
 No double booking, on two levels:
 - The friendly check: before writing, a change locks the rows of the spaces it will hold (ascending id, so two
@@ -21,7 +27,7 @@ import enum
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import url_for
@@ -31,11 +37,11 @@ from sqlalchemy.orm import selectinload
 from foundation.db_setup import begin_write_transaction
 from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllowed
 from foundation.extensions import db
-from foundation.members.models import MemberRole, Membership, Organisation, Standing, User
+from foundation.members.models import Membership, Organisation, Standing, User
 from foundation.members.organisations import good_standing
 from foundation.notifications.models import EmailStatus, NotificationKind
 from foundation.notifications.services import notify
-from foundation.types import LONDON, utcnow
+from foundation.types import LONDON, london_today, utcnow
 from foundation.venues import holidays as holiday_calendar
 from foundation.venues.availability import (
     Interval,
@@ -67,8 +73,6 @@ DECLINED = OccurrenceStatus.DECLINED
 CANCELLED = OccurrenceStatus.CANCELLED
 ACTIVE = (REQUESTED, CONFIRMED)
 
-# Read by the SQLite "begin" listener in foundation/db_setup.py.
-
 # A weekly booking is made at most this far at a time; it can be extended later.
 MAX_SERIES_DAYS = 366
 EXCLUSION_VIOLATION = "23P01"
@@ -84,7 +88,7 @@ def begin_booking_transaction() -> None:
     begin_write_transaction()
 
 
-def _lock_spaces(space: Space) -> None:
+def lock_spaces(space: Space) -> None:
     """Lock the rows of the spaces a hold on `space` writes to, in ascending id order (no lock cycles).
 
     FOR NO KEY UPDATE rather than FOR UPDATE: inserting a row that merely references a space (an occurrence, a
@@ -123,7 +127,7 @@ class BookingClash(Conflict):
         self.dates = sorted(set(dates))
 
 
-def _clash_error(
+def clash_error(
     ours: Sequence[tuple[date, Interval]], holds: Sequence[SpaceOccupancy], field: str | None = "dates"
 ) -> BookingClash:
     clashing = [
@@ -253,10 +257,6 @@ def pattern_dates(first: date, last: date, weekdays: Iterable[int]) -> list[date
     return out
 
 
-def london_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(LONDON).date()
-
-
 def needs_approval(space: Space, org: Organisation) -> bool:
     # An owner booking its own space has nobody to ask.
     return space.needs_approval and org.id != space.venue.organisation_id
@@ -371,7 +371,7 @@ def plan_booking(req: BookingRequest, now: datetime | None = None, exclude: Iter
     planned = [PlannedDate(day, local_interval(day, req.start_time, req.end_time)) for day in days]
     held_ids = occupied_space_ids(space)
     holds = live_overlaps(held_ids, [p.slot for p in planned])
-    requests = _pending_overlapping(space, [p.slot for p in planned], exclude_booking_id=None)
+    requests = pending_overlapping(space, [p.slot for p in planned], exclude_booking_id=None)
     for p in planned:
         if cal is not None:
             p.holiday = cal.holiday_on(p.day, req.skip_kinds)
@@ -403,7 +403,7 @@ def _related_space_ids(space: Space) -> list[int]:
     return ids
 
 
-def _pending_overlapping(
+def pending_overlapping(
     space: Space, slots: Sequence[Interval], exclude_booking_id: int | None
 ) -> list[Occurrence]:
     if not slots:
@@ -421,7 +421,7 @@ def _pending_overlapping(
     return [o for o in rows if any(Interval(o.starts_at, o.ends_at).overlaps(s) for s in slots)]
 
 
-def _choose(plan: Plan, dates: Iterable[date]) -> list[PlannedDate]:
+def choose_dates(plan: Plan, dates: Iterable[date]) -> list[PlannedDate]:
     """The planned dates the booker kept, refused with a message at `dates` if any can no longer be booked."""
     chosen_days = sorted(set(dates))
     if not chosen_days:
@@ -463,9 +463,9 @@ def book_space(req: BookingRequest, dates: Iterable[date], now: datetime | None 
     """
     now = now or utcnow()
     check_request(req)
-    _lock_spaces(req.space)
+    lock_spaces(req.space)
     plan = plan_booking(req, now)
-    chosen = _choose(plan, dates)
+    chosen = choose_dates(plan, dates)
     booking = Booking(
         space_id=req.space.id,
         organisation_id=req.organisation.id,
@@ -485,17 +485,15 @@ def book_space(req: BookingRequest, dates: Iterable[date], now: datetime | None 
         created_at=now,
     )
     db.session.add(booking)
-    occurrences = _add_occurrences(booking, req.space, chosen, plan.needs_approval, now)
-    if not plan.needs_approval:
-        _write_holds(req.space, occurrences)
-    if req.organisation.id != req.space.venue.organisation_id:
-        _tell_owner(booking, occurrences, requested=plan.needs_approval)
+    place_dates(booking, req.space, chosen, plan.needs_approval, now)
     return booking
 
 
-def _add_occurrences(
+def place_dates(
     booking: Booking, space: Space, chosen: Sequence[PlannedDate], approval: bool, now: datetime
 ) -> list[Occurrence]:
+    """Add the chosen dates to a booking, new or extended: confirmed and holding the space at once, or requested
+    when the space needs approval. The venue's admins hear of them unless the booking is their own."""
     occurrences = [
         Occurrence(
             booking=booking,
@@ -509,6 +507,10 @@ def _add_occurrences(
     ]
     db.session.add_all(occurrences)
     db.session.flush()
+    if not approval:
+        _write_holds(space, occurrences)
+    if booking.organisation_id != space.venue.organisation_id:
+        _tell_owner(booking, occurrences, requested=approval)
     return occurrences
 
 
@@ -533,10 +535,10 @@ def _write_holds(space: Space, occurrences: Sequence[Occurrence]) -> None:
             (o.starts_at.astimezone(LONDON).date(), Interval(o.starts_at, o.ends_at)) for o in occurrences
         ]
         holds = live_overlaps(held, [slot for _, slot in ours])
-        raise _clash_error(ours, holds) from None
+        raise clash_error(ours, holds) from None
 
 
-def _apply(
+def apply_transition(
     occurrences: Sequence[Occurrence],
     to: OccurrenceStatus,
     user: User | None,
@@ -574,7 +576,7 @@ def _apply(
             _write_holds(space, occs)
 
 
-def _fresh_occurrences(booking: Booking, ids: Iterable[int] | None = None) -> list[Occurrence]:
+def fresh_occurrences(booking: Booking, ids: Iterable[int] | None = None) -> list[Occurrence]:
     """Re-read a booking's occurrences after taking the lock: another request may have changed them meanwhile."""
     stmt = (
         sa.select(Occurrence)
@@ -608,203 +610,7 @@ def can_view(user: User, booking: Booking) -> bool:
     )
 
 
-# --- approval ----------------------------------------------------------------------------------------------------
-
-
-def approve(
-    booking: Booking, occurrence_ids: Iterable[int] | None, user: User, now: datetime | None = None
-) -> list[Occurrence]:
-    """Confirm requested dates (all upcoming ones when `occurrence_ids` is None). All or nothing: a clash with a
-    live booking refuses the lot with a 409 naming the dates, so the owner can decline those or approve the rest."""
-    now = now or utcnow()
-    if not is_owner_admin(user, booking):
-        raise NotAllowed("Only the venue's admins can approve requests.")
-    _lock_spaces(booking.space)
-    targets = _requested_targets(booking, occurrence_ids)
-    decided = [o for o in targets if o.status is not REQUESTED]
-    if decided:
-        # Before the clash check: an already confirmed date would otherwise "clash" with its own hold.
-        raise IllegalTransition(
-            "Already decided: "
-            + ", ".join(f"{slot_label(o.starts_at, o.ends_at)} ({o.status.label.lower()})" for o in decided)
-            + "."
-        )
-    passed = [o for o in targets if o.starts_at <= now]
-    if passed:
-        raise DomainError(
-            "These dates have passed and can only be declined: "
-            + ", ".join(slot_label(o.starts_at, o.ends_at) for o in passed)
-            + ".",
-            field="occurrence_ids",
-        )
-    ours = [(o.starts_at.astimezone(LONDON).date(), Interval(o.starts_at, o.ends_at)) for o in targets]
-    holds = live_overlaps(occupied_space_ids(booking.space), [slot for _, slot in ours])
-    if holds:
-        raise _clash_error(ours, holds, field="occurrence_ids")
-    _apply(targets, CONFIRMED, user, None, now)
-    _tell_booker(booking, targets, "approved")
-    return targets
-
-
-def decline(
-    booking: Booking,
-    occurrence_ids: Iterable[int] | None,
-    user: User,
-    reason: str | None = None,
-    now: datetime | None = None,
-) -> list[Occurrence]:
-    now = now or utcnow()
-    if not is_owner_admin(user, booking):
-        raise NotAllowed("Only the venue's admins can decline requests.")
-    _lock_spaces(booking.space)
-    targets = _requested_targets(booking, occurrence_ids)
-    _apply(targets, DECLINED, user, (reason or "").strip() or None, now)
-    _tell_booker(booking, targets, "declined", reason=(reason or "").strip() or None)
-    return targets
-
-
-def _requested_targets(booking: Booking, occurrence_ids: Iterable[int] | None) -> list[Occurrence]:
-    ids = None if occurrence_ids is None else {int(i) for i in occurrence_ids}
-    if ids is not None and not ids:
-        raise DomainError("Choose at least one date.", field="occurrence_ids")
-    fresh = _fresh_occurrences(booking, ids)
-    if ids is None:
-        targets = [o for o in fresh if o.status is REQUESTED]
-        if not targets:
-            raise IllegalTransition("This booking has no requests waiting for a decision.")
-        return targets
-    if len(fresh) != len(ids):
-        raise DomainError("Some of those dates are not part of this booking.", field="occurrence_ids")
-    return fresh
-
-
-# --- cancellation ------------------------------------------------------------------------------------------------
-
-
-class CancelScope(enum.Enum):
-    ONE = "one"
-    FOLLOWING = "following"
-    SERIES = "series"
-
-    @property
-    def label(self) -> str:
-        return {
-            CancelScope.ONE: "This date only",
-            CancelScope.FOLLOWING: "This date and all following",
-            CancelScope.SERIES: "Every upcoming date",
-        }[self]
-
-
-def cancel_targets(
-    booking: Booking, scope: CancelScope, occurrence_id: int | None, now: datetime | None = None
-) -> list[Occurrence]:
-    """The occurrences a cancellation would touch (also shown on the confirmation page). Raises if none can be."""
-    now = now or utcnow()
-    fresh = _fresh_occurrences(booking)
-    upcoming = [o for o in fresh if o.status in ACTIVE and o.starts_at > now]
-    if scope is CancelScope.SERIES:
-        targets = upcoming
-    else:
-        anchor = next((o for o in fresh if o.id == occurrence_id), None)
-        if anchor is None:
-            raise DomainError("Choose a date of this booking.", field="occurrence_id")
-        when = slot_label(anchor.starts_at, anchor.ends_at)
-        if anchor.status not in ACTIVE:
-            raise IllegalTransition(f"{when} is already {anchor.status.label.lower()}.")
-        if anchor.starts_at <= now:
-            raise IllegalTransition(f"{when} has already started or passed.")
-        targets = (
-            [anchor] if scope is CancelScope.ONE else [o for o in upcoming if o.starts_at >= anchor.starts_at]
-        )
-    if not targets:
-        raise IllegalTransition("There are no upcoming dates left to cancel.")
-    return targets
-
-
-def cancel(
-    booking: Booking,
-    scope: CancelScope,
-    user: User,
-    occurrence_id: int | None = None,
-    reason: str | None = None,
-    now: datetime | None = None,
-) -> list[Occurrence]:
-    """Cancel one date, a date and those after it, or every upcoming date. Past dates stay as they were.
-
-    The booking organisation's members may cancel; the venue's admins may too, with a reason the booker is told.
-    """
-    now = now or utcnow()
-    reason = (reason or "").strip() or None
-    by_booker = is_booker_member(user, booking)
-    if not by_booker and not is_owner_admin(user, booking):
-        raise NotAllowed("Only the booking organisation's members or the venue's admins can cancel it.")
-    if not by_booker and reason is None:
-        raise DomainError("Give the booker a reason for cancelling.", field="reason")
-    _lock_spaces(booking.space)
-    targets = cancel_targets(booking, scope, occurrence_id, now)
-    _apply(targets, CANCELLED, user, reason, now)
-    if by_booker:
-        if booking.organisation_id != booking.space.venue.organisation_id:
-            _tell_owner_cancelled(booking, targets, user)
-    else:
-        _tell_booker(booking, targets, "cancelled", reason=reason)
-    return targets
-
-
-# --- extending a weekly series -----------------------------------------------------------------------------------
-
-
-def extension_request(booking: Booking, user: User, until: date) -> BookingRequest:
-    if booking.recurrence is not Recurrence.WEEKLY:
-        raise DomainError("Only a weekly booking can be extended.")
-    if until <= booking.last_date:
-        raise DomainError(f"Choose a date after {booking.last_date:%-d %B %Y}.", field="until")
-    return BookingRequest(
-        space=booking.space,
-        organisation=booking.organisation,
-        booked_by=user,
-        purpose=booking.purpose,
-        expected_attendance=booking.expected_attendance,
-        first_date=booking.last_date + timedelta(days=1),
-        start_time=booking.start_time,
-        end_time=booking.end_time,
-        weekdays=tuple(booking.weekday_list),
-        until=until,
-        skip_school_holidays=booking.skip_school_holidays,
-        skip_bank_holidays=booking.skip_bank_holidays,
-        private=booking.private,
-    )
-
-
-def plan_extension(booking: Booking, user: User, until: date, now: datetime | None = None) -> Plan:
-    return plan_booking(extension_request(booking, user, until), now, exclude=_existing_days(booking))
-
-
-def extend_booking(
-    booking: Booking, user: User, until: date, dates: Iterable[date], now: datetime | None = None
-) -> list[Occurrence]:
-    """Add dates after the current end of a weekly series. Only new dates are generated: a cancelled or
-    declined date is an existing occurrence and never comes back."""
-    now = now or utcnow()
-    req = extension_request(booking, user, until)
-    check_request(req)
-    _lock_spaces(booking.space)
-    plan = plan_booking(req, now, exclude=_existing_days(booking))
-    chosen = _choose(plan, dates)
-    booking.last_date = req.last_date
-    occurrences = _add_occurrences(booking, booking.space, chosen, plan.needs_approval, now)
-    if not plan.needs_approval:
-        _write_holds(booking.space, occurrences)
-    if booking.organisation_id != booking.space.venue.organisation_id:
-        _tell_owner(booking, occurrences, requested=plan.needs_approval)
-    return occurrences
-
-
-def _existing_days(booking: Booking) -> set[date]:
-    return {o.starts_at.astimezone(LONDON).date() for o in _fresh_occurrences(booking)}
-
-
-# --- reading -----------------------------------------------------------------------------------------------------
+# --- the booker's lists ------------------------------------------------------------------------------------------
 
 
 def bookings_of(org_ids: Sequence[int]) -> list[Booking]:
@@ -820,83 +626,13 @@ def bookings_of(org_ids: Sequence[int]) -> list[Booking]:
     )
 
 
-def admin_org_ids(user: User) -> list[int]:
-    return [m.organisation_id for m in user.memberships if m.role is MemberRole.ADMIN]
-
-
-def owns_venues(org_ids: Sequence[int]) -> bool:
-    if not org_ids:
-        return False
-    return db.session.scalar(sa.select(sa.func.count(Venue.id)).where(Venue.organisation_id.in_(org_ids))) > 0
-
-
-@dataclass
-class QueueItem:
-    """A booking with dates waiting for the owner's decision, and what the owner needs to decide."""
-
-    booking: Booking
-    occurrences: list[Occurrence]
-    standing: Standing
-    clashes: dict[int, list[Interval]]  # occurrence id -> live bookings it overlaps
-    competing: dict[int, int]  # occurrence id -> other pending requests it overlaps
-
-
-def request_queue(org_ids: Sequence[int], now: datetime | None = None) -> list[QueueItem]:
-    """Upcoming requested dates at venues of these organisations, grouped by booking, oldest request first."""
-    now = now or utcnow()
-    if not org_ids:
-        return []
-    occurrences = db.session.scalars(
-        sa.select(Occurrence)
-        .join(Occurrence.booking)
-        .join(Booking.space)
-        .join(Space.venue)
-        .where(Venue.organisation_id.in_(org_ids), Occurrence.status == REQUESTED, Occurrence.starts_at > now)
-        .order_by(Booking.created_at, Booking.id, Occurrence.starts_at)
-    ).all()
-    grouped: dict[int, list[Occurrence]] = {}
-    for occ in occurrences:
-        grouped.setdefault(occ.booking_id, []).append(occ)
-    items = []
-    for occs in grouped.values():
-        booking = occs[0].booking
-        slots = [Interval(o.starts_at, o.ends_at) for o in occs]
-        holds = live_overlaps(occupied_space_ids(booking.space), slots)
-        others = _pending_overlapping(booking.space, slots, exclude_booking_id=booking.id)
-        clashes, competing = {}, {}
-        for occ, slot in zip(occs, slots, strict=True):
-            clashes[occ.id] = sorted(
-                {
-                    Interval(h.starts_at, h.ends_at)
-                    for h in holds
-                    if slot.overlaps(Interval(h.starts_at, h.ends_at))
-                },
-                key=lambda i: i.starts_at,
-            )
-            competing[occ.id] = sum(1 for o in others if slot.overlaps(Interval(o.starts_at, o.ends_at)))
-        items.append(QueueItem(booking, occs, good_standing(booking.organisation), clashes, competing))
-    return items
-
-
-def upcoming_at_venues(
-    org_ids: Sequence[int], days: int = 28, now: datetime | None = None
-) -> list[Occurrence]:
-    now = now or utcnow()
-    if not org_ids:
-        return []
+def organisations_with_membership(user: User) -> list[Organisation]:
     return list(
         db.session.scalars(
-            sa.select(Occurrence)
-            .join(Occurrence.booking)
-            .join(Booking.space)
-            .join(Space.venue)
-            .where(
-                Venue.organisation_id.in_(org_ids),
-                Occurrence.status == CONFIRMED,
-                Occurrence.starts_at > now,
-                Occurrence.starts_at < now + timedelta(days=days),
-            )
-            .order_by(Occurrence.starts_at)
+            sa.select(Organisation)
+            .join(Membership, Membership.organisation_id == Organisation.id)
+            .where(Membership.user_id == user.id)
+            .order_by(Organisation.name)
         )
     )
 
@@ -943,7 +679,7 @@ def set_request_alerts(user: User, choice: RequestAlerts) -> None:
         pref.request_alerts = choice
 
 
-def _dates_text(occurrences: Sequence[Occurrence]) -> list[str]:
+def dates_text(occurrences: Sequence[Occurrence]) -> list[str]:
     return [slot_label(o.starts_at, o.ends_at) for o in sorted(occurrences, key=lambda o: o.starts_at)]
 
 
@@ -964,7 +700,7 @@ def _tell_owner(booking: Booking, occurrences: Sequence[Occurrence], requested: 
             booking=booking,
             venue=venue,
             requested=requested,
-            dates=_dates_text(occurrences),
+            dates=dates_text(occurrences),
             summary=pattern_summary(booking),
         )
         if request_alerts_for(admin) is RequestAlerts.DAILY_DIGEST:
@@ -974,24 +710,7 @@ def _tell_owner(booking: Booking, occurrences: Sequence[Occurrence], requested: 
             n.next_attempt_at = None
 
 
-def _tell_owner_cancelled(booking: Booking, occurrences: Sequence[Occurrence], user: User) -> None:
-    venue = booking.space.venue
-    for admin in venue.organisation.admins():
-        notify(
-            admin,
-            NotificationKind.BOOKINGS,
-            f"Booking cancelled by {booking.organisation.name}: {booking.space.name}, {venue.name}",
-            "booking_cancelled",
-            link=url_for("venues.booking_detail", booking_id=booking.id),
-            booking=booking,
-            venue=venue,
-            dates=_dates_text(occurrences),
-            by_owner=False,
-            reason=occurrences[0].status_reason,
-        )
-
-
-def _tell_booker(
+def tell_booker(
     booking: Booking, occurrences: Sequence[Occurrence], what: str, reason: str | None = None
 ) -> None:
     venue = booking.space.venue
@@ -1009,132 +728,7 @@ def _tell_booker(
             link=url_for("venues.booking_detail", booking_id=booking.id),
             booking=booking,
             venue=venue,
-            dates=_dates_text(occurrences),
+            dates=dates_text(occurrences),
             reason=reason,
             by_owner=True,
         )
-
-
-# --- periodic: reminders and digests -----------------------------------------------------------------------------
-
-
-def _london_day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=LONDON).astimezone(UTC)
-    return start, end
-
-
-def send_reminders(now: datetime | None = None) -> int:
-    """Remind bookers of each confirmed date starting tomorrow (Europe/London). Once per occurrence, however
-    often this runs: the conditional UPDATE claims it, and of two concurrent runs only one updates the row."""
-    now = now or utcnow()
-    lo, hi = _london_day_bounds(london_today(now) + timedelta(days=1))
-    ids = db.session.scalars(
-        sa.select(Occurrence.id)
-        .where(
-            Occurrence.status == CONFIRMED,
-            Occurrence.reminder_sent_at.is_(None),
-            Occurrence.starts_at >= max(lo, now),
-            Occurrence.starts_at < hi,
-        )
-        .order_by(Occurrence.starts_at)
-    ).all()
-    sent = 0
-    for occ_id in ids:
-        claimed = db.session.execute(
-            sa.update(Occurrence)
-            .where(
-                Occurrence.id == occ_id, Occurrence.reminder_sent_at.is_(None), Occurrence.status == CONFIRMED
-            )
-            .values(reminder_sent_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
-            continue
-        occ = db.session.get(Occurrence, occ_id)
-        assert occ is not None
-        booking = occ.booking
-        venue = booking.space.venue
-        for user in booker_recipients(booking):
-            notify(
-                user,
-                NotificationKind.BOOKINGS,
-                f"Tomorrow: {booking.space.name}, {venue.name} at {occ.starts_at.astimezone(LONDON):%H:%M}",
-                "booking_reminder",
-                link=url_for("venues.booking_detail", booking_id=booking.id),
-                booking=booking,
-                venue=venue,
-                occurrence=occ,
-                when=slot_label(occ.starts_at, occ.ends_at),
-            )
-        sent += 1
-    return sent
-
-
-def send_digests(now: datetime | None = None) -> int:
-    """One email a day to each admin who chose the digest, listing the requests waiting at their venues."""
-    now = now or utcnow()
-    today = london_today(now)
-    prefs = db.session.scalars(
-        sa.select(BookingAlertPreference).where(
-            BookingAlertPreference.request_alerts == RequestAlerts.DAILY_DIGEST,
-            sa.or_(
-                BookingAlertPreference.last_digest_on.is_(None), BookingAlertPreference.last_digest_on < today
-            ),
-        )
-    ).all()
-    sent = 0
-    for pref in prefs:
-        user = db.session.get(User, pref.user_id)
-        if user is None or user.closed_at is not None:
-            continue
-        queue = request_queue(admin_org_ids(user), now)
-        if not queue:
-            continue
-        claimed = db.session.execute(
-            sa.update(BookingAlertPreference)
-            .where(
-                BookingAlertPreference.id == pref.id,
-                sa.or_(
-                    BookingAlertPreference.last_digest_on.is_(None),
-                    BookingAlertPreference.last_digest_on < today,
-                ),
-            )
-            .values(last_digest_on=today)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
-            continue
-        since = now - timedelta(days=1)
-        count = sum(len(item.occurrences) for item in queue)
-        notify(
-            user,
-            NotificationKind.BOOKINGS,
-            f"Booking requests waiting for you: {count} date{'s' if count != 1 else ''}",
-            "booking_digest",
-            link=url_for("venues.requests"),
-            items=[
-                {
-                    "booking": item.booking,
-                    "summary": pattern_summary(item.booking),
-                    "dates": len(item.occurrences),
-                    "new": item.booking.created_at >= since,
-                    "standing": item.standing,
-                }
-                for item in queue
-            ],
-            count=count,
-        )
-        sent += 1
-    return sent
-
-
-def organisations_with_membership(user: User) -> list[Organisation]:
-    return list(
-        db.session.scalars(
-            sa.select(Organisation)
-            .join(Membership, Membership.organisation_id == Organisation.id)
-            .where(Membership.user_id == user.id)
-            .order_by(Organisation.name)
-        )
-    )

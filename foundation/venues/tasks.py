@@ -10,22 +10,22 @@ from foundation.extensions import db
 
 @shared_task(name="foundation.venues.tasks.send_booking_reminders", ignore_result=True)
 def send_booking_reminders() -> int:
-    from foundation.venues import booking
+    from foundation.venues import booking, reminders
 
     # Messages carry links built with url_for, which needs a request context outside a request.
     with current_app.test_request_context("/"):
         booking.begin_booking_transaction()
-        sent = booking.send_reminders()
+        sent = reminders.send_reminders()
         db.session.commit()
     return sent
 
 
 @shared_task(name="foundation.venues.tasks.send_request_digests", ignore_result=True)
 def send_request_digests() -> int:
-    from foundation.venues import booking
+    from foundation.venues import booking, reminders
 
     with current_app.test_request_context("/"):
         booking.begin_booking_transaction()
-        sent = booking.send_digests()
+        sent = reminders.send_digests()
         db.session.commit()
     return sent

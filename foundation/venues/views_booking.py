@@ -19,10 +19,11 @@ from foundation.members.models import Organisation
 from foundation.members.organisations import good_standing
 from foundation.permissions import deny, organisation_for, staff_required
 from foundation.types import utcnow
+from foundation.venues import approvals, bp, cancellations
 from foundation.venues import booking as svc
-from foundation.venues import bp
 from foundation.venues import holidays as holiday_svc
-from foundation.venues.booking import BookingClash, BookingRequest, CancelScope, DateState, Plan
+from foundation.venues.booking import BookingClash, BookingRequest, DateState, Plan
+from foundation.venues.cancellations import CancelScope
 from foundation.venues.forms import (
     BookingForm,
     CancelForm,
@@ -289,13 +290,13 @@ def _preview_again(
 @login_required
 def my_bookings():  # type: ignore[no-untyped-def]
     orgs = svc.organisations_with_membership(current_user)
-    admin_ids = svc.admin_org_ids(current_user)
+    admin_ids = approvals.admin_org_ids(current_user)
     return render_template(
         "venues/bookings.html",
         orgs=orgs,
         bookings=svc.bookings_of([o.id for o in orgs]),
         single_org=None,
-        owner=svc.owns_venues(admin_ids),
+        owner=approvals.owns_venues(admin_ids),
         now=utcnow(),
     )
 
@@ -309,7 +310,7 @@ def organisation_bookings(org_id: int):  # type: ignore[no-untyped-def]
         orgs=[org],
         bookings=svc.bookings_of([org.id]),
         single_org=org,
-        owner=svc.owns_venues(svc.admin_org_ids(current_user)),
+        owner=approvals.owns_venues(approvals.admin_org_ids(current_user)),
         now=utcnow(),
     )
 
@@ -350,7 +351,7 @@ def booking_cancel(booking_id: int):  # type: ignore[no-untyped-def]
     occurrence_id = form.occurrence_id.data
     if request.method == "POST" and form.validate_on_submit():
         try:
-            done = svc.cancel(booking, scope, current_user, occurrence_id, form.reason.data)
+            done = cancellations.cancel(booking, scope, current_user, occurrence_id, form.reason.data)
         except DomainError as exc:
             db.session.rollback()
             field_error(form, exc)
@@ -362,7 +363,7 @@ def booking_cancel(booking_id: int):  # type: ignore[no-untyped-def]
     elif request.method == "POST":
         status = 422
     try:
-        targets = svc.cancel_targets(booking, scope, occurrence_id)
+        targets = cancellations.cancel_targets(booking, scope, occurrence_id)
     except DomainError as exc:
         if status == 200:
             status = exc.status_code
@@ -400,7 +401,7 @@ def booking_extend(booking_id: int):  # type: ignore[no-untyped-def]
     status = 200
     if form.validate_on_submit():
         try:
-            plan = svc.plan_extension(booking, current_user, form.until.data)
+            plan = cancellations.plan_extension(booking, current_user, form.until.data)
         except DomainError as exc:
             field_error(form, exc)
             status = exc.status_code
@@ -455,7 +456,7 @@ def booking_extend_confirm(booking_id: int):  # type: ignore[no-untyped-def]
     error: DomainError | None = None
     if valid:
         try:
-            added = svc.extend_booking(booking, current_user, form.until.data, chosen)
+            added = cancellations.extend_booking(booking, current_user, form.until.data, chosen)
         except DomainError as exc:
             db.session.rollback()
             error = exc
@@ -471,7 +472,7 @@ def booking_extend_confirm(booking_id: int):  # type: ignore[no-untyped-def]
         field_error(form, error)
         return render_template("venues/booking_extend.html", booking=booking, form=form), status
     try:
-        plan = svc.plan_extension(booking, current_user, form.until.data)
+        plan = cancellations.plan_extension(booking, current_user, form.until.data)
     except DomainError as exc:
         field_error(form, exc)
         return render_template("venues/booking_extend.html", booking=booking, form=form), exc.status_code
@@ -483,14 +484,14 @@ def booking_extend_confirm(booking_id: int):  # type: ignore[no-untyped-def]
 
 
 def _render_requests(errors: dict[int, str] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
-    admin_ids = svc.admin_org_ids(current_user)
+    admin_ids = approvals.admin_org_ids(current_user)
     alerts = RequestAlertsForm(request_alerts=svc.request_alerts_for(current_user).value)
     return (
         render_template(
             "venues/requests.html",
-            queue=svc.request_queue(admin_ids),
-            upcoming=svc.upcoming_at_venues(admin_ids),
-            owner=svc.owns_venues(admin_ids),
+            queue=approvals.request_queue(admin_ids),
+            upcoming=approvals.upcoming_at_venues(admin_ids),
+            owner=approvals.owns_venues(admin_ids),
             alerts_form=alerts,
             errors=errors or {},
         ),
@@ -517,9 +518,9 @@ def booking_decide(booking_id: int):  # type: ignore[no-untyped-def]
     ids = form.occurrence_ids.data or []
     try:
         if form.decision.data == "approve":
-            done = svc.approve(booking, ids, current_user)
+            done = approvals.approve(booking, ids, current_user)
         else:
-            done = svc.decline(booking, ids, current_user, form.reason.data)
+            done = approvals.decline(booking, ids, current_user, form.reason.data)
     except DomainError as exc:
         db.session.rollback()
         return _render_requests({booking.id: exc.message}, exc.status_code)

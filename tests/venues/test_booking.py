@@ -11,8 +11,10 @@ from foundation.errors import DomainError, IllegalTransition, NotAllowed
 from foundation.members.models import MemberRole, OrganisationStatus
 from foundation.notifications.models import Notification
 from foundation.types import utcnow
+from foundation.venues import approvals, cancellations
 from foundation.venues import booking as svc
-from foundation.venues.booking import BookingClash, CancelScope, DateState
+from foundation.venues.booking import BookingClash, DateState
+from foundation.venues.cancellations import CancelScope
 from foundation.venues.models import Booking, Occurrence, OccurrenceStatus, SpaceOccupancy
 from tests.conftest import text_of
 from tests.factories import add_member, make_org, make_user
@@ -302,7 +304,7 @@ def test_whole_hall_blocks_both_halves_and_a_half_blocks_the_whole(db, venue, bo
             svc.book_space(booking_request(half, org, user, MON), [MON], NOW)
         db.session.rollback()
 
-    svc.cancel(db.session.get(Booking, whole.id), CancelScope.SERIES, rival_user, now=NOW)
+    cancellations.cancel(db.session.get(Booking, whole.id), CancelScope.SERIES, rival_user, now=NOW)
     db.session.commit()
     assert holds(db) == 0
     svc.book_space(booking_request(stage, org, user, MON), [MON], NOW)
@@ -354,11 +356,11 @@ def test_owner_approves_a_whole_series_and_the_booker_is_told(db, approval_hall,
         booking_request(approval_hall, org, user, MON, weekdays=(0,), weeks=3), days, NOW
     )
     db.session.commit()
-    queue = svc.request_queue([owner[1].id], NOW)
+    queue = approvals.request_queue([owner[1].id], NOW)
     assert [item.booking.id for item in queue] == [booking.id]
     assert queue[0].standing.ok and len(queue[0].occurrences) == 3
 
-    approved = svc.approve(booking, [o.id for o in booking.occurrences], admin, NOW)
+    approved = approvals.approve(booking, [o.id for o in booking.occurrences], admin, NOW)
     db.session.commit()
     assert len(approved) == 3 and statuses(booking) == [CONFIRMED] * 3
     assert holds(db, approval_hall) == 3
@@ -366,7 +368,7 @@ def test_owner_approves_a_whole_series_and_the_booker_is_told(db, approval_hall,
     msg = mailbox.last_to("booker@scouts.example.org")
     assert subject(msg) == "Booking approved: Sports hall, Calne Youth Centre"
     assert "Mon 21 Sep 2026, 18:00–19:30" in text_of(msg)
-    assert svc.request_queue([owner[1].id], NOW) == []
+    assert approvals.request_queue([owner[1].id], NOW) == []
 
 
 def test_owner_approves_single_dates_and_declines_others_with_a_reason(
@@ -380,8 +382,8 @@ def test_owner_approves_single_dates_and_declines_others_with_a_reason(
     )
     db.session.commit()
     first, second, third = booking.occurrences
-    svc.approve(booking, [first.id], admin, NOW)
-    svc.decline(booking, [second.id, third.id], admin, "The hall is set up for exams those weeks.", NOW)
+    approvals.approve(booking, [first.id], admin, NOW)
+    approvals.decline(booking, [second.id, third.id], admin, "The hall is set up for exams those weeks.", NOW)
     db.session.commit()
     assert statuses(booking) == [CONFIRMED, DECLINED, DECLINED]
     assert holds(db) == 1
@@ -390,11 +392,11 @@ def test_owner_approves_single_dates_and_declines_others_with_a_reason(
     assert "set up for exams" in text_of(msg)
 
     with pytest.raises(IllegalTransition, match="declined"):
-        svc.approve(booking, [second.id], admin, NOW)
+        approvals.approve(booking, [second.id], admin, NOW)
     with pytest.raises(
         IllegalTransition, match="Already decided: Mon 7 Sep 2026, 18:00–19:30 \\(confirmed\\)"
     ):
-        svc.approve(booking, [first.id], admin, NOW)
+        approvals.approve(booking, [first.id], admin, NOW)
 
 
 def test_two_conflicting_requests_cannot_both_be_approved(db, approval_hall, owner, booker):
@@ -410,17 +412,17 @@ def test_two_conflicting_requests_cannot_both_be_approved(db, approval_hall, own
         NOW,
     )
     db.session.commit()
-    queue = {item.booking.id: item for item in svc.request_queue([owner[1].id], NOW)}
+    queue = {item.booking.id: item for item in approvals.request_queue([owner[1].id], NOW)}
     clashing_occ = second.occurrences[0]
     assert queue[second.id].competing[clashing_occ.id] == 1
 
-    svc.approve(first, None, admin, NOW)
+    approvals.approve(first, None, admin, NOW)
     db.session.commit()
-    queue = {item.booking.id: item for item in svc.request_queue([owner[1].id], NOW)}
+    queue = {item.booking.id: item for item in approvals.request_queue([owner[1].id], NOW)}
     assert queue[second.id].clashes[clashing_occ.id], "the queue shows the clash with the approved booking"
 
     with pytest.raises(BookingClash) as exc:
-        svc.approve(second, None, admin, NOW)
+        approvals.approve(second, None, admin, NOW)
     assert exc.value.status_code == 409 and exc.value.dates == [date(2026, 9, 14)]
     assert "Mon 14 Sep 2026, 19:00–21:00" in exc.value.message
     db.session.rollback()
@@ -434,7 +436,7 @@ def test_a_request_does_not_hold_the_slot_against_a_confirmed_booking(db, approv
     svc.book_space(booking_request(approval_hall, owner_org, admin, MON), [MON], NOW)  # confirmed at once
     db.session.commit()
     with pytest.raises(BookingClash):
-        svc.approve(request, None, admin, NOW)
+        approvals.approve(request, None, admin, NOW)
 
 
 def test_only_the_venues_admins_decide(db, approval_hall, owner, booker):
@@ -446,9 +448,9 @@ def test_only_the_venues_admins_decide(db, approval_hall, owner, booker):
     for who in (user, plain_member, make_user()):
         db.session.refresh(who)
         with pytest.raises(NotAllowed):
-            svc.approve(booking, None, who, NOW)
+            approvals.approve(booking, None, who, NOW)
         with pytest.raises(NotAllowed):
-            svc.decline(booking, None, who, None, NOW)
+            approvals.decline(booking, None, who, None, NOW)
 
 
 def test_a_date_that_has_passed_can_be_declined_but_not_approved(db, approval_hall, owner, booker):
@@ -458,8 +460,8 @@ def test_a_date_that_has_passed_can_be_declined_but_not_approved(db, approval_ha
     db.session.commit()
     later = datetime(2026, 9, 8, tzinfo=UTC)
     with pytest.raises(DomainError, match="have passed"):
-        svc.approve(booking, None, admin, later)
-    svc.decline(booking, None, admin, None, later)
+        approvals.approve(booking, None, admin, later)
+    approvals.decline(booking, None, admin, None, later)
     assert statuses(booking) == [DECLINED]
 
 
@@ -478,7 +480,7 @@ def series(db, hall, booker):  # type: ignore[no-untyped-def]
 def test_cancel_one_date_frees_it(db, hall, series, booker):
     user, _ = booker
     second = series.occurrences[1]
-    done = svc.cancel(series, CancelScope.ONE, user, second.id, now=NOW)
+    done = cancellations.cancel(series, CancelScope.ONE, user, second.id, now=NOW)
     db.session.commit()
     assert [o.id for o in done] == [second.id]
     assert statuses(series) == [CONFIRMED, CANCELLED, CONFIRMED, CONFIRMED]
@@ -487,12 +489,12 @@ def test_cancel_one_date_frees_it(db, hall, series, booker):
     svc.book_space(booking_request(hall, other, other_user, MON + timedelta(7)), [MON + timedelta(7)], NOW)
 
     with pytest.raises(IllegalTransition, match="already cancelled"):
-        svc.cancel(series, CancelScope.ONE, user, second.id, now=NOW)
+        cancellations.cancel(series, CancelScope.ONE, user, second.id, now=NOW)
 
 
 def test_cancel_this_and_following(db, series, booker):
     user, _ = booker
-    svc.cancel(series, CancelScope.FOLLOWING, user, series.occurrences[2].id, now=NOW)
+    cancellations.cancel(series, CancelScope.FOLLOWING, user, series.occurrences[2].id, now=NOW)
     db.session.commit()
     assert statuses(series) == [CONFIRMED, CONFIRMED, CANCELLED, CANCELLED]
     assert holds(db) == 2
@@ -501,13 +503,13 @@ def test_cancel_this_and_following(db, series, booker):
 def test_cancel_whole_series_leaves_dates_that_have_passed(db, series, booker):
     user, _ = booker
     after_first = datetime(2026, 9, 8, tzinfo=UTC)
-    svc.cancel(series, CancelScope.SERIES, user, now=after_first)
+    cancellations.cancel(series, CancelScope.SERIES, user, now=after_first)
     db.session.commit()
     assert statuses(series) == [CONFIRMED, CANCELLED, CANCELLED, CANCELLED]
     with pytest.raises(IllegalTransition, match="no upcoming dates"):
-        svc.cancel(series, CancelScope.SERIES, user, now=after_first)
+        cancellations.cancel(series, CancelScope.SERIES, user, now=after_first)
     with pytest.raises(IllegalTransition, match="passed"):
-        svc.cancel(series, CancelScope.ONE, user, series.occurrences[0].id, now=after_first)
+        cancellations.cancel(series, CancelScope.ONE, user, series.occurrences[0].id, now=after_first)
 
 
 def test_any_member_of_the_booking_organisation_may_cancel_but_no_one_else(db, series, booker):
@@ -516,16 +518,16 @@ def test_any_member_of_the_booking_organisation_may_cancel_but_no_one_else(db, s
     add_member(org, colleague, MemberRole.MEMBER)
     db.session.refresh(colleague)
     with pytest.raises(NotAllowed):
-        svc.cancel(series, CancelScope.SERIES, make_user(), now=NOW)
-    svc.cancel(series, CancelScope.ONE, colleague, series.occurrences[0].id, now=NOW)
+        cancellations.cancel(series, CancelScope.SERIES, make_user(), now=NOW)
+    cancellations.cancel(series, CancelScope.ONE, colleague, series.occurrences[0].id, now=NOW)
 
 
 def test_owner_cancels_with_a_reason_and_the_booker_is_told(db, series, owner, mailbox):
     admin, _ = owner
     with pytest.raises(DomainError) as exc:
-        svc.cancel(series, CancelScope.ONE, admin, series.occurrences[3].id, reason="  ", now=NOW)
+        cancellations.cancel(series, CancelScope.ONE, admin, series.occurrences[3].id, reason="  ", now=NOW)
     assert exc.value.field == "reason"
-    svc.cancel(
+    cancellations.cancel(
         series, CancelScope.ONE, admin, series.occurrences[3].id, reason="Burst pipe in the hall.", now=NOW
     )
     db.session.commit()
@@ -537,7 +539,9 @@ def test_owner_cancels_with_a_reason_and_the_booker_is_told(db, series, owner, m
 
 def test_booker_cancelling_tells_the_venue(db, series, booker, mailbox):
     user, _ = booker
-    svc.cancel(series, CancelScope.ONE, user, series.occurrences[0].id, reason="Half term trip", now=NOW)
+    cancellations.cancel(
+        series, CancelScope.ONE, user, series.occurrences[0].id, reason="Half term trip", now=NOW
+    )
     db.session.commit()
     msg = mailbox.last_to("owner-admin@example.org")
     assert subject(msg).startswith("Booking cancelled by ")
@@ -556,14 +560,14 @@ def test_extending_a_series_never_brings_back_cancelled_or_declined_dates(db, ap
     )
     db.session.commit()
     occ = booking.occurrences
-    svc.approve(booking, [occ[0].id, occ[2].id, occ[3].id], admin, NOW)
-    svc.decline(booking, [occ[1].id], admin, None, NOW)
-    svc.cancel(booking, CancelScope.ONE, user, occ[2].id, now=NOW)
+    approvals.approve(booking, [occ[0].id, occ[2].id, occ[3].id], admin, NOW)
+    approvals.decline(booking, [occ[1].id], admin, None, NOW)
+    cancellations.cancel(booking, CancelScope.ONE, user, occ[2].id, now=NOW)
     db.session.commit()
 
-    plan = svc.plan_extension(booking, user, date(2026, 10, 19), NOW)
+    plan = cancellations.plan_extension(booking, user, date(2026, 10, 19), NOW)
     assert [d.day for d in plan.dates] == [date(2026, 10, 5), date(2026, 10, 12), date(2026, 10, 19)]
-    added = svc.extend_booking(booking, user, date(2026, 10, 19), [d.day for d in plan.dates], NOW)
+    added = cancellations.extend_booking(booking, user, date(2026, 10, 19), [d.day for d in plan.dates], NOW)
     db.session.commit()
     assert len(added) == 3
     assert statuses(booking) == [CONFIRMED, DECLINED, CANCELLED, CONFIRMED, REQUESTED, REQUESTED, REQUESTED]
@@ -574,10 +578,10 @@ def test_extending_a_series_never_brings_back_cancelled_or_declined_dates(db, ap
     )
 
     with pytest.raises(DomainError) as exc:
-        svc.plan_extension(booking, user, date(2026, 10, 1), NOW)
+        cancellations.plan_extension(booking, user, date(2026, 10, 1), NOW)
     assert exc.value.field == "until"
     with pytest.raises(DomainError, match="Only a weekly"):
-        svc.plan_extension(
+        cancellations.plan_extension(
             svc.book_space(
                 booking_request(approval_hall, org, user, date(2026, 11, 2)), [date(2026, 11, 2)], NOW
             ),
@@ -590,15 +594,15 @@ def test_extending_a_series_never_brings_back_cancelled_or_declined_dates(db, ap
 def test_extension_refuses_clashing_new_dates(db, hall, series, booker):
     user, _ = booker
     make_booking(hall, make_org(), date(2026, 10, 12))
-    plan = svc.plan_extension(series, user, date(2026, 10, 19), NOW)
+    plan = cancellations.plan_extension(series, user, date(2026, 10, 19), NOW)
     assert [d.state for d in plan.dates] == [DateState.AVAILABLE, DateState.CLASH, DateState.AVAILABLE]
     with pytest.raises(BookingClash):
-        svc.extend_booking(series, user, date(2026, 10, 19), [d.day for d in plan.dates], NOW)
+        cancellations.extend_booking(series, user, date(2026, 10, 19), [d.day for d in plan.dates], NOW)
 
 
 def test_only_the_booking_organisation_extends(db, series):
     with pytest.raises(NotAllowed):
-        svc.plan_extension(series, make_user(), date(2026, 10, 19), NOW)
+        cancellations.plan_extension(series, make_user(), date(2026, 10, 19), NOW)
 
 
 # --- the database's last word ------------------------------------------------------------------------------------

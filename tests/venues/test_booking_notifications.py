@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from foundation.notifications.models import EmailStatus, Notification
 from foundation.venues import booking as svc
-from foundation.venues import tasks
+from foundation.venues import reminders, tasks
 from foundation.venues.models import Occurrence, OccurrenceStatus, RequestAlerts
 from tests.conftest import text_of
 from tests.factories import make_user
@@ -56,7 +56,7 @@ def test_reminder_the_day_before_goes_once_to_the_booker(db, hall, booker, mailb
                  status=OccurrenceStatus.CANCELLED)  # fmt: skip
     db.session.commit()
 
-    assert svc.send_reminders(NOW) == 1
+    assert reminders.send_reminders(NOW) == 1
     db.session.commit()
     msg = mailbox.last_to("leader@example.org")
     assert subject(msg) == "Tomorrow: Main hall, Marlborough Hall at 18:00"
@@ -65,7 +65,7 @@ def test_reminder_the_day_before_goes_once_to_the_booker(db, hall, booker, mailb
     db.session.refresh(occ)
     assert occ.reminder_sent_at == NOW
 
-    assert svc.send_reminders(NOW + timedelta(hours=1)) == 0, "sent once, however often the task runs"
+    assert reminders.send_reminders(NOW + timedelta(hours=1)) == 0, "sent once, however often the task runs"
     db.session.commit()
     assert len(mailbox.to("leader@example.org")) == 1
 
@@ -75,7 +75,7 @@ def test_tomorrow_is_the_london_date(db, hall, booker):
     make_booking(hall, org, date(2026, 9, 2), start=time(7), end=time(8), booked_by=user)
     db.session.commit()
     # 23:30 UTC on 31 August is 00:30 on 1 September in London: "tomorrow" is then the 2nd.
-    assert svc.send_reminders(datetime(2026, 8, 31, 23, 30, tzinfo=UTC)) == 1
+    assert reminders.send_reminders(datetime(2026, 8, 31, 23, 30, tzinfo=UTC)) == 1
 
 
 def test_the_celery_task_sends_and_commits(app, db, hall, booker, mailbox, monkeypatch):
@@ -101,7 +101,7 @@ def test_reminder_goes_to_the_organisations_admins_when_the_booker_has_left(db, 
     gone = make_user(email="gone@example.org")
     make_booking(hall, org, date(2026, 9, 2), booked_by=gone)
     db.session.commit()
-    svc.send_reminders(NOW)
+    reminders.send_reminders(NOW)
     db.session.commit()
     assert mailbox.to("gone@example.org") == []
     assert subject(mailbox.last_to("leader@example.org")).startswith("Tomorrow:")
@@ -134,7 +134,7 @@ def test_owner_who_prefers_the_digest_gets_inbox_entries_at_once_and_one_email_a
     assert len(inbox) == 2 and all(n.in_inbox and n.email_status is EmailStatus.NOT_REQUESTED for n in inbox)
 
     next_morning = datetime(2026, 9, 2, 6, 30, tzinfo=UTC)
-    assert svc.send_digests(next_morning) == 1
+    assert reminders.send_digests(next_morning) == 1
     db.session.commit()
     msg = mailbox.last_to("owner@example.org")
     assert subject(msg) == "Booking requests waiting for you: 3 dates"
@@ -142,16 +142,16 @@ def test_owner_who_prefers_the_digest_gets_inbox_entries_at_once_and_one_email_a
     assert "Marlborough Girls Brigade: Youth club (new)" in body and "Pewsey Cubs" in body
     assert "/venues/requests" in body
 
-    assert svc.send_digests(next_morning + timedelta(hours=5)) == 0, "once a day"
+    assert reminders.send_digests(next_morning + timedelta(hours=5)) == 0, "once a day"
     db.session.commit()
     assert len(mailbox.to("owner@example.org")) == 1
-    assert svc.send_digests(next_morning + timedelta(days=1)) == 1, "still waiting the next day"
+    assert reminders.send_digests(next_morning + timedelta(days=1)) == 1, "still waiting the next day"
 
 
 def test_no_digest_when_nothing_is_waiting(db, hall, owner):
     svc.set_request_alerts(owner[0], RequestAlerts.DAILY_DIGEST)
     db.session.commit()
-    assert svc.send_digests(NOW) == 0
+    assert reminders.send_digests(NOW) == 0
 
 
 def test_the_digest_task_runs_in_its_own_transaction(app, db, hall, owner, booker, mailbox):

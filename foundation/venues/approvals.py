@@ -1,0 +1,186 @@
+"""The venue owner's side of booking: which venues a user's organisations own, the queue of requests waiting
+for a decision (with the clashes and competing requests the owner should weigh), the confirmed dates coming up,
+and approving or declining requested dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from foundation.errors import DomainError, IllegalTransition, NotAllowed
+from foundation.extensions import db
+from foundation.members.models import MemberRole, Standing, User
+from foundation.members.organisations import good_standing
+from foundation.types import LONDON, utcnow
+from foundation.venues.availability import Interval, live_overlaps, occupied_space_ids
+from foundation.venues.booking import (
+    CONFIRMED,
+    DECLINED,
+    REQUESTED,
+    apply_transition,
+    clash_error,
+    fresh_occurrences,
+    is_owner_admin,
+    lock_spaces,
+    pending_overlapping,
+    slot_label,
+    tell_booker,
+)
+from foundation.venues.models import Booking, Occurrence, Space, Venue
+
+# --- the queue ---------------------------------------------------------------------------------------------------
+
+
+def admin_org_ids(user: User) -> list[int]:
+    return [m.organisation_id for m in user.memberships if m.role is MemberRole.ADMIN]
+
+
+def owns_venues(org_ids: Sequence[int]) -> bool:
+    if not org_ids:
+        return False
+    return db.session.scalar(sa.select(sa.func.count(Venue.id)).where(Venue.organisation_id.in_(org_ids))) > 0
+
+
+@dataclass
+class QueueItem:
+    """A booking with dates waiting for the owner's decision, and what the owner needs to decide."""
+
+    booking: Booking
+    occurrences: list[Occurrence]
+    standing: Standing
+    clashes: dict[int, list[Interval]]  # occurrence id -> live bookings it overlaps
+    competing: dict[int, int]  # occurrence id -> other pending requests it overlaps
+
+
+def request_queue(org_ids: Sequence[int], now: datetime | None = None) -> list[QueueItem]:
+    """Upcoming requested dates at venues of these organisations, grouped by booking, oldest request first."""
+    now = now or utcnow()
+    if not org_ids:
+        return []
+    occurrences = db.session.scalars(
+        sa.select(Occurrence)
+        .join(Occurrence.booking)
+        .join(Booking.space)
+        .join(Space.venue)
+        .where(Venue.organisation_id.in_(org_ids), Occurrence.status == REQUESTED, Occurrence.starts_at > now)
+        .order_by(Booking.created_at, Booking.id, Occurrence.starts_at)
+    ).all()
+    grouped: dict[int, list[Occurrence]] = {}
+    for occ in occurrences:
+        grouped.setdefault(occ.booking_id, []).append(occ)
+    items = []
+    for occs in grouped.values():
+        booking = occs[0].booking
+        slots = [Interval(o.starts_at, o.ends_at) for o in occs]
+        holds = live_overlaps(occupied_space_ids(booking.space), slots)
+        others = pending_overlapping(booking.space, slots, exclude_booking_id=booking.id)
+        clashes, competing = {}, {}
+        for occ, slot in zip(occs, slots, strict=True):
+            clashes[occ.id] = sorted(
+                {
+                    Interval(h.starts_at, h.ends_at)
+                    for h in holds
+                    if slot.overlaps(Interval(h.starts_at, h.ends_at))
+                },
+                key=lambda i: i.starts_at,
+            )
+            competing[occ.id] = sum(1 for o in others if slot.overlaps(Interval(o.starts_at, o.ends_at)))
+        items.append(QueueItem(booking, occs, good_standing(booking.organisation), clashes, competing))
+    return items
+
+
+def upcoming_at_venues(
+    org_ids: Sequence[int], days: int = 28, now: datetime | None = None
+) -> list[Occurrence]:
+    now = now or utcnow()
+    if not org_ids:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Occurrence)
+            .join(Occurrence.booking)
+            .join(Booking.space)
+            .join(Space.venue)
+            .where(
+                Venue.organisation_id.in_(org_ids),
+                Occurrence.status == CONFIRMED,
+                Occurrence.starts_at > now,
+                Occurrence.starts_at < now + timedelta(days=days),
+            )
+            .order_by(Occurrence.starts_at)
+        )
+    )
+
+
+# --- decisions ---------------------------------------------------------------------------------------------------
+
+
+def approve(
+    booking: Booking, occurrence_ids: Iterable[int] | None, user: User, now: datetime | None = None
+) -> list[Occurrence]:
+    """Confirm requested dates (all upcoming ones when `occurrence_ids` is None). All or nothing: a clash with a
+    live booking refuses the lot with a 409 naming the dates, so the owner can decline those or approve the rest."""
+    now = now or utcnow()
+    if not is_owner_admin(user, booking):
+        raise NotAllowed("Only the venue's admins can approve requests.")
+    lock_spaces(booking.space)
+    targets = _requested_targets(booking, occurrence_ids)
+    decided = [o for o in targets if o.status is not REQUESTED]
+    if decided:
+        # Before the clash check: an already confirmed date would otherwise "clash" with its own hold.
+        raise IllegalTransition(
+            "Already decided: "
+            + ", ".join(f"{slot_label(o.starts_at, o.ends_at)} ({o.status.label.lower()})" for o in decided)
+            + "."
+        )
+    passed = [o for o in targets if o.starts_at <= now]
+    if passed:
+        raise DomainError(
+            "These dates have passed and can only be declined: "
+            + ", ".join(slot_label(o.starts_at, o.ends_at) for o in passed)
+            + ".",
+            field="occurrence_ids",
+        )
+    ours = [(o.starts_at.astimezone(LONDON).date(), Interval(o.starts_at, o.ends_at)) for o in targets]
+    holds = live_overlaps(occupied_space_ids(booking.space), [slot for _, slot in ours])
+    if holds:
+        raise clash_error(ours, holds, field="occurrence_ids")
+    apply_transition(targets, CONFIRMED, user, None, now)
+    tell_booker(booking, targets, "approved")
+    return targets
+
+
+def decline(
+    booking: Booking,
+    occurrence_ids: Iterable[int] | None,
+    user: User,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> list[Occurrence]:
+    now = now or utcnow()
+    if not is_owner_admin(user, booking):
+        raise NotAllowed("Only the venue's admins can decline requests.")
+    lock_spaces(booking.space)
+    targets = _requested_targets(booking, occurrence_ids)
+    apply_transition(targets, DECLINED, user, (reason or "").strip() or None, now)
+    tell_booker(booking, targets, "declined", reason=(reason or "").strip() or None)
+    return targets
+
+
+def _requested_targets(booking: Booking, occurrence_ids: Iterable[int] | None) -> list[Occurrence]:
+    ids = None if occurrence_ids is None else {int(i) for i in occurrence_ids}
+    if ids is not None and not ids:
+        raise DomainError("Choose at least one date.", field="occurrence_ids")
+    fresh = fresh_occurrences(booking, ids)
+    if ids is None:
+        targets = [o for o in fresh if o.status is REQUESTED]
+        if not targets:
+            raise IllegalTransition("This booking has no requests waiting for a decision.")
+        return targets
+    if len(fresh) != len(ids):
+        raise DomainError("Some of those dates are not part of this booking.", field="occurrence_ids")
+    return fresh
