@@ -19,11 +19,10 @@ one as well if it never went). A report not submitted after its due date blocks 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask import url_for
-from sqlalchemy.exc import IntegrityError
 
 from foundation.errors import DomainError, IllegalTransition, NotAllowed
 from foundation.extensions import db
@@ -40,11 +39,16 @@ from foundation.grants.models import (
 from foundation.members.models import User
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import notify_members, notify_staff
+from foundation.reminders import ReminderSchedule, Window
 from foundation.types import utcnow
 
 REMIND_14_DAYS = "report_14_days"
 REMIND_DUE = "report_due"
-REMINDER_LEAD = timedelta(days=14)
+REMINDERS = ReminderSchedule(
+    windows=(Window(14, REMIND_14_DAYS), Window(0, REMIND_DUE)),
+    item_id=GrantReminder.grant_id,
+    key=GrantReminder.kind,
+)
 MAX_TEXT_CHARS = 20_000
 MAX_SPENT_PENCE = 100_000_000_00  # £100m: anything above is a typing slip
 
@@ -227,7 +231,7 @@ def grants_awaiting_report(today: date) -> list[Grant]:
             sa.select(Grant)
             .where(
                 Grant.status == GrantStatus.ACTIVE,
-                Grant.report_due_on <= today + REMINDER_LEAD,
+                Grant.report_due_on <= REMINDERS.horizon(today),
                 Grant.id.not_in(submitted),
             )
             .order_by(Grant.report_due_on, Grant.id)
@@ -238,37 +242,10 @@ def grants_awaiting_report(today: date) -> list[Grant]:
 def send_report_reminders(today: date | None = None) -> int:
     """Send the reminders that are due; return how many grants were reminded. Needs a request context (links)."""
     today = today or london_today()
-    grants = grants_awaiting_report(today)
-    sent_rows = set(
-        db.session.execute(
-            sa.select(GrantReminder.grant_id, GrantReminder.kind).where(
-                GrantReminder.grant_id.in_([g.id for g in grants])
-            )
-        ).tuples()
-    )
-    reminded = 0
-    for grant in grants:
-        due = [REMIND_14_DAYS] + ([REMIND_DUE] if today >= grant.report_due_on else [])
-        kinds = [k for k in due if (grant.id, k) not in sent_rows]
-        if not kinds or not _claim(grant, kinds):
-            continue
-        _remind(grant, today, REMIND_DUE if REMIND_DUE in kinds else REMIND_14_DAYS)
-        reminded += 1
-    return reminded
+    return REMINDERS.send(grants_awaiting_report(today), today, lambda grant: grant.report_due_on, _remind)
 
 
-def _claim(grant: Grant, kinds: list[str]) -> bool:
-    try:
-        with db.session.begin_nested():
-            for kind in kinds:
-                db.session.add(GrantReminder(grant_id=grant.id, kind=kind, sent_at=utcnow()))
-    except IntegrityError:  # another run got there first
-        return False
-    return True
-
-
-def _remind(grant: Grant, today: date, kind: str) -> None:
-    days_left = (grant.report_due_on - today).days
+def _remind(grant: Grant, days_left: int, kind: str) -> None:
     if days_left > 1:
         when = f"is due in {days_left} days"
     elif days_left == 1:

@@ -8,12 +8,11 @@ only the current one counts for good standing and gets reminders.
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
 
@@ -29,21 +28,23 @@ from foundation.members.models import (
 )
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import notify
-from foundation.types import LONDON, utcnow
+from foundation.reminders import ReminderSchedule, Window
+from foundation.types import london_today, utcnow
 from foundation.uploads import DOCUMENT_TYPES, remove_stored, store_upload, stored_path
 
 FOLDER = "documents"
 DATED_KINDS = frozenset({DocumentKind.SAFEGUARDING_POLICY, DocumentKind.INSURANCE})
 # Days before valid_until at which the organisation's admins are reminded, widest first.
 REMINDER_DAYS = (30, 7)
+REMINDERS = ReminderSchedule(
+    windows=tuple(Window(days, days) for days in REMINDER_DAYS),
+    item_id=DocumentReminder.document_id,
+    key=DocumentReminder.days_before,
+)
 
 
 class FileTooLarge(DomainError):
     status_code = 413
-
-
-def london_today() -> date:
-    return utcnow().astimezone(LONDON).date()
 
 
 def expiry_phrase(kind: DocumentKind) -> str:
@@ -186,7 +187,7 @@ def due_for_reminder(today: date) -> list[OrganisationDocument]:
             .where(
                 OrganisationDocument.kind.in_(DATED_KINDS),
                 OrganisationDocument.valid_until >= today,
-                OrganisationDocument.valid_until <= today + timedelta(days=max(REMINDER_DAYS)),
+                OrganisationDocument.valid_until <= REMINDERS.horizon(today),
                 Organisation.status != OrganisationStatus.REJECTED,
                 ~newer_exists,
             )
@@ -206,33 +207,7 @@ def send_document_reminders(today: date | None = None) -> int:
     Needs a request context for the links (the task and the command provide one).
     """
     today = today or london_today()
-    docs = due_for_reminder(today)
-    sent_rows = set(
-        db.session.execute(
-            sa.select(DocumentReminder.document_id, DocumentReminder.days_before).where(
-                DocumentReminder.document_id.in_([d.id for d in docs])
-            )
-        ).tuples()
-    )
-    sent = 0
-    for doc in docs:
-        left = (doc.valid_until - today).days  # type: ignore[operator]
-        windows = [d for d in REMINDER_DAYS if left <= d and (doc.id, d) not in sent_rows]
-        if not windows or not _claim(doc, windows):
-            continue
-        _remind_admins(doc, left, min(windows))
-        sent += 1
-    return sent
-
-
-def _claim(doc: OrganisationDocument, windows: list[int]) -> bool:
-    try:
-        with db.session.begin_nested():
-            for days in windows:
-                db.session.add(DocumentReminder(document_id=doc.id, days_before=days, sent_at=utcnow()))
-    except IntegrityError:  # another run got there first
-        return False
-    return True
+    return REMINDERS.send(due_for_reminder(today), today, lambda doc: doc.valid_until, _remind_admins)
 
 
 def _remind_admins(doc: OrganisationDocument, left: int, window: int) -> None:

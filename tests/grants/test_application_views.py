@@ -29,22 +29,8 @@ DRAFT, SUBMITTED = ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED
 
 
 @pytest.fixture
-def staff(db):  # type: ignore[no-untyped-def]
-    return make_user(email="grants@wypf.org.uk", name="Gita Grants", staff=True)
-
-
-@pytest.fixture
-def ada(db):  # type: ignore[no-untyped-def]
-    return make_user(email="ada@example.org", name="Ada Applicant")
-
-
-@pytest.fixture
-def org(ada):  # type: ignore[no-untyped-def]
-    return make_org(ada, name="Calne Youth Forum", town="Calne")
-
-
-@pytest.fixture
 def round_(db):  # type: ignore[no-untyped-def]
+    """Applications go to an open round."""
     return make_round(name="Spring seed grants", min_award_pence=50_000, max_award_pence=500_000)
 
 

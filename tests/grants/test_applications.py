@@ -32,30 +32,13 @@ from tests.grants.factories import make_application, make_awarded_grant, make_ro
 DRAFT, SUBMITTED = ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED
 
 
-@pytest.fixture(autouse=True)
-def request_ctx(app):  # type: ignore[no-untyped-def]
-    # Services build links to the application for notifications.
-    with app.test_request_context("/"):
-        yield
-
-
-@pytest.fixture
-def staff(db):  # type: ignore[no-untyped-def]
-    return make_user(email="grants@wypf.org.uk", name="Gita Grants", staff=True)
-
-
-@pytest.fixture
-def ada(db):  # type: ignore[no-untyped-def]
-    return make_user(email="ada@example.org", name="Ada Applicant")
-
-
-@pytest.fixture
-def org(ada):  # type: ignore[no-untyped-def]
-    return make_org(ada, name="Calne Youth Forum", town="Calne")
+# Services build links to the application for notifications.
+pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture
 def round_(db):  # type: ignore[no-untyped-def]
+    """Applications go to an open round."""
     return make_round(min_award_pence=50_000, max_award_pence=500_000)
 
 

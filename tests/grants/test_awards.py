@@ -9,37 +9,13 @@ import sqlalchemy as sa
 
 from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllowed, NotFound
 from foundation.grants import awards, ledger
-from foundation.grants.models import GrantStatus, Instalment, LedgerTransaction, RoundStatus, TransactionKind
-from foundation.members.models import MemberRole
+from foundation.grants.models import GrantStatus, Instalment, LedgerTransaction, TransactionKind
 from foundation.notifications.models import Notification
 from tests.conftest import text_of
-from tests.factories import add_member, make_org, make_user
-from tests.grants.factories import make_decided_grant, make_round
+from tests.factories import make_org, make_user
+from tests.grants.factories import make_decided_grant
 
-
-@pytest.fixture(autouse=True)
-def _request_context(app):  # type: ignore[no-untyped-def]
-    with app.test_request_context("/"):
-        yield
-
-
-@pytest.fixture
-def staff(db):  # type: ignore[no-untyped-def]
-    return make_user(email="finance@wypf.org.uk", name="Fiona Finance", staff=True)
-
-
-@pytest.fixture
-def people(db):  # type: ignore[no-untyped-def]
-    admin = make_user(email="chair@corsham-cadets.org", name="Carol Chair")
-    org = make_org(admin, name="Corsham Cadets", town="Corsham")
-    member = make_user(email="helper@corsham-cadets.org", name="Harry Helper")
-    add_member(org, member, MemberRole.MEMBER)
-    return org, admin, member
-
-
-@pytest.fixture
-def round_(db, staff):  # type: ignore[no-untyped-def]
-    return make_round(status=RoundStatus.IN_REVIEW, budget_pence=1_000_000, by=staff)
+pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture

@@ -34,11 +34,8 @@ from tests.venues.test_concurrency import all_at_once, signed_in
 BUDGET = 1_000_000  # £10,000
 
 
-@pytest.fixture(autouse=True)
-def _request_context(app):  # type: ignore[no-untyped-def]
-    # For the services the setup calls directly (their messages carry links); the server's requests have their own.
-    with app.test_request_context("/"):
-        yield
+# For the services the setup calls directly (their messages carry links); the server's requests have their own.
+pytestmark = pytest.mark.usefixtures("request_context")
 
 
 def _staff(n: int, prefix: str) -> list[str]:

@@ -21,10 +21,9 @@ from foundation.grants.models import (
     RoundStatus,
     TransactionKind,
 )
-from foundation.members.models import MemberRole
 from foundation.notifications.models import Notification, NotificationKind
 from tests.conftest import link_in, text_of
-from tests.factories import add_member, make_org, make_user
+from tests.factories import make_org, make_user
 from tests.grants.factories import make_application, make_round
 
 FULL = DecisionOutcome.AWARD_FULL
@@ -32,30 +31,7 @@ PART = DecisionOutcome.AWARD_PART
 DECLINE = DecisionOutcome.DECLINE
 
 
-@pytest.fixture(autouse=True)
-def _request_context(app):  # type: ignore[no-untyped-def]
-    with app.test_request_context("/"):
-        yield
-
-
-@pytest.fixture
-def staff(db):  # type: ignore[no-untyped-def]
-    return make_user(email="officer@wypf.org.uk", name="Grace Officer", staff=True)
-
-
-@pytest.fixture
-def people(db):  # type: ignore[no-untyped-def]
-    admin = make_user(email="chair@melksham-youth.org", name="Chris Chair")
-    org = make_org(admin, name="Melksham Youth Forum", town="Melksham")
-    member = make_user(email="worker@melksham-youth.org", name="Wendy Worker")
-    add_member(org, member, MemberRole.MEMBER)
-    return org, admin, member
-
-
-@pytest.fixture
-def round_(db, staff):  # type: ignore[no-untyped-def]
-    # £10,000 budget; awards between £500 and £5,000.
-    return make_round(status=RoundStatus.IN_REVIEW, budget_pence=1_000_000, by=staff)
+pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture
@@ -99,8 +75,8 @@ def test_award_in_full_offers_a_grant_and_moves_the_money(db, staff, people, rou
     assert "you have been awarded a seed grant" in to_admin["Subject"].strip()
     body = text_of(to_admin)
     assert "£2,500" in body and "Friday night football" in body and "Lovely project." in body
-    assert "as an admin of Melksham Youth Forum" in body
-    assert "an admin of Melksham Youth Forum reads the grant conditions" in text_of(to_member)
+    assert "as an admin of Devizes Youth Theatre" in body
+    assert "an admin of Devizes Youth Theatre reads the grant conditions" in text_of(to_member)
     assert link_in(to_admin, "/grants/awards/") == f"/grants/awards/{grant.id}"
     kinds = db.session.scalars(sa.select(Notification.kind)).all()
     assert kinds == [NotificationKind.GRANTS, NotificationKind.GRANTS]

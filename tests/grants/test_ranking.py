@@ -223,18 +223,11 @@ WORKED_CRITERIA = (
 
 
 @pytest.fixture
-def request_ctx(app):  # type: ignore[no-untyped-def]
-    with app.test_request_context("/"):
-        yield
-
-
-@pytest.fixture
-def worked_round(db, request_ctx):  # type: ignore[no-untyped-def]
+def worked_round(db, request_context, staff):  # type: ignore[no-untyped-def]
     """The worked example built through the real services; returns (round, {name: application}, reviewers)."""
     from tests.factories import make_org, make_user
     from tests.grants.factories import make_application, make_review, make_round
 
-    staff = make_user(name="Gita Grants", staff=True)
     round_ = make_round(criteria=WORKED_CRITERIA, budget_pence=400_000, by=staff)
     apps = {
         name: make_application(

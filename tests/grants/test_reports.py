@@ -15,16 +15,14 @@ from foundation.grants.models import (
     GrantReminder,
     GrantStatus,
     ReportStatus,
-    RoundStatus,
     TransactionKind,
 )
 from foundation.grants.reports import ReportInput
 from foundation.grants.standing import overdue_reports
-from foundation.members.models import MemberRole
 from foundation.notifications.models import Notification, NotificationKind
 from tests.conftest import link_in, text_of
-from tests.factories import add_member, make_org, make_user
-from tests.grants.factories import make_decided_grant, make_round
+from tests.factories import make_org, make_user
+from tests.grants.factories import make_decided_grant
 
 FULL_REPORT = ReportInput(
     what_happened="Twenty Friday sessions; the young people ran a festival in July.",
@@ -34,31 +32,13 @@ FULL_REPORT = ReportInput(
 )
 
 
-@pytest.fixture(autouse=True)
-def _request_context(app):  # type: ignore[no-untyped-def]
-    with app.test_request_context("/"):
-        yield
+pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture
-def staff(db):  # type: ignore[no-untyped-def]
-    return make_user(email="grants@wypf.org.uk", name="Gita Grants", staff=True)
-
-
-@pytest.fixture
-def people(db):  # type: ignore[no-untyped-def]
-    admin = make_user(email="lead@devizes-youth.org", name="Lee Lead")
-    org = make_org(admin, name="Devizes Youth Theatre", town="Devizes")
-    member = make_user(email="volunteer@devizes-youth.org", name="Val Volunteer")
-    add_member(org, member, MemberRole.MEMBER)
-    return org, admin, member
-
-
-@pytest.fixture
-def grant(db, staff, people):  # type: ignore[no-untyped-def]
+def grant(db, staff, people, round_):  # type: ignore[no-untyped-def]
     """A £3,000 grant, accepted and paid in full."""
     org, admin, _ = people
-    round_ = make_round(status=RoundStatus.IN_REVIEW, budget_pence=1_000_000, by=staff)
     grant = make_decided_grant(
         round_, org, staff, amount_pence=300_000, accepted_by=admin, title="Youth theatre"
     )
@@ -177,9 +157,8 @@ def test_accepting_returns_the_confirmed_underspend_to_the_fund_and_completes_th
     assert ledger.check_balanced() == []
 
 
-def test_no_underspend_no_return_and_unpaid_instalments_block_acceptance(db, staff, people):
+def test_no_underspend_no_return_and_unpaid_instalments_block_acceptance(db, staff, people, round_):
     org, admin, member = people
-    round_ = make_round(status=RoundStatus.IN_REVIEW, budget_pence=1_000_000, by=staff)
     grant = make_decided_grant(round_, org, staff, amount_pence=200_000, accepted_by=admin)
     db.session.commit()
     submitted(db, grant, member, ReportInput(**{**FULL_REPORT.__dict__, "spent_pence": 200_000}))
@@ -258,7 +237,7 @@ def test_a_reminder_already_claimed_is_not_sent_again(db, grant, people, mailbox
     assert sweep(db, grant.report_due_on - timedelta(days=10)) == 0
     assert len(mailbox.to(admin.email)) == before
     # A stale view of what was sent (a concurrent run) still cannot send twice.
-    assert reports._claim(grant, [reports.REMIND_14_DAYS]) is False
+    assert reports.REMINDERS.claim(grant.id, [reports.REMIND_14_DAYS]) is False
 
 
 def test_the_task_and_the_command_send_the_reminders(app, db, grant, people, mailbox):

@@ -23,21 +23,8 @@ def app_config(app_config):  # type: ignore[no-untyped-def]
     return {**app_config, "QUERY_COUNT_HEADER": True}
 
 
-@pytest.fixture(autouse=True)
-def request_ctx(app):  # type: ignore[no-untyped-def]
-    # Builders call services that link to pages in notifications.
-    with app.test_request_context("/"):
-        yield
-
-
-@pytest.fixture
-def staff(db):  # type: ignore[no-untyped-def]
-    return make_user(email="grants@wypf.org.uk", name="Gita Grants", staff=True)
-
-
-@pytest.fixture
-def round_(db, staff):  # type: ignore[no-untyped-def]
-    return make_round(status=RoundStatus.IN_REVIEW, by=staff)
+# Builders call services that link to pages in notifications.
+pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture

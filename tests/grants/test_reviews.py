@@ -18,24 +18,10 @@ from foundation.grants.models import (
 from foundation.grants.reviews import ScoreInput
 from foundation.notifications.models import Notification, NotificationKind
 from tests.factories import add_member, make_org, make_user
-from tests.grants.factories import make_application, make_review, make_round
+from tests.grants.factories import make_application, make_review
 
-
-@pytest.fixture(autouse=True)
-def request_ctx(app):  # type: ignore[no-untyped-def]
-    # Services link to the panel pages in notifications.
-    with app.test_request_context("/"):
-        yield
-
-
-@pytest.fixture
-def staff(db):  # type: ignore[no-untyped-def]
-    return make_user(email="grants@wypf.org.uk", name="Gita Grants", staff=True)
-
-
-@pytest.fixture
-def round_(db, staff):  # type: ignore[no-untyped-def]
-    return make_round(status=RoundStatus.IN_REVIEW, by=staff)
+# Services link to the panel pages in notifications.
+pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture
