@@ -25,6 +25,17 @@ def _int(name: str, default: int) -> int:
 
 
 class Config:
+    # The packages the app loads, in this order: the base (public pages, members, notifications) first, then
+    # the capabilities. Each package says in its __init__ which of its modules to import (MODULES) and which
+    # periodic tasks it runs (BEAT_SCHEDULE); see foundation/packages.py.
+    PACKAGES: tuple[str, ...] = (
+        "foundation.public",
+        "foundation.members",
+        "foundation.notifications",
+        "foundation.venues",
+        "foundation.grants",
+    )
+
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}

@@ -12,10 +12,7 @@ from foundation.extensions import db
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]
 
-# Import task modules so the worker registers them.
-import foundation.members.tasks  # noqa: E402,F401
-import foundation.notifications.tasks  # noqa: E402,F401
-import foundation.venues.tasks  # noqa: E402,F401
+# create_app imported every package's task modules (their MODULES), so the worker knows every task.
 
 
 @worker_process_init.connect

@@ -2,44 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 
 from flask import Flask
 
 from config import Config, config_from_env
-
-# Every module with models, so the metadata (and so migrations) is complete whatever the views import.
-MODEL_MODULES = (
-    "foundation.members.models",
-    "foundation.notifications.models",
-    "foundation.venues.models",
-    "foundation.grants.models",
-)
-
-# Modules that attach routes to the package blueprints.
-VIEW_MODULES = (
-    "foundation.public.views",
-    "foundation.members.views_account",
-    "foundation.members.views_org",
-    "foundation.members.views_staff",
-    "foundation.members.views_documents",
-    "foundation.members.views_people",
-    "foundation.members.views_privacy",
-    "foundation.notifications.views",
-    "foundation.notifications.views_staff",
-    "foundation.venues.views_ical",
-    "foundation.venues.views_booking",
-    "foundation.venues.views_venues",
-    "foundation.venues.views_search",
-    "foundation.venues.api",
-    "foundation.grants.views_rounds",
-    "foundation.grants.views_applications",
-    "foundation.grants.views_reviews",
-    "foundation.grants.views_awards",
-    "foundation.grants.views_public",
-)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -77,25 +45,11 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     with app.app_context():
         configure_engine_events(extensions.db.engine)
 
-    from foundation import auth, cli, web
+    from foundation import auth, cli, packages, web
 
     auth.init_app(app)
     web.init_app(app)
     cli.init_app(app)
 
-    for module in (*MODEL_MODULES, *VIEW_MODULES):
-        importlib.import_module(module)
-    from foundation.members import bp as members_bp
-    from foundation.notifications import bp as notifications_bp
-    from foundation.public import bp as public_bp
-
-    app.register_blueprint(public_bp)
-    app.register_blueprint(members_bp)
-    app.register_blueprint(notifications_bp)
-    from foundation.venues import bp as venues_bp
-
-    app.register_blueprint(venues_bp)
-    from foundation.grants import bp as grants_bp
-
-    app.register_blueprint(grants_bp)
+    packages.init_app(app)
     return app

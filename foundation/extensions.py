@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from celery import Celery, Task
-from celery.schedules import crontab
 from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -75,28 +74,6 @@ def celery_init_app(app: Flask) -> Celery:
                 "sweep-unsent-notifications": {
                     "task": "foundation.notifications.tasks.sweep_unsent",
                     "schedule": sweep,
-                },
-                "document-expiry-reminders": {
-                    "task": "foundation.members.tasks.send_document_reminders",
-                    "schedule": 6 * 3600.0,
-                },
-                # Hourly, so a booking made today for tomorrow still gets its reminder; each is sent once.
-                "booking-reminders": {
-                    "task": "foundation.venues.tasks.send_booking_reminders",
-                    "schedule": 3600.0,
-                },
-                "grant-report-reminders": {
-                    "task": "foundation.grants.report_tasks.send_report_reminders",
-                    "schedule": 6 * 3600.0,
-                },
-                # Every five minutes, so a round stops taking applications soon after its closing time.
-                "close-due-grant-rounds": {
-                    "task": "foundation.grants.tasks.close_due_rounds",
-                    "schedule": 300.0,
-                },
-                "booking-request-digests": {
-                    "task": "foundation.venues.tasks.send_request_digests",
-                    "schedule": crontab(hour=7, minute=30),
                 },
             },
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
@@ -24,7 +25,7 @@ from foundation.grants.models import (
     TransactionKind,
 )
 from foundation.members.models import Area, User
-from foundation.seed import DEMO_PASSWORD, seed
+from foundation.seed import DEMO_PASSWORD, DEMO_STEPS, demo_data, seed
 from foundation.types import utcnow
 from foundation.venues.models import Booking, Closure, Holiday, OccurrenceStatus, Space, SpaceOccupancy, Venue
 from tests.factories import login
@@ -90,6 +91,13 @@ def test_demo_venue_pages_render(app, db, client):  # type: ignore[no-untyped-de
     for venue in db.session.scalars(sa.select(Venue)).all():
         resp = client.get(f"/venues/{venue.id}")
         assert resp.status_code == 200 and venue.name in resp.get_data(as_text=True)
+
+
+def test_packages_register_their_demo_data_in_order(app):  # type: ignore[no-untyped-def]
+    # Members first: the capabilities' demo data is built on its organisations and users.
+    assert [s.name for s in sorted(DEMO_STEPS, key=lambda s: s.order)] == ["members", "venues", "grants"]
+    with pytest.raises(ValueError, match="registered twice"):
+        demo_data("venues", order=99)(lambda: iter(()))
 
 
 # --- seed grants ---------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from foundation.errors import DomainError
 from foundation.extensions import db
 from foundation.members import bp, privacy
 from foundation.members.forms import CloseAccountForm
+from foundation.privacy import export_user_data
 from foundation.types import utcnow
 from foundation.web import field_error
 
@@ -31,7 +32,7 @@ def privacy_page():  # type: ignore[no-untyped-def]
 @bp.get("/account/privacy/export")
 @login_required
 def export_data():  # type: ignore[no-untyped-def]
-    data = privacy.export_user_data(current_user)
+    data = export_user_data(current_user)
     log_event("data_exported", user=current_user.id)
     filename = f"wypf-my-data-{utcnow():%Y-%m-%d}.json"
     return Response(

@@ -2,5 +2,5 @@ from flask import Blueprint
 
 bp = Blueprint("notifications", __name__)
 
-# Registers `flask notifications ...` with the blueprint.
-from foundation.notifications import commands  # noqa: E402,F401
+# commands: `flask notifications ...`. The outbox sweep's schedule is the base's (foundation/extensions.py).
+MODULES = ("models", "views", "views_staff", "commands", "tasks", "privacy")

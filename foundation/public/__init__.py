@@ -1,3 +1,5 @@
 from flask import Blueprint
 
 bp = Blueprint("public", __name__)
+
+MODULES = ("views",)
