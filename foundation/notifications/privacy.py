@@ -50,10 +50,12 @@ def _erase_notifications(user: User) -> None:
         .where(NotificationPreference.user_id == user.id)
         .execution_options(synchronize_session=False)
     )
-    # Unsent mail and inbox-only messages go; what was sent stays as a bare record without the content.
+    # Unsent mail and inbox-only messages go; what was (or may have been) sent stays as a bare record
+    # without the content.
+    maybe_sent = [EmailStatus.SENT, EmailStatus.SENDING, EmailStatus.SENDING_DATA, EmailStatus.UNCERTAIN]
     db.session.execute(
         sa.delete(Notification)
-        .where(mine, Notification.email_status.notin_([EmailStatus.SENT, EmailStatus.SENDING]))
+        .where(mine, Notification.email_status.notin_(maybe_sent))
         .execution_options(synchronize_session=False)
     )
     db.session.execute(

@@ -1,13 +1,21 @@
-"""Writing notifications into the outbox, and delivering them exactly once.
+"""Writing notifications into the outbox, and delivering each one at most once per attempt.
 
 A service calls `notify(...)` in the same transaction as the change it reports. When that transaction
 commits, the ids of the new rows are handed to Celery (`deliver_notification`); if it rolls back, nothing
 is handed over and no row exists. If the broker is down the rows simply wait: `sweep` (Celery beat, or
 `flask notifications sweep`) re-enqueues anything still unsent, so mail is delayed, never lost.
 
-Delivery first claims the row with a conditional UPDATE (PENDING and due -> SENDING), so however many times
-the task runs, and on however many workers, one run sends the email. SMTP errors put the row back to
-PENDING with an exponential backoff; after NOTIFICATION_MAX_ATTEMPTS it is FAILED and waits for staff.
+Every change of a row's email status is one of the moves in EMAIL_TRANSITIONS (models.py), made here by a
+conditional UPDATE, so of two runs that race for a row only one moves it. An attempt is recorded before
+anything is sent: the claim (PENDING -> SENDING, attempt n, since when, and the row's Message-ID, made once)
+is committed before connecting, and SENDING -> SENDING_DATA is committed before the message itself goes.
+
+A failure the server cannot have accepted the message through (refused connection, an error before or at
+MAIL/RCPT, a 4xx to DATA or to the message) goes back to PENDING with an exponential backoff, or to FAILED
+when it is permanent or the last attempt; staff can retry it. A failure after the whole message was sent
+(no answer: a timeout, a dropped connection) may have been delivered, so the row becomes UNCERTAIN and is
+never sent again on its own; staff decide. The sweep judges a row a dead run left behind by the same rule:
+SENDING is tried again, SENDING_DATA becomes UNCERTAIN. A resend, by staff, carries the same Message-ID.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import logging
 import smtplib
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from celery.result import EagerResult
@@ -30,7 +38,9 @@ from foundation.extensions import db
 from foundation.members.models import Organisation, User
 from foundation.notifications import mailer
 from foundation.notifications.models import (
+    EMAIL_TRANSITIONS,
     EmailStatus,
+    EmailStep,
     Notification,
     NotificationKind,
     NotificationPreference,
@@ -39,11 +49,25 @@ from foundation.types import utcnow
 
 log = logging.getLogger(__name__)
 
-# A claim older than this belongs to a worker that died mid-send (a send itself times out in seconds).
-STALE_CLAIM = timedelta(minutes=10)
 # Backoff never waits longer than this between attempts.
 MAX_BACKOFF = timedelta(hours=6)
-INTERRUPTED = "Delivery was interrupted (the worker stopped while sending)."
+INTERRUPTED = (
+    "The worker stopped before handing the message to the mail server, so it was not sent; it is tried again."
+)
+INTERRUPTED_LAST = (
+    "The worker stopped before handing the message to the mail server, on every attempt. It was not sent."
+)
+INTERRUPTED_IN_DATA = (
+    "The worker stopped while handing the message to the mail server, so it may have arrived. "
+    "It is not sent again automatically."
+)
+ANSWER_LOST = (
+    "The mail server was given the whole message but did not confirm it ({}), so it may have arrived."
+)
+
+
+class ClaimLost(Exception):
+    """The row is no longer under this run's claim (the sweep judged the run dead): send nothing more."""
 
 
 # --- writing into the outbox ----------------------------------------------------------------------------
@@ -220,20 +244,31 @@ def mark_all_read(user: User) -> int:
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return cast("sa.CursorResult[Any]", result).rowcount or 0
 
 
 # --- staff ----------------------------------------------------------------------------------------------
 
 
 def retry(n: Notification) -> None:
-    """Staff send a FAILED email again: back to PENDING with a fresh set of attempts, enqueued on commit."""
-    if n.email_status is not EmailStatus.FAILED:
-        raise IllegalTransition(f"Only a failed email can be retried; this one is {n.email_status.label}.")
-    n.email_status = EmailStatus.PENDING
-    n.attempts = 0
-    n.next_attempt_at = utcnow()
-    n.claimed_at = None
+    """Staff send an email again, enqueued on commit: a failed one, or an uncertain one that did not arrive.
+
+    It gets a fresh set of attempts and keeps its Message-ID, so a copy that did arrive after all can be
+    recognised as the same message.
+    """
+    if n.email_status is EmailStatus.FAILED:
+        step = EmailStep.STAFF_RETRY
+    elif n.email_status is EmailStatus.UNCERTAIN:
+        step = EmailStep.STAFF_RESEND
+    else:
+        raise IllegalTransition(
+            "Only a failed email, or one whose delivery is uncertain, can be sent again; "
+            f"this one is {n.email_status.label}."
+        )
+    moved = _move(step, Notification.id == n.id, attempts=0, next_attempt_at=utcnow(), claimed_at=None)
+    db.session.expire(n)
+    if not moved:
+        raise IllegalTransition("This email changed while you were looking at it. Reload the page.")
     enqueue_after_commit([n.id])
 
 
@@ -244,18 +279,34 @@ def max_attempts() -> int:
     return int(current_app.config["NOTIFICATION_MAX_ATTEMPTS"])
 
 
-def _claimable(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        sa.and_(
-            Notification.email_status == EmailStatus.PENDING,
-            sa.or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
-        ),
-        sa.and_(
-            Notification.email_status == EmailStatus.SENDING,
-            Notification.claimed_at < now - STALE_CLAIM,
-            Notification.attempts < max_attempts(),
-        ),
+def stale_after() -> timedelta:
+    """How long an attempt may run before the sweep takes its worker for dead.
+
+    A live attempt that overruns loses nothing: before DATA it finds its claim gone and stops; during
+    DATA its own answer, when it comes, still settles the row.
+    """
+    return timedelta(seconds=int(current_app.config["NOTIFICATION_STALE_SECONDS"]))
+
+
+def _move(step: EmailStep, *where: sa.ColumnElement[bool], **values: Any) -> int:
+    """Make one move of the state machine on the rows that match and are in a state it starts from.
+
+    A conditional UPDATE: the database re-checks the state against the committed row (PostgreSQL waits for
+    a concurrent writer's row lock, then re-evaluates; SQLite serialises writers), so of two runs that race,
+    the second moves nothing. Returns how many rows moved; never commits.
+    """
+    allowed_from, to = EMAIL_TRANSITIONS[step]
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.email_status.in_(sorted(allowed_from, key=lambda s: s.value)), *where)
+        .values(email_status=to, **values)
+        .execution_options(synchronize_session=False)
     )
+    return cast("sa.CursorResult[Any]", result).rowcount or 0
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now)
 
 
 def claim(notification_id: int) -> bool:
@@ -264,22 +315,22 @@ def claim(notification_id: int) -> bool:
 
 
 def _claim(notification_id: int) -> datetime | None:
-    """The claim itself; returns its timestamp, which identifies this claim when the result is written.
+    """The claim itself; returns its timestamp, which identifies this attempt in every later move.
 
-    The WHERE clause is re-checked by the database against the committed row (PostgreSQL waits for a
-    concurrent claimant's row lock, then re-evaluates; SQLite serialises writers), so of two runs that
-    race, the second updates nothing. The attempt is counted here, before sending, so a message that
-    kills its worker still runs out of attempts.
+    The attempt is counted here, before sending, so a message that kills its worker still runs out of
+    attempts; the Message-ID is made by the first claim and kept by every later one.
     """
     now = utcnow()
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.id == notification_id, _claimable(now))
-        .values(email_status=EmailStatus.SENDING, claimed_at=now, attempts=Notification.attempts + 1)
-        .execution_options(synchronize_session=False)
+    moved = _move(
+        EmailStep.CLAIMED,
+        Notification.id == notification_id,
+        _due(now),
+        claimed_at=now,
+        attempts=Notification.attempts + 1,
+        message_id=sa.func.coalesce(Notification.message_id, mailer.new_message_id(notification_id)),
     )
     db.session.commit()
-    return now if result.rowcount == 1 else None
+    return now if moved == 1 else None
 
 
 def _permanent(exc: Exception) -> bool:
@@ -297,7 +348,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def deliver(notification_id: int) -> EmailStatus | None:
-    """Send one outbox row if it is due and unsent. Safe to call any number of times, concurrently too.
+    """Make one attempt at a row if it is due and unsent. Safe to call any number of times, concurrently too.
 
     Returns the row's new status, or None when there was nothing to do (already sent, not due, claimed
     by another run, inbox only, or no such row).
@@ -312,6 +363,7 @@ def deliver(notification_id: int) -> EmailStatus | None:
             Notification.body_text,
             Notification.body_html,
             Notification.attempts,
+            Notification.message_id,
         ).where(Notification.id == notification_id)
     ).one_or_none()
     # End the read before the slow send: on SQLite a transaction that read first cannot later write once
@@ -319,31 +371,54 @@ def deliver(notification_id: int) -> EmailStatus | None:
     db.session.commit()
     if row is None:
         return None
+
+    def before_data() -> None:
+        # Committed before the message goes, so a run that dies from here on leaves a row that says so.
+        moved = _move(
+            EmailStep.HANDING_OVER, Notification.id == notification_id, Notification.claimed_at == claimed_at
+        )
+        db.session.commit()
+        if moved != 1:
+            raise ClaimLost
+
     try:
         msg = mailer.build_message(
-            row.email_to or "",
-            row.subject,
-            row.body_text,
-            row.body_html,
-            mailer.message_id_for(notification_id),
+            row.email_to or "", row.subject, row.body_text, row.body_html, row.message_id or ""
         )
-        mailer.send(msg)
-    except Exception as exc:  # SMTP, DNS, socket: keep the error for staff and try again later
+        mailer.send(msg, before_data)
+    except ClaimLost:
+        log.warning(
+            "notification %s: attempt %s was taken over; it sent nothing", notification_id, row.attempts
+        )
+        return None
+    except mailer.MaybeDelivered as exc:
+        log.error(
+            "notification %s: no answer after the message was sent (attempt %s): delivery uncertain, "
+            "left for staff: %s",
+            notification_id,
+            row.attempts,
+            exc,
+        )
+        error = ANSWER_LOST.format(exc)[:2000]
+        _finish(notification_id, claimed_at, EmailStep.ANSWER_LOST, next_attempt_at=None, last_error=error)
+        return EmailStatus.UNCERTAIN
+    except Exception as exc:  # refused, unreachable, DNS: the server did not take it; try again later
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if row.attempts >= max_attempts() or _permanent(exc):
-            status, next_at = EmailStatus.FAILED, None
+            step, next_at = EmailStep.GIVEN_UP, None
             log.error(
                 "notification %s failed for good after %s attempts: %s", notification_id, row.attempts, error
             )
         else:
-            status, next_at = EmailStatus.PENDING, utcnow() + backoff(row.attempts)
+            step, next_at = EmailStep.REFUSED, utcnow() + backoff(row.attempts)
             log.warning("notification %s attempt %s failed: %s", notification_id, row.attempts, error)
-        _finish(notification_id, claimed_at, email_status=status, next_attempt_at=next_at, last_error=error)
-        return status
+        _finish(notification_id, claimed_at, step, claimed_at=None, next_attempt_at=next_at, last_error=error)
+        return EMAIL_TRANSITIONS[step][1]
     _finish(
         notification_id,
         claimed_at,
-        email_status=EmailStatus.SENT,
+        EmailStep.ACCEPTED,
+        claimed_at=None,
         sent_at=utcnow(),
         next_attempt_at=None,
         last_error=None,
@@ -351,25 +426,16 @@ def deliver(notification_id: int) -> EmailStatus | None:
     return EmailStatus.SENT
 
 
-def _finish(notification_id: int, claimed_at: datetime, **values: Any) -> None:
-    """Record the outcome, only if the row is still under this run's claim."""
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.email_status == EmailStatus.SENDING,
-            Notification.claimed_at == claimed_at,
-        )
-        .values(claimed_at=None, **values)
-        .execution_options(synchronize_session=False)
-    )
+def _finish(notification_id: int, claim: datetime, step: EmailStep, **values: Any) -> None:
+    """Record an attempt's outcome, only on the row still under that attempt's claim. Commits."""
+    moved = _move(step, Notification.id == notification_id, Notification.claimed_at == claim, **values)
     db.session.commit()
-    if result.rowcount != 1:
-        log.warning("notification %s was claimed again while it was being sent", notification_id)
+    if moved != 1:
+        log.warning("notification %s: the outcome of an attempt came after the row moved on", notification_id)
 
 
 def due_ids(limit: int = 500) -> list[int]:
-    """Rows the sweep should hand to Celery: due PENDING rows and claims left by a dead worker.
+    """Due PENDING rows, for the sweep to hand to Celery.
 
     A row never tried yet is left alone for a short grace period, since its own task is most likely
     still on its way through the queue.
@@ -380,9 +446,9 @@ def due_ids(limit: int = 500) -> list[int]:
         db.session.scalars(
             sa.select(Notification.id)
             .where(
-                _claimable(now),
+                Notification.email_status == EmailStatus.PENDING,
+                _due(now),
                 sa.or_(
-                    Notification.email_status != EmailStatus.PENDING,
                     Notification.attempts > 0,
                     Notification.next_attempt_at.is_(None),
                     Notification.next_attempt_at <= now - grace,
@@ -394,34 +460,53 @@ def due_ids(limit: int = 500) -> list[int]:
     )
 
 
-def fail_interrupted() -> int:
-    """Give up on stale claims that have used every attempt: the message keeps stopping its worker."""
+def settle_interrupted() -> dict[EmailStep, int]:
+    """Judge the attempts whose worker died (older than stale_after()): how many rows made each move.
+
+    Died before DATA: nothing deliverable was sent, so it is tried again (or FAILED, if that was the last
+    attempt). Died during DATA: the server may have the message, so it is UNCERTAIN, left for staff.
+    """
     now = utcnow()
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(
-            Notification.email_status == EmailStatus.SENDING,
-            Notification.claimed_at < now - STALE_CLAIM,
+    # No start time at all (a row carried over from an older version) cannot be a live attempt either.
+    stale = sa.or_(Notification.claimed_at.is_(None), Notification.claimed_at < now - stale_after())
+    return {
+        EmailStep.INTERRUPTED_BEFORE_DATA: _move(
+            EmailStep.INTERRUPTED_BEFORE_DATA,
+            stale,
+            Notification.attempts < max_attempts(),
+            claimed_at=None,
+            next_attempt_at=now,
+            last_error=INTERRUPTED,
+        ),
+        EmailStep.INTERRUPTED_LAST_ATTEMPT: _move(
+            EmailStep.INTERRUPTED_LAST_ATTEMPT,
+            stale,
             Notification.attempts >= max_attempts(),
-        )
-        .values(
-            email_status=EmailStatus.FAILED,
             claimed_at=None,
             next_attempt_at=None,
-            last_error=sa.func.coalesce(Notification.last_error, INTERRUPTED),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0
+            last_error=INTERRUPTED_LAST,
+        ),
+        EmailStep.INTERRUPTED_IN_DATA: _move(
+            EmailStep.INTERRUPTED_IN_DATA, stale, next_attempt_at=None, last_error=INTERRUPTED_IN_DATA
+        ),
+    }
 
 
 def sweep() -> int:
-    """Re-enqueue every row still unsent and due. Commits; returns how many were handed to Celery."""
-    failed = fail_interrupted()
+    """Settle dead workers' attempts, then re-enqueue every row due. Commits; returns how many were queued."""
+    settled = settle_interrupted()
     ids = due_ids()
     db.session.commit()
-    if failed:
-        log.error("%s notifications failed for good after interrupted deliveries", failed)
+    if settled[EmailStep.INTERRUPTED_LAST_ATTEMPT]:
+        log.error(
+            "%s notifications failed for good after interrupted deliveries",
+            settled[EmailStep.INTERRUPTED_LAST_ATTEMPT],
+        )
+    if settled[EmailStep.INTERRUPTED_IN_DATA]:
+        log.error(
+            "%s notifications interrupted while being handed over: delivery uncertain, left for staff",
+            settled[EmailStep.INTERRUPTED_IN_DATA],
+        )
     return enqueue(ids)
 
 

@@ -1,4 +1,4 @@
-"""Staff view of the email outbox: what is waiting, what failed and why, and a retry for failures."""
+"""Staff view of the email outbox: what may have arrived, what failed and why, what is waiting; sending again."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from foundation.notifications.models import EmailStatus, Notification
 from foundation.permissions import staff_required
 
 SHOWN = 100
+WAITING = (EmailStatus.PENDING, EmailStatus.SENDING, EmailStatus.SENDING_DATA)
 
 
 def _rows(*statuses: EmailStatus) -> list[Notification]:
@@ -28,21 +29,22 @@ def _rows(*statuses: EmailStatus) -> list[Notification]:
 
 
 def _render_outbox(error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
-    counts = dict(
-        db.session.execute(
+    counts: dict[EmailStatus, int] = {
+        status: count
+        for status, count in db.session.execute(
             sa.select(Notification.email_status, sa.func.count(Notification.id))
-            .where(
-                Notification.email_status.in_([EmailStatus.PENDING, EmailStatus.SENDING, EmailStatus.FAILED])
-            )
+            .where(Notification.email_status.in_([*WAITING, EmailStatus.FAILED, EmailStatus.UNCERTAIN]))
             .group_by(Notification.email_status)
-        ).all()
-    )
+        )
+    }
     return render_template(
         "notifications/staff_outbox.html",
+        uncertain=_rows(EmailStatus.UNCERTAIN),
         failed=_rows(EmailStatus.FAILED),
-        waiting=_rows(EmailStatus.PENDING, EmailStatus.SENDING),
+        waiting=_rows(*WAITING),
+        uncertain_count=counts.get(EmailStatus.UNCERTAIN, 0),
         failed_count=counts.get(EmailStatus.FAILED, 0),
-        waiting_count=counts.get(EmailStatus.PENDING, 0) + counts.get(EmailStatus.SENDING, 0),
+        waiting_count=sum(counts.get(status, 0) for status in WAITING),
         shown=SHOWN,
         error=error,
         max_attempts=services.max_attempts(),
@@ -59,12 +61,13 @@ def staff_outbox():  # type: ignore[no-untyped-def]
 @staff_required
 def staff_retry(notification_id: int):  # type: ignore[no-untyped-def]
     n = db.get_or_404(Notification, notification_id)
+    was = n.email_status
     try:
         services.retry(n)
     except DomainError as exc:
         db.session.rollback()
         return _render_outbox(error=exc.message, status=exc.status_code)
     db.session.commit()
-    log_event("notification_retry", user=current_user.id, notification=notification_id)
+    log_event("notification_retry", user=current_user.id, notification=notification_id, was=was.value)
     flash(f"The email “{n.subject}” to {n.email_to} is queued to be sent again.", "success")
     return redirect(url_for("notifications.staff_outbox"))

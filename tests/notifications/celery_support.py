@@ -69,6 +69,13 @@ def _stop(proc: subprocess.Popen, grace: float = 5.0) -> None:
         proc.wait(timeout=5)
 
 
+def kill_now(proc: subprocess.Popen) -> None:
+    """SIGKILL the process and its whole group (a worker's pool too), as a crash or the OOM killer would."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+
+
 class PrivateRedis:
     """A throwaway redis-server on a free port (no persistence): stop it and restart it at will."""
 

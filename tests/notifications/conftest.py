@@ -77,6 +77,7 @@ def celery_procs(app, celery_config: dict, tmp_path: Path) -> Iterator[CeleryPro
                 "NOTIFICATION_RETRY_AFTER_SECONDS",
                 "NOTIFICATION_SWEEP_SECONDS",
                 "NOTIFICATION_SWEEP_GRACE_SECONDS",
+                "NOTIFICATION_STALE_SECONDS",
             )
         },
     }

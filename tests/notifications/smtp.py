@@ -1,7 +1,8 @@
-"""A real SMTP server for tests (aiosmtpd), with switches to fail the next messages or refuse addresses."""
+"""A real SMTP server for tests (aiosmtpd), with switches to fail, delay or stall the next messages."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
@@ -28,9 +29,15 @@ class SmtpSink:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refused_data = 0
+        self.late_answers = 0  # late answers begun (the message is in, its confirmation not yet sent)
+        self.held_rcpts = 0
+        self._late_next = 0
+        self._late_seconds = 0.0
+        self._hold_rcpt: threading.Event | None = None
+        self._background: set[asyncio.Future[None]] = set()
         self._fail_next = 0
         self._fail_reply = self.TEMPORARY
-        self._refuse: set[str] = set()
+        self._refuse: dict[str, str] = {}
         self._cond = threading.Condition()
         self.port = free_port()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -43,30 +50,76 @@ class SmtpSink:
             self._fail_next = count
             self._fail_reply = reply
 
-    def refuse(self, address: str) -> None:
-        """Refuse this recipient for good (550 at RCPT)."""
-        self._refuse.add(address.lower())
+    def answer_late(self, count: int, seconds: float) -> None:
+        """For the next `count` messages, wait `seconds` after the final dot, then accept the message.
+
+        The message is accepted at the end of the wait even if the client stopped waiting and hung up
+        (aiosmtpd cancels a handler when its connection drops), as a real server that is slow to confirm
+        still delivers what it received.
+        """
+        with self._cond:
+            self._late_next = count
+            self._late_seconds = seconds
+
+    def hold_next_rcpt(self) -> threading.Event:
+        """Stall the next RCPT until the returned event is set: a client held up before DATA."""
+        hold = threading.Event()
+        with self._cond:
+            self._hold_rcpt = hold
+        return hold
+
+    def refuse(self, address: str, reply: str = "550 5.1.1 No such mailbox here") -> None:
+        """Refuse this recipient at RCPT, for good by default (550), or for now with a 4xx reply."""
+        self._refuse[address.lower()] = reply
+
+    def accept(self, address: str) -> None:
+        """Stop refusing this recipient."""
+        self._refuse.pop(address.lower(), None)
 
     # --- aiosmtpd handler hooks ---
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        with self._cond:
+            hold, self._hold_rcpt = self._hold_rcpt, None
+            if hold is not None:
+                self.held_rcpts += 1
+                self._cond.notify_all()
+        while hold is not None and not hold.is_set():
+            await asyncio.sleep(0.01)
         if address.lower() in self._refuse:
-            return "550 5.1.1 No such mailbox here"
+            return self._refuse[address.lower()]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._cond:
-            if self._fail_next > 0:
+            late = self._late_next > 0
+            if late:
+                self._late_next -= 1
+                self.late_answers += 1
+                self._cond.notify_all()
+            elif self._fail_next > 0:
                 self._fail_next -= 1
                 self.refused_data += 1
                 return self._fail_reply
-            msg = email.message_from_bytes(
-                envelope.original_content or envelope.content, policy=default_policy
-            )
-            self.messages.append(msg)  # type: ignore[arg-type]
-            self._cond.notify_all()
+            else:
+                self._accept(envelope)
+        if late:
+            accepting = asyncio.ensure_future(self._accept_after(envelope, self._late_seconds))
+            self._background.add(accepting)
+            accepting.add_done_callback(self._background.discard)
+            await asyncio.shield(accepting)
         return "250 2.0.0 Message accepted"
+
+    async def _accept_after(self, envelope: Any, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        with self._cond:
+            self._accept(envelope)
+
+    def _accept(self, envelope: Any) -> None:
+        msg = email.message_from_bytes(envelope.original_content or envelope.content, policy=default_policy)
+        self.messages.append(msg)  # type: ignore[arg-type]
+        self._cond.notify_all()
 
     # --- reading what arrived ---
 
@@ -89,6 +142,8 @@ class SmtpSink:
         return [m for m in self.messages if m["To"] == address]
 
     def start(self) -> SmtpSink:
+        if getattr(self, "_stopped_once", False):  # a Controller does not start twice: a new one, same port
+            self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self._controller.start()
         self._running = True
         return self
@@ -98,6 +153,7 @@ class SmtpSink:
         if getattr(self, "_running", False):
             self._controller.stop()
             self._running = False
+            self._stopped_once = True
 
 
 def parts(msg: EmailMessage) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -63,8 +64,10 @@ def test_notify_after_commit_emails_and_fills_the_inbox(db, mailbox):
     msg = mailbox.last_to("ada@example.org")
     assert msg["Subject"] == "Your roles changed"
     assert "panel reviewer" in text_of(msg)
-    assert msg["Message-ID"] == f"<notification-{n.id}@wypf.org.uk>"
     db.session.refresh(n)
+    # Made once for the row, from the site's own host, and kept on it.
+    assert re.fullmatch(rf"<notification-{n.id}-[0-9a-f]{{16}}@127\.0\.0\.1>", n.message_id)
+    assert msg["Message-ID"] == n.message_id
     assert n.email_status is EmailStatus.SENT and n.sent_at is not None and n.attempts == 1
     assert services.unread_count(user) == 1
 
@@ -267,27 +270,38 @@ def test_sweep_delivers_rows_that_were_never_handed_over(app, db, mailbox, hande
     assert len(mailbox.messages()) == 3
 
 
-def test_stale_sending_claim_is_reclaimed_by_the_sweep(app, db, mailbox, handed_over, monkeypatch):
+def test_sweep_settles_a_dead_workers_attempt_by_how_far_it_got(app, db, mailbox, handed_over, monkeypatch):
+    """A worker killed mid-send leaves its row in SENDING or SENDING_DATA; the sweep judges it once stale."""
     user = make_user(email="stale@example.org")
-    stale, busy, dead = general(user, "stale"), general(user, "busy"), general(user, "dead")
+    early, late, busy, dead = (general(user, s) for s in ("early", "late", "busy", "dead"))
     db.session.flush()
-    long_ago = utcnow() - services.STALE_CLAIM - timedelta(minutes=1)
-    stale.email_status, stale.claimed_at, stale.attempts = EmailStatus.SENDING, long_ago, 1
-    busy.email_status, busy.claimed_at, busy.attempts = EmailStatus.SENDING, utcnow(), 1
-    dead.email_status, dead.claimed_at = EmailStatus.SENDING, long_ago
+    long_ago = utcnow() - services.stale_after() - timedelta(minutes=1)
+    for n in (early, late, busy, dead):
+        n.email_status, n.claimed_at, n.attempts = EmailStatus.SENDING, long_ago, 1
+        n.message_id = f"<notification-{n.id}-0123456789abcdef@127.0.0.1>"
+    late.email_status = EmailStatus.SENDING_DATA  # it died while handing the message over
+    busy.claimed_at = utcnow()  # a live attempt belongs to its worker
     dead.attempts = app.config["NOTIFICATION_MAX_ATTEMPTS"]
     db.session.commit()
-    assert services.deliver(busy.id) is None  # a live claim belongs to its worker
+    assert services.deliver(busy.id) is None
 
     monkeypatch.undo()
     services.sweep()
+    services.sweep()
     db.session.expire_all()
-    assert [m["Subject"] for m in mailbox.messages()] == ["stale"]
-    assert (stale.email_status, stale.attempts) == (EmailStatus.SENT, 2)
+    # Died before DATA: nothing was sent, so it is sent now, with the Message-ID of the first attempt.
+    (msg,) = mailbox.messages()
+    assert (msg["Subject"], msg["Message-ID"]) == ("early", early.message_id)
+    assert (early.email_status, early.attempts) == (EmailStatus.SENT, 2)
+    # Died during DATA: the server may have it, so it is never sent again on its own.
+    assert (late.email_status, late.attempts) == (EmailStatus.UNCERTAIN, 1)
+    assert late.last_error == services.INTERRUPTED_IN_DATA
+    assert services.deliver(late.id) is None
     assert busy.email_status is EmailStatus.SENDING
     # A message that stopped its worker on every attempt is given up and shown to staff.
     assert dead.email_status is EmailStatus.FAILED
-    assert dead.last_error == services.INTERRUPTED
+    assert dead.last_error == services.INTERRUPTED_LAST
+    assert len(mailbox.messages()) == 1
 
 
 def test_staff_retry_of_a_failed_email(db, mailbox):
@@ -303,6 +317,24 @@ def test_staff_retry_of_a_failed_email(db, mailbox):
 
     with pytest.raises(IllegalTransition):
         services.retry(n)
+
+
+def test_staff_resend_of_an_uncertain_email_keeps_its_message_id(db, mailbox):
+    user = make_user(email="maybe@example.org")
+    n = general(user)
+    db.session.flush()
+    n.email_status, n.attempts, n.message_id = EmailStatus.UNCERTAIN, 1, "<notification-1-x@127.0.0.1>"
+    n.last_error = services.INTERRUPTED_IN_DATA
+    db.session.commit()
+    services.sweep()
+    assert mailbox.messages() == []  # never on its own
+
+    services.retry(n)  # staff decide it did not arrive
+    db.session.commit()
+    (msg,) = mailbox.messages()
+    assert msg["Message-ID"] == "<notification-1-x@127.0.0.1>"
+    db.session.refresh(n)
+    assert (n.email_status, n.attempts, n.message_id) == (EmailStatus.SENT, 1, "<notification-1-x@127.0.0.1>")
 
 
 def test_retry_rolled_back_hands_nothing_over(db, handed_over):

@@ -189,10 +189,42 @@ def test_staff_retry_sends_the_failed_email(client, db, mailbox):
     db.session.refresh(failed)
     assert failed.email_status is EmailStatus.SENT
 
-    # Only failed mail can be retried; the page says why.
+    # Only failed (or uncertain) mail can be sent again; the page says why.
     resp = client.post(f"/staff/outbox/{failed.id}/retry")
     assert resp.status_code == 409
-    assert "Only a failed email can be retried; this one is sent." in resp.get_data(as_text=True)
+    assert (
+        "Only a failed email, or one whose delivery is uncertain, can be sent again; this one is sent."
+        in resp.get_data(as_text=True)
+    )
     assert client.post(f"/staff/outbox/{waiting.id}/retry").status_code == 409
     assert client.post("/staff/outbox/999999/retry").status_code == 404
     assert len(mailbox.to("member@example.org")) == 1
+
+
+def test_staff_outbox_explains_uncertain_mail_and_sends_it_again_only_when_asked(client, db, mailbox):
+    user = make_user(email="member@example.org")
+    maybe = note(user, "Did this arrive?")
+    db.session.flush()
+    maybe.email_status, maybe.attempts = EmailStatus.UNCERTAIN, 1
+    maybe.claimed_at = utcnow() - timedelta(minutes=3)
+    maybe.message_id = f"<notification-{maybe.id}-0123456789abcdef@127.0.0.1>"
+    maybe.last_error = services.ANSWER_LOST.format("SMTPServerDisconnected: Connection unexpectedly closed")
+    db.session.commit()
+    login(client, make_user(staff=True))
+
+    html = client.get("/staff/outbox").get_data(as_text=True)
+    assert "Delivery uncertain (1)" in html and "Failed (0)" in html and "Waiting to send (0)" in html
+    assert "The server may well have delivered it, so it is not sent again automatically" in html
+    assert "Did this arrive?" in html and "did not confirm it" in html and "Attempt 1, begun" in html
+    assert f"notification-{maybe.id}-0123456789abcdef@127.0.0.1" in html  # to look up in the mail logs
+    assert f"/staff/outbox/{maybe.id}/retry" in html and "Send again" in html
+    assert mailbox.messages() == []
+
+    resp = client.post(f"/staff/outbox/{maybe.id}/retry")
+    assert resp.status_code == 302
+    assert "is queued to be sent again" in client.get(resp.location).get_data(as_text=True)
+    (msg,) = mailbox.to("member@example.org")
+    assert msg["Message-ID"] == maybe.message_id  # the same message, should the first copy turn up
+    db.session.refresh(maybe)
+    assert maybe.email_status is EmailStatus.SENT
+    assert "Delivery uncertain (0)" in client.get("/staff/outbox").get_data(as_text=True)
