@@ -9,7 +9,8 @@ from celery.signals import worker_process_init
 from foundation import create_app
 from foundation.extensions import db
 
-flask_app = create_app()
+# Workers wait longer than web requests on row locks and statements (DB_WORKER_* settings, foundation/db_setup.py).
+flask_app = create_app({"DB_TIMEOUT_PROFILE": "worker"})
 celery_app = flask_app.extensions["celery"]
 
 # create_app imported every package's task modules (their MODULES), so the worker knows every task.

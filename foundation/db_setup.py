@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Engine, event
 
 
-def configure_engine_events(engine: Engine) -> None:
+def session_timeouts(config: Mapping[str, Any]) -> tuple[int, int]:
+    """(lock_timeout, statement_timeout) in milliseconds for this process's PostgreSQL sessions; 0 is no limit.
+
+    A web request gives up soon: a row held by a long transaction must not tie up every worker (and then the
+    health check and public pages) while its requests wait. Celery workers and `flask` commands (migrations,
+    seeding, which Flask marks with FLASK_RUN_FROM_CLI) do longer work nobody is waiting on in a browser.
+    """
+    profile = config.get("DB_TIMEOUT_PROFILE") or (
+        "worker" if os.environ.get("FLASK_RUN_FROM_CLI") == "true" else "web"
+    )
+    if profile == "worker":
+        return int(config["DB_WORKER_LOCK_TIMEOUT_MS"]), int(config["DB_WORKER_STATEMENT_TIMEOUT_MS"])
+    return int(config["DB_LOCK_TIMEOUT_MS"]), int(config["DB_STATEMENT_TIMEOUT_MS"])
+
+
+def configure_engine_events(engine: Engine, config: Mapping[str, Any] | None = None) -> None:
+    if engine.dialect.name == "postgresql":
+        _postgresql_timeouts(engine, *session_timeouts(current_app.config if config is None else config))
+        return
     if engine.dialect.name != "sqlite":
         return
 
@@ -27,6 +49,27 @@ def configure_engine_events(engine: Engine) -> None:
         # lock is taken before its clash check reads, so two bookers cannot both see the slot free.
         immediate = conn.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _postgresql_timeouts(engine: Engine, lock_ms: int, statement_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _set_timeouts(dbapi_conn: Any, _record: Any) -> None:
+        # Session settings, made once per pooled connection: they hold for every later transaction on it.
+        with dbapi_conn.cursor() as cur:
+            cur.execute(
+                "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
+                (f"{lock_ms}ms", f"{statement_ms}ms"),
+            )
+        dbapi_conn.commit()
+
+
+def database_busy(exc: BaseException) -> bool:
+    """True when the database gave up waiting: PostgreSQL's lock_timeout (55P03) or statement_timeout (57014),
+    or SQLite's busy_timeout ("database is locked"). Worth trying again in a moment; not a bug."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) in {"55P03", "57014"}:
+        return True
+    return isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig)
 
 
 SQLITE_BEGIN_IMMEDIATE = "sqlite_begin_immediate"

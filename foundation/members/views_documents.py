@@ -12,6 +12,7 @@ from foundation.members import tasks as _tasks  # noqa: F401  (registers `flask 
 from foundation.members.forms import DocumentForm
 from foundation.members.models import DocumentKind
 from foundation.permissions import can_manage_organisation, organisation_for
+from foundation.uploads import content_disposition, download_name
 from foundation.web import field_error
 
 
@@ -58,15 +59,18 @@ def upload_document(org_id: int):  # type: ignore[no-untyped-def]
 def download_document(org_id: int, doc_id: int):  # type: ignore[no-untyped-def]
     org = organisation_for(org_id)
     doc, path = documents.document_for_download(current_user, org, doc_id)
+    name = download_name(doc.original_filename, doc.content_type)
     response = send_file(
         path,
         mimetype=doc.content_type,
         as_attachment=True,
-        download_name=doc.original_filename,
+        download_name=name,
         max_age=0,
         conditional=False,
         etag=False,
     )
+    # Both name forms always, from the cleaned name: Werkzeug sends filename* only for non-ASCII names.
+    response.headers["Content-Disposition"] = content_disposition(name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 from wtforms import Form
 
 from foundation.types import LONDON, london_today
@@ -18,6 +18,7 @@ from foundation.venues import search as svc
 from foundation.venues.forms_search import EARLIEST_WEEK, YEARS_AHEAD, FreeBusyForm, SearchForm
 from foundation.venues.models import Closure, Space, Venue
 from foundation.venues.views_search import MAX_PAGE, filters_from, public_space_or_404, venue_page_url
+from foundation.web import external_url
 
 
 def _errors(form: Form) -> dict[str, str]:
@@ -56,9 +57,9 @@ def _space_json(match: svc.SpaceMatch) -> dict[str, Any]:
         "needs_approval": space.needs_approval,
         "part_of": space.parent_id,
         "urls": {
-            "calendar": url_for("venues.space_calendar", space_id=space.id, _external=True),
-            "freebusy": url_for("venues.api_space_freebusy", space_id=space.id, _external=True),
-            "book": url_for("venues.book", space_id=space.id, _external=True),
+            "calendar": external_url("venues.space_calendar", space_id=space.id),
+            "freebusy": external_url("venues.api_space_freebusy", space_id=space.id),
+            "book": external_url("venues.book", space_id=space.id),
         },
     }
     if match.state is not None:
@@ -72,7 +73,7 @@ def _space_json(match: svc.SpaceMatch) -> dict[str, Any]:
 
 
 def _venue_json(venue: Venue, spaces: list[svc.SpaceMatch]) -> dict[str, Any]:
-    page = venue_page_url(venue, _external=True)
+    page = external_url("venues.venue", venue_id=venue.id) if venue_page_url(venue) else None
     return {
         "id": venue.id,
         "name": venue.name,
@@ -98,7 +99,7 @@ def api_venues():  # type: ignore[no-untyped-def]
     def page_link(n: int) -> str:
         args = request.args.to_dict(flat=False)
         args["page"] = [str(n)]
-        return url_for("venues.api_venues", _external=True, **args)
+        return external_url("venues.api_venues", **args)
 
     return jsonify(
         venues=[_venue_json(vm.venue, vm.spaces) for vm in result.venues],
@@ -147,7 +148,7 @@ def api_space_freebusy(space_id: int):  # type: ignore[no-untyped-def]
             "id": space.id,
             "name": space.name,
             "venue": {"id": fb.space.venue.id, "name": fb.space.venue.name, "town": fb.space.venue.town},
-            "calendar_url": url_for("venues.space_calendar", space_id=space.id, _external=True),
+            "calendar_url": external_url("venues.space_calendar", space_id=space.id),
         },
         timezone="Europe/London",
         **{"from": first.isoformat(), "to": last.isoformat()},

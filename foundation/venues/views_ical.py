@@ -15,6 +15,8 @@ from foundation.extensions import db
 from foundation.permissions import organisation_for
 from foundation.venues import bp, ical
 from foundation.venues.models import Space, Venue
+from foundation.venues.views_search import public_space_or_404
+from foundation.web import external_url
 
 # Calendar apps poll; a few minutes of caching spares the database without hiding a change for long.
 FEED_MAX_AGE = 300
@@ -42,9 +44,8 @@ def _ics_response(cal: Calendar, filename: str, private: bool) -> Response:
 
 @bp.get("/spaces/<int:space_id>/busy.ics")
 def space_busy_feed(space_id: int):  # type: ignore[no-untyped-def]
-    space = db.session.get(Space, space_id)
-    if space is None:
-        abort(404)
+    # An archived space (or one in an archived venue) is gone from every public page, its feed included.
+    space = public_space_or_404(space_id)
     return _ics_response(
         ical.space_busy_calendar(space, _since()), f"space-{space.id}-busy.ics", private=False
     )
@@ -78,9 +79,9 @@ def calendar_feeds(org_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "venues/calendar_feeds.html",
         org=org,
-        feed_url=_public_url(url_for("venues.organisation_feed", token=token.token)),
+        feed_url=external_url("venues.organisation_feed", token=token.token),
         token_created_at=token.created_at,
-        space_feeds=[(s, _public_url(url_for("venues.space_busy_feed", space_id=s.id))) for s in spaces],
+        space_feeds=[(s, external_url("venues.space_busy_feed", space_id=s.id)) for s in spaces],
     )
 
 
@@ -97,9 +98,3 @@ def reset_calendar_link(org_id: int):  # type: ignore[no-untyped-def]
         "success",
     )
     return redirect(url_for("venues.calendar_feeds", org_id=org.id))
-
-
-def _public_url(path: str) -> str:
-    """Feed addresses are given to calendar apps elsewhere, so use the site's public address, not this request's."""
-    base = (current_app.config.get("BASE_URL") or request.host_url).rstrip("/")
-    return f"{base}{path}"

@@ -16,7 +16,7 @@ from foundation.members.models import Organisation
 from foundation.members.organisations import good_standing
 from foundation.pagecache import public_page
 from foundation.permissions import organisation_for
-from foundation.uploads import remove_stored, stored_path
+from foundation.uploads import content_disposition, download_name, remove_stored, stored_path
 from foundation.venues import booking as booking_svc
 from foundation.venues import bp
 from foundation.venues import venues as svc
@@ -102,7 +102,11 @@ def venue_photo(venue_id: int, photo_id: int):  # type: ignore[no-untyped-def]
     path = stored_path(svc.PHOTO_FOLDER, photo.stored_name)
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype=photo.content_type, max_age=3600, conditional=True)
+    response = send_file(path, mimetype=photo.content_type, max_age=3600, conditional=True)
+    # Saved from the browser, a photo is named for what it is, never by anything its uploader chose.
+    name = download_name(f"venue-{venue_id}-photo-{photo.id}", photo.content_type)
+    response.headers["Content-Disposition"] = content_disposition(name, "inline")
+    return response
 
 
 # --- an organisation's venues ------------------------------------------------------------------------------------
