@@ -30,7 +30,8 @@ from foundation.grants.models import (
     Instalment,
     TransactionKind,
 )
-from foundation.members.models import Membership, User
+from foundation.members.models import Membership, Standing, User
+from foundation.members.organisations import good_standing
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import notify_members
 from foundation.types import LONDON, london_today, utcnow
@@ -257,6 +258,15 @@ def accept_grant(grant: Grant, by: User, fingerprint: str) -> None:
 
 # --- payments ------------------------------------------------------------------------------------------------
 
+PAYMENTS_HELD = "Payments held: organisation not in good standing."
+
+
+def payable(grant: Grant) -> Standing:
+    """Whether payments to the grant's organisation may be made. Held (not ok, with the reasons) while it is out
+    of good standing, by a staff decision or a lapsed safeguarding policy or insurance; they resume by themselves
+    once it is back in good standing, since this is asked at each payment."""
+    return good_standing(grant.organisation)
+
 
 def record_payment(grant: Grant, instalment_id: int, by: User, reference: str) -> Instalment:
     """Staff record that an instalment was paid: ledger PAYMENT grant:<id> -> paid_out, with the reference.
@@ -279,6 +289,14 @@ def record_payment(grant: Grant, instalment_id: int, by: User, reference: str) -
         )
     if grant.status is not GrantStatus.ACTIVE:
         raise IllegalTransition(f"This grant is {grant.status.label.lower()}; no more payments are made.")
+    standing = payable(grant)
+    if not standing:
+        raise Conflict(
+            f"{PAYMENTS_HELD} {grant.organisation.name}: "
+            + " ".join(standing.reasons)
+            + " Record this payment once it is back in good standing.",
+            field="reference",
+        )
     if not reference:
         raise DomainError("Enter the payment reference (as on the bank transfer).", field="reference")
     if len(reference) > 100:

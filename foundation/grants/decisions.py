@@ -13,7 +13,17 @@ Changing a decision (documented in the staff page too):
 - a decline can become an award, and a decline's reason and feedback can be corrected;
 - an award cannot be turned into a decline: the grant offer (and its ledger history) exists, so staff reduce it
   or contact the organisation instead. This keeps every grant either offered, active or completed.
-The organisation's members are told of each decision and each change.
+
+Two staff at once: the decision form carries the version of the decision it showed (none yet, or a number that
+moves on with every change). A form based on an older version is refused with a 409 and the decision as it now
+stands, so nobody overwrites a colleague's change without seeing it. Recording what is already recorded changes
+nothing and is refused too ("already recorded"), so of several staff making the same decision at once, one
+makes it.
+
+What the applicant hears: each organisation member is told once per decision that actually lands. The first
+decision sends the decision itself; each later real change sends one "your decision was updated" message with
+the decision as it now stands. A re-save of the same decision and a refused stale form send nothing, so two
+staff editing at the same moment produce one change and one message, never one message per save.
 """
 
 from __future__ import annotations
@@ -58,6 +68,30 @@ DEFAULT_DECLINE_REASONS = (
     "Budget unclear or not realistic",
     "Not enough funds left in the round",
 )
+
+
+@dataclass(frozen=True)
+class SeenDecision:
+    """The decision as the staff member's form showed it: its version, or None when none had been made."""
+
+    version: int | None
+
+
+class StaleDecision(Conflict):
+    """The decision changed after the form was opened; `current` is the decision as it now stands."""
+
+    def __init__(self, current: Decision | None) -> None:
+        if current is None:
+            message = "This decision changed after you opened the page. Check it and decide again."
+        else:
+            who = current.decided_by.name if current.decided_by else "Someone"
+            message = (
+                f"{who} changed this decision after you opened the page. It now stands as shown under "
+                "\u201cDecision recorded\u201d. Your choices are still in the form: record them again only if "
+                "they should replace it."
+            )
+        super().__init__(message)
+        self.current = current
 
 
 @dataclass(frozen=True)
@@ -118,10 +152,18 @@ def decidable(application: Application) -> str | None:
     return None
 
 
-def decide(application: Application, by: User, choice: DecisionInput) -> Decision:
-    """Record (or change) the decision on an application; award money through the ledger; tell the applicant."""
+def decide(
+    application: Application, by: User, choice: DecisionInput, seen: SeenDecision | None = None
+) -> Decision:
+    """Record (or change) the decision on an application; award money through the ledger; tell the applicant.
+
+    `seen` is the decision the staff member's form was based on; a form based on an older one is refused
+    (StaleDecision, 409). Without it (scripts, demo data) the change is made over whatever stands.
+    """
     lock_round(application.round_id)
     db.session.expire(application)  # state read after the lock, not before it
+    if application.decision is not None:
+        db.session.refresh(application.decision)
     round_ = application.round
     why_not = decidable(application)
     if why_not:
@@ -183,6 +225,8 @@ def decide(application: Application, by: User, choice: DecisionInput) -> Decisio
         and existing.feedback == feedback
     ):
         raise Conflict("This decision has already been recorded.", field="outcome")
+    if seen is not None and seen.version != (existing.version if existing is not None else None):
+        raise StaleDecision(existing)
 
     grant = application.grant
     if amount:
@@ -239,7 +283,7 @@ def _tell_applicant(application: Application, decision: Decision, changed: bool)
     reference = application.reference or application.project_title
     awarded = decision.outcome is not DecisionOutcome.DECLINE
     if changed:
-        subject = f"{reference}: the decision on your seed grant application has changed"
+        subject = f"{reference}: your seed grant decision was updated"
     elif awarded:
         subject = f"{reference}: you have been awarded a seed grant"
     else:

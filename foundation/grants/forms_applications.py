@@ -23,7 +23,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from foundation.forms import MultiCheckboxField, PenceField, strip_text
+from foundation.forms import HeaderSafe, MultiCheckboxField, PenceField, strip_text, whole_number
 from foundation.grants.applications import (
     AREA_CHOICES,
     MAX_AGE,
@@ -76,7 +76,7 @@ class ApplicationForm(FlaskForm):
     # The version the form was loaded at: a save over a newer one is refused.
     version = HiddenField()
     project_title = StringField(
-        "Project title", validators=[Optional(), Length(max=200)], filters=[strip_text]
+        "Project title", validators=[HeaderSafe(), Optional(), Length(max=200)], filters=[strip_text]
     )
     summary = TextAreaField(
         "Summary",
@@ -223,7 +223,7 @@ def data_from(application: Application) -> dict[str, Any]:
 
 
 class StartApplicationForm(FlaskForm):
-    organisation_id = SelectField("Applying organisation", coerce=int, validators=[InputRequired()])
+    organisation_id = SelectField("Applying organisation", coerce=whole_number, validators=[InputRequired()])
 
 
 class WithdrawForm(FlaskForm):

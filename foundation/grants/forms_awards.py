@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from foundation.forms import PenceField, strip_text
+from foundation.forms import PenceField, strip_text, whole_number
 from foundation.grants.awards import MAX_CONDITIONS_CHARS, MAX_INSTALMENTS
 from foundation.grants.decisions import MAX_FEEDBACK_CHARS
 from foundation.grants.models import DecisionOutcome
@@ -32,7 +32,7 @@ MONEY_HINT = "In pounds and pence, e.g. 1,250.50."
 
 
 def _optional_int(value: str | None) -> int | None:
-    return int(value) if value not in (None, "", "None") else None
+    return whole_number(value) if value not in (None, "", "None") else None
 
 
 class MoneyField(PenceField):
@@ -57,6 +57,13 @@ class DecisionForm(FlaskForm):
         filters=[strip_text],
         description="Required when declining. The applicant sees this, with the reason.",
     )
+    # The version of the decision the page showed (empty: none yet); a form based on an older one is refused.
+    version = HiddenField()
+
+    @property
+    def seen_version(self) -> int | None:
+        raw = str(self.version.data or "").strip()
+        return int(raw) if raw.isdigit() else None
 
     def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
         ok = super().validate(extra_validators)

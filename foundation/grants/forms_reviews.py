@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from foundation.forms import strip_text
+from foundation.forms import WholeNumberField, strip_text, whole_number
 from foundation.grants.models import Criterion
 from foundation.grants.reviews import (
     MAX_COMMENT,
@@ -111,10 +111,10 @@ def score_form(criteria: Sequence[Criterion], **kwargs: Any) -> ScoreForm:
 
 class AssignForm(FlaskForm):
     application_id = SelectField(
-        "Application", coerce=int, validators=[InputRequired(message="Choose an application.")]
+        "Application", coerce=whole_number, validators=[InputRequired(message="Choose an application.")]
     )
     reviewer_id = SelectField(
-        "Reviewer", coerce=int, validators=[InputRequired(message="Choose a reviewer.")]
+        "Reviewer", coerce=whole_number, validators=[InputRequired(message="Choose a reviewer.")]
     )
 
 
@@ -134,8 +134,8 @@ class BulkAssignForm(FlaskForm):
 
 
 class RemindForm(FlaskForm):
-    reviewer_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    reviewer_id = WholeNumberField(widget=HiddenInput(), validators=[Optional()])
 
 
 class UnassignForm(FlaskForm):
-    assignment_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    assignment_id = WholeNumberField(widget=HiddenInput(), validators=[InputRequired()])

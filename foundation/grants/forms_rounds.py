@@ -23,7 +23,7 @@ from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from foundation.forms import PenceField, WholeNumberField, strip_text
+from foundation.forms import HeaderSafe, PenceField, WholeNumberField, strip_text
 from foundation.grants import rounds
 from foundation.grants.models import RoundStatus
 from foundation.types import LONDON
@@ -83,7 +83,8 @@ def _more_than_zero(form: Form, field: MoneyField) -> None:
 
 class RoundForm(FlaskForm):
     name = StringField(
-        "Name", validators=[DataRequired("Give the round a name."), Length(max=200)], filters=[strip_text],
+        "Name", validators=[HeaderSafe(), DataRequired("Give the round a name."), Length(max=200)],
+        filters=[strip_text],
         description="For example: Seed grants spring 2026.",
     )  # fmt: skip
     code = StringField(

@@ -460,6 +460,11 @@ class Decision(db.Model):
     feedback: Mapped[str] = mapped_column(sa.Text, default="")
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Moves on with every change: a decision form based on an older version is refused, so one member of staff
+    # never overwrites another's change unseen.
+    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+
+    __mapper_args__ = {"version_id_col": version}
 
     application: Mapped[Application] = relationship(back_populates="decision")
     decline_reason: Mapped[DeclineReason | None] = relationship()

@@ -20,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from foundation.db_setup import begin_write_transaction
 from foundation.errors import DomainError, IllegalTransition
 from foundation.extensions import db
+from foundation.forms import whole_number
 from foundation.grants import applications as svc
 from foundation.grants import bp
 from foundation.grants.applications import (
@@ -40,7 +41,7 @@ from foundation.grants.forms_applications import (
 from foundation.grants.models import Application, ApplicationStatus, GrantRound, RoundStatus
 from foundation.members.organisations import good_standing, organisations_for
 from foundation.permissions import deny, organisation_for, staff_required
-from foundation.types import utcnow
+from foundation.types import LONDON, utcnow
 from foundation.web import field_error, submit_form
 
 # --- helpers -----------------------------------------------------------------------------------------------------
@@ -167,6 +168,24 @@ def _posted_form(application: Application) -> ApplicationForm:
     return application_form(application.round)
 
 
+def _already_submitted(application: Application) -> bool:
+    """Submitted, and not sent back since: a submit posted now repeats one that already happened."""
+    return application.submitted_at is not None and application.status in (
+        ApplicationStatus.SUBMITTED,
+        ApplicationStatus.AWARDED,
+        ApplicationStatus.DECLINED,
+    )
+
+
+def _answer_already_submitted(application: Application) -> Any:
+    flash(
+        f"This application was already submitted on {application.submitted_at.astimezone(LONDON):%-d %B %Y} "  # type: ignore[union-attr]
+        f"(reference {application.reference}). Nothing was sent again.",
+        "success",
+    )
+    return redirect(url_for("grants.application", application_id=application.id), 303)
+
+
 # --- starting an application ---------------------------------------------------------------------------------------
 
 
@@ -260,6 +279,8 @@ def application_submit(application_id: int):  # type: ignore[no-untyped-def]
     begin_write_transaction()
     application = _application_or_404(application_id)
     _applicant_only(application)
+    if _already_submitted(application):
+        return _answer_already_submitted(application)
     form = _posted_form(application)
     # The edit form posts its fields with the submit button: they are saved first. A bare submit (the version
     # alone) submits the application as saved.
@@ -282,13 +303,19 @@ def application_submit(application_id: int):  # type: ignore[no-untyped-def]
         return _render_form(
             application, form, exc.status_code, lead=lead or "The application was not submitted:"
         )
-    except IllegalTransition as exc:
+    except (IllegalTransition, VersionConflict) as exc:
         db.session.rollback()
+        # A second click, or a colleague, submitted it while this request waited for the round's lock.
+        if _already_submitted(application):
+            return _answer_already_submitted(application)
+        if isinstance(exc, VersionConflict):
+            _show_problems(form, exc)
+            return _render_form(application, form, exc.status_code, conflict=True)
         return _render_view(application, exc.status_code, error=exc.message)
     except DomainError as exc:
         db.session.rollback()
         _show_problems(form, exc)
-        return _render_form(application, form, exc.status_code, conflict=isinstance(exc, VersionConflict))
+        return _render_form(application, form, exc.status_code)
     db.session.commit()
     flash(f"Application submitted. Its reference is {application.reference}.", "success")
     return redirect(url_for("grants.application", application_id=application.id), 303)
@@ -349,7 +376,7 @@ def staff_applications():  # type: ignore[no-untyped-def]
         SelectChoice("", "All rounds"),
         *[SelectChoice(str(r.id), f"{r.name} ({r.code})") for r in rounds],
     ]
-    round_id = request.args.get("round", type=int)
+    round_id = request.args.get("round", type=whole_number)
     status_value = request.args.get("status", "")
     status = next((s for s in ApplicationStatus if s.value == status_value), None)
     town = request.args.get("town", "")

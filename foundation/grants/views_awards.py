@@ -69,12 +69,14 @@ def decide(application_id: int):  # type: ignore[no-untyped-def]
     form.decline_reason.choices = [SelectChoice("", "Choose a reason")] + [
         SelectChoice(r.id, r.label) for r in reasons
     ]
-    if request.method == "GET" and application.decision is not None:
+    if request.method == "GET":
         d = application.decision
-        form.outcome.data = d.outcome.value
-        form.amount.data = d.amount_pence if d.outcome is DecisionOutcome.AWARD_PART else None
-        form.decline_reason.data = d.decline_reason_id
-        form.feedback.data = d.feedback
+        form.version.data = str(d.version) if d is not None else ""
+        if d is not None:
+            form.outcome.data = d.outcome.value
+            form.amount.data = d.amount_pence if d.outcome is DecisionOutcome.AWARD_PART else None
+            form.decline_reason.data = d.decline_reason_id
+            form.feedback.data = d.feedback
     status = 200
     if form.validate_on_submit():
         choice = decisions.DecisionInput(
@@ -84,8 +86,15 @@ def decide(application_id: int):  # type: ignore[no-untyped-def]
             feedback=form.feedback.data or "",
         )
         try:
-            decision = decisions.decide(application, _me(), choice)
+            decision = decisions.decide(application, _me(), choice, decisions.SeenDecision(form.seen_version))
             db.session.commit()
+        except decisions.StaleDecision as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+            # The page now shows the current decision; sending the form again is a choice made knowing it.
+            current = application.decision
+            form.version.data = str(current.version) if current is not None else ""
+            status = exc.status_code
         except DomainError as exc:
             db.session.rollback()
             field_error(form, exc)
@@ -164,6 +173,8 @@ def _manage_page(grant: Grant, status: int = 200, **forms: Any):  # type: ignore
         review_form=review,
         transactions=ledger.entries_for(grant_id=grant.id),
         paid_ids=[i.id for i in grant.instalments if i.paid_at is not None],
+        payable=awards.payable(grant),
+        payments_held=awards.PAYMENTS_HELD,
     ), status
 
 
@@ -296,6 +307,7 @@ def _award_page(grant: Grant, form: AcceptForm | None = None, status: int = 200)
         can_accept=can_accept,
         is_member=_me().membership_of(grant.organisation_id) is not None,
         overdue=reports_overdue(grant),
+        payable=awards.payable(grant),
     ), status
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app, jsonify, render_template, request, url_for
+from flask import current_app, jsonify, render_template, url_for
 from werkzeug.routing import BuildError
 
 from foundation.grants import bp, opendata
 from foundation.grants.scorecard import build_scorecard, charts
 from foundation.pagecache import public_page
+from foundation.web import external_url
 
 
 def _public_ledger_url() -> str | None:
@@ -20,10 +21,6 @@ def _public_ledger_url() -> str | None:
         return url_for("grants.public_ledger")
     except BuildError:
         return None
-
-
-def _absolute(endpoint: str) -> str:
-    return (current_app.config.get("BASE_URL") or request.host_url).rstrip("/") + url_for(endpoint)
 
 
 @bp.get("/scorecard")
@@ -48,7 +45,7 @@ def _open_data_headers(response):  # type: ignore[no-untyped-def]
 @public_page
 def open_data_json():  # type: ignore[no-untyped-def]
     body = opendata.package(
-        download_url=_absolute("grants.open_data_json"), access_url=_absolute("grants.scorecard")
+        download_url=external_url("grants.open_data_json"), access_url=external_url("grants.scorecard")
     )
     if not body["grants"]:
         # The standard wants at least one grant in a package: say plainly there is nothing yet.

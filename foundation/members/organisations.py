@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -25,6 +26,7 @@ from foundation.members.models import (
     VettingAction,
     VettingDecision,
 )
+from foundation.members.signals import StandingChange, organisation_standing_changed
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import notify, notify_staff
 from foundation.types import utcnow
@@ -36,6 +38,17 @@ EDITABLE_FIELDS = (
 )  # fmt: skip
 
 MESSAGE_REQUIRED = {VettingAction.REQUEST_CHANGES, VettingAction.REJECT, VettingAction.SUSPEND}
+# Decisions that take an organisation out of good standing: the capabilities are told, and staff choose whether
+# its upcoming bookings are cancelled.
+LEAVES_STANDING = {VettingAction.REJECT, VettingAction.SUSPEND}
+
+
+@dataclass
+class VettingOutcome:
+    """A recorded vetting decision, and what the capabilities did because of it (sentences for staff)."""
+
+    decision: VettingDecision
+    consequences: list[str] = field(default_factory=list)
 
 
 def _coerce(values: dict[str, Any]) -> dict[str, Any]:
@@ -95,8 +108,20 @@ def resubmit(org: Organisation, user: User) -> VettingDecision:
     return decision
 
 
-def decide(org: Organisation, staff: User, action: VettingAction, message: str | None) -> VettingDecision:
-    """Record a staff vetting decision (who, when, why) and tell the organisation's admins."""
+def decide(
+    org: Organisation,
+    staff: User,
+    action: VettingAction,
+    message: str | None,
+    cancel_future_bookings: bool = False,
+) -> VettingOutcome:
+    """Record a staff vetting decision (who, when, why) and tell the organisation's admins.
+
+    Suspending or rejecting sends `organisation_standing_changed` with the staff member's choice about the
+    organisation's upcoming bookings (ignored for other decisions). Its receivers write in this transaction.
+    Approving its booking requests, paying its grants and the like check `good_standing` when they happen, so
+    they are held while the organisation is out of good standing, and resume when it is back.
+    """
     if not staff.is_staff:
         raise DomainError("Only foundation staff can vet organisations.")
     if action is VettingAction.SUBMIT:
@@ -118,7 +143,18 @@ def decide(org: Organisation, staff: User, action: VettingAction, message: str |
             action=action,
             message=message,
         )
-    return decision
+    outcome = VettingOutcome(decision)
+    if action in LEAVES_STANDING:
+        change = StandingChange(
+            organisation_id=org.id,
+            by_user_id=staff.id,
+            cancel_future_bookings=cancel_future_bookings,
+        )
+        db.session.flush()
+        for _receiver, said in organisation_standing_changed.send(org, change=change):
+            if said:
+                outcome.consequences.append(str(said))
+    return outcome
 
 
 def _transition(org: Organisation, action: VettingAction, user: User, message: str | None) -> VettingDecision:

@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from foundation.auth import log_event
+from foundation.db_setup import begin_write_transaction
 from foundation.errors import DomainError
 from foundation.extensions import db
 from foundation.members import bp, organisations, roles
@@ -48,6 +49,9 @@ def vetting_queue():  # type: ignore[no-untyped-def]
 @bp.route("/staff/organisations/<int:org_id>", methods=["GET", "POST"])
 @staff_required
 def vetting_review(org_id: int):  # type: ignore[no-untyped-def]
+    if request.method == "POST":
+        # A suspension may cancel bookings across many venues: their checks and writes go under the write lock.
+        begin_write_transaction()
     org = db.get_or_404(Organisation, org_id)
     form = VettingForm()
     status = 200
@@ -59,14 +63,16 @@ def vetting_review(org_id: int):  # type: ignore[no-untyped-def]
             status = 422
         else:
             try:
-                organisations.decide(org, _staff(), action, form.message.data)
+                outcome = organisations.decide(
+                    org, _staff(), action, form.message.data, form.cancel_future_bookings.data
+                )
             except DomainError as exc:
                 db.session.rollback()
                 field_error(form, exc)
                 status = exc.status_code
             else:
                 db.session.commit()
-                flash(f"{org.name}: {action.label.lower()}.", "success")
+                flash(" ".join([f"{org.name}: {action.label.lower()}.", *outcome.consequences]), "success")
                 return redirect(url_for("members.vetting_queue"))
     elif form.is_submitted():
         status = 422
@@ -76,6 +82,7 @@ def vetting_review(org_id: int):  # type: ignore[no-untyped-def]
         org=org,
         form=form,
         allowed=allowed,
+        leaves_standing=[a for a in allowed if a in organisations.LEAVES_STANDING],
         standing=organisations.good_standing(org),
     ), status
 

@@ -12,6 +12,7 @@ MODULES = (
     "api",
     "tasks",
     "privacy",
+    "standing",
     "seed",
 )
 

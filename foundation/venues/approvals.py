@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from foundation.errors import DomainError, IllegalTransition, NotAllowed
+from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllowed
 from foundation.extensions import db
 from foundation.members.models import MemberRole, Standing, User
 from foundation.members.organisations import good_standing
@@ -123,11 +123,13 @@ def approve(
     booking: Booking, occurrence_ids: Iterable[int] | None, user: User, now: datetime | None = None
 ) -> list[Occurrence]:
     """Confirm requested dates (all upcoming ones when `occurrence_ids` is None). All or nothing: a clash with a
-    live booking refuses the lot with a 409 naming the dates, so the owner can decline those or approve the rest."""
+    live booking refuses the lot with a 409 naming the dates, so the owner can decline those or approve the rest.
+    A request from an organisation not in good standing is refused (409) until it is back in good standing."""
     now = now or utcnow()
     if not is_owner_admin(user, booking):
         raise NotAllowed("Only the venue's admins can approve requests.")
     lock_spaces(booking.space)
+    check_requester_standing(booking)
     targets = _requested_targets(booking, occurrence_ids)
     decided = [o for o in targets if o.status is not REQUESTED]
     if decided:
@@ -152,6 +154,21 @@ def approve(
     apply_transition(targets, CONFIRMED, user, None, now)
     tell_booker(booking, targets, "approved")
     return targets
+
+
+def check_requester_standing(booking: Booking) -> None:
+    """Safeguarding: nothing is confirmed for an organisation the Foundation has suspended or whose safeguarding
+    policy or insurance has lapsed. Read after the space lock, so a suspension committed meanwhile counts."""
+    org = booking.organisation
+    db.session.refresh(org, ["status"])
+    standing = good_standing(org)
+    if not standing:
+        raise Conflict(
+            f"{org.name} is not in good standing, so its requests cannot be approved. "
+            + " ".join(standing.reasons)
+            + " You can decline them, or wait until it is back in good standing.",
+            field="occurrence_ids",
+        )
 
 
 def decline(

@@ -127,6 +127,14 @@ class BookingClash(Conflict):
         self.dates = sorted(set(dates))
 
 
+class AlreadyBooked(Conflict):
+    """The form was sent before and made `booking`: the repeat is answered with that booking, not a second one."""
+
+    def __init__(self, booking: Booking) -> None:
+        super().__init__("This booking form was already sent.")
+        self.booking = booking
+
+
 def clash_error(
     ours: Sequence[tuple[date, Interval]], holds: Sequence[SpaceOccupancy], field: str | None = "dates"
 ) -> BookingClash:
@@ -163,6 +171,8 @@ class BookingRequest:
     skip_school_holidays: bool = False
     skip_bank_holidays: bool = False
     private: bool = False
+    # The booking form's one-time key; None when the request does not come from that form (an extension).
+    submission_key: str | None = None
 
     @property
     def weekly(self) -> bool:
@@ -455,15 +465,28 @@ def choose_dates(plan: Plan, dates: Iterable[date]) -> list[PlannedDate]:
 # --- booking -----------------------------------------------------------------------------------------------------
 
 
+def booking_with_key(submission_key: str | None) -> Booking | None:
+    """The booking a form with this one-time key already made, if any."""
+    if not submission_key:
+        return None
+    return db.session.scalar(sa.select(Booking).where(Booking.submission_key == submission_key))
+
+
 def book_space(req: BookingRequest, dates: Iterable[date], now: datetime | None = None) -> Booking:
     """Book the chosen dates of the request: confirmed at once, or requested when the space needs approval.
 
     Checks everything again under the space lock (the preview may be minutes old). Raises DomainError (422),
-    NotAllowed (403) or BookingClash (409, with the clashing dates); writes nothing then.
+    NotAllowed (403) or BookingClash (409, with the clashing dates); writes nothing then. A form sent again
+    (the same `submission_key`) raises AlreadyBooked with the booking it made the first time: nothing is
+    booked or sent twice.
     """
     now = now or utcnow()
     check_request(req)
     lock_spaces(req.space)
+    # Under the space lock: a repeat that waited for the first submission's commit sees its booking here.
+    earlier = booking_with_key(req.submission_key)
+    if earlier is not None:
+        raise AlreadyBooked(earlier)
     plan = plan_booking(req, now)
     chosen = choose_dates(plan, dates)
     booking = Booking(
@@ -482,11 +505,28 @@ def book_space(req: BookingRequest, dates: Iterable[date], now: datetime | None 
         skip_school_holidays=req.skip_school_holidays,
         skip_bank_holidays=req.skip_bank_holidays,
         uid=uuid.uuid4().hex,
+        submission_key=req.submission_key or None,
         created_at=now,
     )
-    db.session.add(booking)
+    _add_keyed(booking)
     place_dates(booking, req.space, chosen, plan.needs_approval, now)
     return booking
+
+
+def _add_keyed(booking: Booking) -> None:
+    """Write the booking; if another request with the same form key committed first, that one stands.
+
+    The unique key is the last word: two submissions of one form on different spaces' locks, or on a database
+    without them, still make one booking. The savepoint keeps the transaction usable for the friendly answer.
+    """
+    try:
+        with db.session.begin_nested():
+            db.session.add(booking)
+    except IntegrityError:
+        earlier = booking_with_key(booking.submission_key)
+        if earlier is None:
+            raise
+        raise AlreadyBooked(earlier) from None
 
 
 def place_dates(

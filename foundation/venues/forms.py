@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -17,16 +19,30 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
-from foundation.forms import MultiCheckboxField, strip_text
+from foundation.forms import MultiCheckboxField, strip_text, whole_number
 from foundation.venues.booking import WEEKDAY_NAMES
 from foundation.venues.cancellations import CancelScope
 from foundation.venues.models import HolidayKind, RequestAlerts
 
+SUBMISSION_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+
+
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
+
 
 class BookingForm(FlaskForm):
-    organisation_id = SelectField("Booking for", coerce=int, validators=[InputRequired()])
+    organisation_id = SelectField("Booking for", coerce=whole_number, validators=[InputRequired()])
     purpose = StringField(
         "What is it for?",
         validators=[DataRequired(message="Say what the booking is for."), Length(max=200)],
@@ -62,6 +78,15 @@ class BookingForm(FlaskForm):
     weeks = IntegerField("Number of weeks", validators=[Optional(), NumberRange(min=1, max=52)])
     skip_school_holidays = BooleanField("Skip school holidays")
     skip_bank_holidays = BooleanField("Skip bank holidays")
+    # Made when the form is first shown and carried through the preview: sending the same form twice finds the
+    # booking it made rather than making another.
+    submission_key = HiddenField(
+        "Booking form",
+        validators=[
+            Optional(),
+            Regexp(SUBMISSION_KEY_PATTERN, message="This form could not be read. Please start again."),
+        ],
+    )
 
     def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
         # Cross-field rules here: a field's own validate_<name> never runs once Optional() has stopped its chain.
@@ -137,7 +162,7 @@ class CancelForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    occurrence_ids = MultiCheckboxField("Dates", coerce=int, validate_choice=False)
+    occurrence_ids = MultiCheckboxField("Dates", coerce=whole_number, validate_choice=False)
     decision = RadioField(
         "Decision",
         choices=[SelectChoice("approve", "Approve"), SelectChoice("decline", "Decline")],

@@ -257,6 +257,9 @@ class Booking(db.Model):
     skip_bank_holidays: Mapped[bool] = mapped_column(default=False)
     # Stable identifier for calendar feeds (iCalendar UID).
     uid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The one-time key of the form that made it: a repeated or doubled submission finds this booking instead
+    # of making a second one (unique, so the database decides when two arrive at once).
+    submission_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     space: Mapped[Space] = relationship()

@@ -3,6 +3,10 @@ the owners' request queue, and the staff holiday editor.
 
 A write view that books, decides or cancels starts with `begin_booking_transaction()` (the write lock on SQLite)
 and commits once at the end; a refusal rolls back and answers with the message at the field.
+
+The booking form gets a one-time key when it is first shown, carried through the preview to the confirm. A confirm
+posted again with that key (a double click, the back button, a retried request) is answered with the booking the
+first one made, and nothing is booked or sent again.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from foundation.errors import DomainError
+from foundation.errors import Conflict, DomainError
 from foundation.extensions import db
 from foundation.members.models import Organisation
 from foundation.members.organisations import good_standing
@@ -22,7 +26,7 @@ from foundation.types import utcnow
 from foundation.venues import approvals, bp, cancellations
 from foundation.venues import booking as svc
 from foundation.venues import holidays as holiday_svc
-from foundation.venues.booking import BookingClash, BookingRequest, DateState, Plan
+from foundation.venues.booking import AlreadyBooked, BookingClash, BookingRequest, DateState, Plan
 from foundation.venues.cancellations import CancelScope
 from foundation.venues.forms import (
     BookingForm,
@@ -33,6 +37,7 @@ from foundation.venues.forms import (
     ExtendForm,
     HolidayForm,
     RequestAlertsForm,
+    new_submission_key,
 )
 from foundation.venues.models import Booking, Holiday, HolidayKind, RequestAlerts, Space
 from foundation.web import field_error, submit_form
@@ -89,6 +94,7 @@ def _request_from(form: BookingForm, space: Space) -> BookingRequest:
         skip_school_holidays=weekly and form.skip_school_holidays.data,
         skip_bank_holidays=weekly and form.skip_bank_holidays.data,
         private=form.private.data,
+        submission_key=form.submission_key.data or None,
     )
 
 
@@ -135,6 +141,7 @@ def _carry(form: BookingForm) -> list[tuple[str, str]]:
         ("end_time", form.end_time.data.strftime("%H:%M")),
         ("repeat", form.repeat.data),
         ("ends", form.ends.data or "until"),
+        ("submission_key", form.submission_key.data or ""),
     ]
     if form.weekly:
         pairs += [("weekdays", str(d)) for d in sorted(set(form.weekdays.data or []))]
@@ -177,6 +184,25 @@ def _problems_to_fields(form: BookingForm, plan: Plan) -> int:
     return 409 if clashing and not refused else 422
 
 
+def _keyed(form: BookingForm) -> BookingForm:
+    """Give a form shown without a submission key its one-time key (kept while it goes back and forth)."""
+    if not form.submission_key.data or form.submission_key.errors:
+        form.submission_key.data = new_submission_key()
+    return form
+
+
+def _already_booked(booking: Booking):  # type: ignore[no-untyped-def]
+    """A booking form sent again: show the booking it made the first time, and send nothing more."""
+    db.session.rollback()
+    if not svc.can_view(current_user, booking):
+        # Someone else's form: nothing of theirs to show, and nothing booked.
+        raise Conflict(
+            "This booking form was already used. Open the booking page again to make a new booking."
+        )
+    flash("You already sent this booking. Here it is: nothing was booked or sent twice.", "success")
+    return redirect(url_for("venues.booking_detail", booking_id=booking.id))
+
+
 # --- booking a space ---------------------------------------------------------------------------------------------
 
 
@@ -190,6 +216,7 @@ def book(space_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET" and orgs:
         form.organisation_id.data = orgs[0].id
         _prefill(form)
+    _keyed(form)
     if request.method == "POST" and "edit" in request.form:
         # "Change details" on the preview: back to the form, filled in, nothing checked yet.
         return render_template("venues/book_form.html", form=form, space=space, orgs=orgs)
@@ -206,7 +233,7 @@ def book(space_id: int):  # type: ignore[no-untyped-def]
             status = _problems_to_fields(form, plan)
     elif form.is_submitted():
         status = 422 if orgs else 403
-    return render_template("venues/book_form.html", form=form, space=space, orgs=orgs), status
+    return render_template("venues/book_form.html", form=_keyed(form), space=space, orgs=orgs), status
 
 
 def _render_preview(
@@ -245,10 +272,14 @@ def book_confirm(space_id: int):  # type: ignore[no-untyped-def]
     orgs = _with_org_choices(form)
     if not orgs:
         deny(403, "no organisation to book for")
+    # Before anything else is checked: the booking made by the first submission now holds those very dates.
+    earlier = svc.booking_with_key(form.submission_key.data)
+    if earlier is not None:
+        return _already_booked(earlier)
     valid = form.validate_on_submit()
     if not valid and set(form.errors) - {"dates"}:
         # Details altered since the preview: show the form again.
-        return render_template("venues/book_form.html", form=form, space=space, orgs=orgs), 422
+        return render_template("venues/book_form.html", form=_keyed(form), space=space, orgs=orgs), 422
     req = _request_from(form, space)
     if not valid:
         db.session.rollback()
@@ -256,6 +287,8 @@ def book_confirm(space_id: int):  # type: ignore[no-untyped-def]
     chosen = set(form.dates.parsed)  # type: ignore[attr-defined]
     try:
         new = svc.book_space(req, chosen)
+    except AlreadyBooked as exc:
+        return _already_booked(exc.booking)
     except DomainError as exc:
         db.session.rollback()
         if exc.field == "dates":

@@ -225,10 +225,7 @@ def test_reducing_an_offer_releases_the_difference_and_increasing_needs_budget(
     assert app.grant.amount_pence == 300_000
     assert [i.amount_pence for i in app.grant.instalments] == [300_000]
     assert ledger.balances([f"grant:{app.grant.id}"])[f"grant:{app.grant.id}"] == 300_000
-    assert (
-        "the decision on your seed grant application has changed"
-        in mailbox.last_to(admin.email)["Subject"].strip()
-    )
+    assert "your seed grant decision was updated" in mailbox.last_to(admin.email)["Subject"].strip()
 
     decisions.decide(
         make_application(round_, make_org(make_user()), amount_pence=250_000), staff, DecisionInput(FULL)
