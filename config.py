@@ -24,6 +24,14 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _list(name: str) -> list[str] | None:
+    """A comma-separated setting as a list; None when it is not set."""
+    value = os.environ.get(name)
+    if not value:
+        return None
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 class Config:
     # The packages the app loads, in this order: the base (public pages, members, notifications) first, then
     # the capabilities. Each package says in its __init__ which of its modules to import (MODULES) and which
@@ -39,6 +47,15 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # PostgreSQL waits, in milliseconds (0: no limit; foundation/db_setup.py). A web request gives up on a row lock
+    # or a long statement soon and answers "busy, try again" (503), so one held lock cannot tie up every worker.
+    # Celery workers, and flask commands (migrations, seeding), use the longer DB_WORKER_* pair.
+    DB_LOCK_TIMEOUT_MS = _int("DB_LOCK_TIMEOUT_MS", 5000)
+    DB_STATEMENT_TIMEOUT_MS = _int("DB_STATEMENT_TIMEOUT_MS", 15000)
+    DB_WORKER_LOCK_TIMEOUT_MS = _int("DB_WORKER_LOCK_TIMEOUT_MS", 30000)
+    DB_WORKER_STATEMENT_TIMEOUT_MS = _int("DB_WORKER_STATEMENT_TIMEOUT_MS", 300000)
+    # "web" or "worker": which pair this process uses. None: "worker" under the `flask` command, else "web".
+    DB_TIMEOUT_PROFILE: str | None = None
     SQLALCHEMY_RECORD_QUERIES = _bool("SQLALCHEMY_RECORD_QUERIES")
     # Adds X-Query-Count to every response (used by the benchmark to show queries per page).
     QUERY_COUNT_HEADER = _bool("QUERY_COUNT_HEADER")
@@ -55,6 +72,8 @@ class Config:
     NOTIFICATION_MAX_ATTEMPTS = _int("NOTIFICATION_MAX_ATTEMPTS", 6)
     # The sweep leaves a row that was never tried alone this long: its own task is probably still queued.
     NOTIFICATION_SWEEP_GRACE_SECONDS = _int("NOTIFICATION_SWEEP_GRACE_SECONDS", 30)
+    # An attempt still running after this long belongs to a worker that died; the sweep then settles it.
+    NOTIFICATION_STALE_SECONDS = _int("NOTIFICATION_STALE_SECONDS", 600)
     CELERY_TASK_QUEUE = os.environ.get("CELERY_TASK_QUEUE", "celery")
 
     # Email: with no SMTP host, messages are written to MAIL_FOLDER (default: instance/mail).
@@ -69,8 +88,13 @@ class Config:
     )
     MAIL_FOLDER = os.environ.get("MAIL_FOLDER")
 
-    # Public address used in emails and open data.
+    # Public address used in every link that leaves the site: emails, feeds, open data, API links.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # Host names the site answers to; any other Host header gets 400. Unset: the BASE_URL host, localhost and
+    # 127.0.0.1 (foundation/web.py).
+    TRUSTED_HOSTS = _list("TRUSTED_HOSTS")
+    # How many reverse proxies in front of the app append X-Forwarded-For (0: none, the header is ignored).
+    PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
     FOUNDATION_ORG_ID = os.environ.get("FOUNDATION_ORG_ID", "360G-wypf")
 
     # Uploads live outside the static folder.
@@ -88,6 +112,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
+    # "Keep me signed in" lasts this long; every sign-in also ends on the server after this long (foundation/auth.py).
+    REMEMBER_COOKIE_DAYS = _int("REMEMBER_COOKIE_DAYS", 30)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")

@@ -111,12 +111,11 @@ def generate(url: str, scale: float, seed: int, staff_email: str, staff_password
                     now,
                     False,
                     True,
-                    1,
                     now,
                 )
             )
         copy_rows(cur, "user", ["id", "email", "name", "password_hash", "email_confirmed_at", "is_staff",
-                  "is_panel_reviewer", "session_version", "created_at"], users)  # fmt: skip
+                  "is_panel_reviewer", "created_at"], users)  # fmt: skip
         counts["users"] = len(users)
 
         org0 = next_id(cur, "organisation")

@@ -1,14 +1,35 @@
-"""Sign-in plumbing: Flask-Login setup and security logging (never passwords or tokens)."""
+"""Sign-in plumbing: Flask-Login setup, server-side sign-ins, and security logging (never passwords or tokens).
+
+Every sign-in is a UserSession row. The session cookie (and the remember-me cookie, which Flask-Login writes from
+the same value) carries the row's random token; the row keeps only its hash. A request is signed in while its
+row is neither revoked nor older than REMEMBER_COOKIE_DAYS, so signing out, a password change or closing the
+account ends a sign-in on the server, and a copied cookie stops working with it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
+from datetime import timedelta
+from typing import Any
 
-from flask import Flask, request
+import sqlalchemy as sa
+from flask import Flask, current_app, g, request, session
+from flask_login import login_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 
+from foundation.db_setup import begin_write_transaction
 from foundation.extensions import db, login_manager
+from foundation.members.models import User, UserSession
+from foundation.types import utcnow
 
 security_log = logging.getLogger("foundation.security")
+log = logging.getLogger(__name__)
+
+# last_seen_at is written at most this often per sign-in: a write on every page would queue every signed-in
+# request behind SQLite's single writer.
+LAST_SEEN_EVERY = timedelta(minutes=5)
 
 
 def init_app(app: Flask) -> None:
@@ -17,21 +38,135 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(app.config["REMEMBER_COOKIE_DAYS"]))
 
     @login_manager.user_loader
-    def load_user(user_id: str):  # type: ignore[no-untyped-def]
-        from foundation.members.models import User
+    def load_user(token: str) -> User | None:
+        return _user_for_token(token)
 
+    @app.after_request
+    def note_last_seen(response: Any) -> Any:
+        seen = g.get("user_session_seen")
+        if seen is None or utcnow() - seen < LAST_SEEN_EVERY or response.is_streamed:
+            return response
         try:
-            raw_id, raw_version = user_id.split(":", 1)
-            uid, version = int(raw_id), int(raw_version)
-        except ValueError:
-            return None
-        user = db.session.get(User, uid)
-        # A password change or account closure bumps the version and so ends every other session.
-        if user is None or user.session_version != version or user.closed_at is not None:
-            return None
-        return user
+            # The view has committed what it meant to keep; this small write gets a transaction of its own.
+            db.session.rollback()
+            db.session.execute(
+                sa.update(UserSession)
+                .where(UserSession.id == g.user_session_id)
+                .values(last_seen_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.warning("could not note when sign-in %s was last seen", g.user_session_id, exc_info=True)
+        return response
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _lifetime() -> timedelta:
+    return timedelta(days=int(current_app.config["REMEMBER_COOKIE_DAYS"]))
+
+
+def _user_for_token(token: str) -> User | None:
+    row = db.session.execute(
+        sa.select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(
+            UserSession.token_hash == _digest(token),
+            UserSession.revoked_at.is_(None),
+            UserSession.created_at > utcnow() - _lifetime(),
+            User.closed_at.is_(None),
+        )
+    ).first()
+    if row is None:
+        return None
+    user_session, user = row
+    g.user_session_id = user_session.id
+    g.user_session_seen = user_session.last_seen_at
+    return user
+
+
+def current_session_id() -> int | None:
+    """The UserSession this request is signed in with, if any."""
+    return g.get("user_session_id")
+
+
+def open_session(user: User, device: str = "") -> tuple[UserSession, str]:
+    """Record a new sign-in and return it with its token, which exists nowhere else; the caller commits."""
+    token = secrets.token_urlsafe(32)
+    row = UserSession(user_id=user.id, token_hash=_digest(token), user_agent=device)
+    db.session.add(row)
+    db.session.flush()
+    return row, token
+
+
+def sign_in(user: User, remember: bool = False) -> None:
+    """Start a sign-in on this device; the caller commits (before that, the cookie's token opens nothing)."""
+    row, token = open_session(user, device_summary(request.user_agent.string))
+    login_user(user, remember=remember, duration=_lifetime())
+    # Flask-Login keeps user.get_id() here and writes the remember-me cookie from it: the token instead.
+    session["_user_id"] = token
+    g.user_session_id = row.id
+
+
+def sign_out() -> None:
+    """End this device's sign-in on the server, so a copy of its cookies opens nothing, and clear the cookies.
+
+    Commits: signing out is a transaction of its own."""
+    session_id = current_session_id()
+    if session_id is not None:
+        begin_write_transaction()
+        db.session.execute(
+            sa.update(UserSession)
+            .where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    logout_user()
+    g.pop("user_session_seen", None)
+
+
+def end_sessions(user: User, keep: int | None = None) -> None:
+    """Revoke every sign-in of the user but `keep` (this device's, after a password change); the caller commits."""
+    query = sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(UserSession.id != keep)
+    db.session.execute(query.values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+
+
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Android", "Android"),
+    ("CrOS", "ChromeOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device_summary(user_agent: str) -> str:
+    """A short name for the device, e.g. "Firefox on Windows": enough to recognise a sign-in, not to single anyone
+    out."""
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), None)
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown device"
 
 
 def client_address() -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from wtforms import IntegerField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.form import BaseForm
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -25,6 +27,32 @@ def strip_text(value: Any) -> Any:
 def lower_text(value: Any) -> Any:
     """A filter for email addresses, compared without regard to case."""
     return value.strip().lower() if isinstance(value, str) else value
+
+
+# Control (Cc) and format (Cf) characters, and the line and paragraph separators (Zl, Zp): Python's email library
+# splits a header at any of these line breaks and refuses it, and the rest hide or reorder what a reader sees
+# (a right-to-left override makes "exe.pdf" read as "fdp.exe").
+_NOT_PLAIN_TEXT = frozenset({"Cc", "Cf", "Zl", "Zp"})
+HEADER_SAFE_MESSAGE = "Remove the line break or hidden character: this must be one line of plain text."
+
+
+def has_control_characters(text: str) -> bool:
+    """True if the text holds a line break, a control character or an invisible formatting character."""
+    return any(unicodedata.category(ch) in _NOT_PLAIN_TEXT for ch in text)
+
+
+class HeaderSafe:
+    """A validator for text that ends up in an email header (a name in To, an organisation or venue name in a
+    Subject): one line of plain text, or one clear message at the field. A header with a line break makes every
+    message that carries it fail to send, for good. Put it first in the chain: it stops there, so the person
+    reads this one message rather than "invalid email address" as well."""
+
+    def __init__(self, message: str = HEADER_SAFE_MESSAGE) -> None:
+        self.message = message
+
+    def __call__(self, form: BaseForm, field: Any) -> None:
+        if isinstance(field.data, str) and has_control_characters(field.data):
+            raise StopValidation(self.message)
 
 
 def enum_choices(enum_cls: Iterable[enum.Enum]) -> list[SelectChoice]:
@@ -68,10 +96,28 @@ class PenceField(StringField):
         return f"{pounds}.{pence:02d}"
 
 
+# Integer columns, ids included, are PostgreSQL `integer` (signed 32-bit; SQLite's are wider): a number outside
+# this range names no row and fits no column, and would make the database driver fail.
+DB_INT_MIN = -(2**31)
+DB_INT_MAX = 2**31 - 1
+TOO_LARGE_MESSAGE = "That number is too large."
+
+
+def whole_number(value: Any) -> int:
+    """`int` for form choices and query parameters (`coerce=whole_number`, `type=whole_number`): a number the
+    database cannot hold is a ValueError, so it becomes a field error or the parameter's default, never a 500."""
+    number = int(value)
+    if not DB_INT_MIN <= number <= DB_INT_MAX:
+        raise ValueError(TOO_LARGE_MESSAGE)
+    return number
+
+
 class WholeNumberField(IntegerField):
     """An integer field whose message says what to type ("abc" is not a number of people)."""
 
-    def __init__(self, label: str, message: str = "Enter a whole number, e.g. 3.", **kwargs: Any) -> None:
+    def __init__(
+        self, label: str | None = None, message: str = "Enter a whole number, e.g. 3.", **kwargs: Any
+    ) -> None:
         super().__init__(label, **kwargs)
         self.parse_message = message
 
@@ -80,10 +126,14 @@ class WholeNumberField(IntegerField):
             self.data = None
             return
         try:
-            self.data = int(valuelist[0].strip())
+            number = int(valuelist[0].strip())
         except ValueError:
             self.data = None
             raise ValueError(self.parse_message) from None
+        if not DB_INT_MIN <= number <= DB_INT_MAX:
+            self.data = None
+            raise ValueError(TOO_LARGE_MESSAGE)
+        self.data = number
 
     def pre_validate(self, form: object) -> None:
         if self.process_errors:

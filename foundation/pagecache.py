@@ -4,7 +4,8 @@ The search page, a space's week calendar, a venue's page, the scorecard and the 
 every anonymous visitor asking the same URL, and they are read far more often than the data behind them changes.
 Each web worker keeps the rendered response for PUBLIC_PAGE_CACHE_SECONDS (default 10; 0 turns it off), keyed by
 the full URL. Signed-in visitors always get a fresh page (they may see booking titles, flash messages, their own
-name), and a response that sets a cookie is never stored.
+name, and every response to them says Cache-Control: no-store), and a response that sets a cookie or is marked
+private or no-store is never stored.
 
 What this trades: for up to that many seconds an anonymous visitor may see a slot as free that was booked since.
 Nothing relies on the page for correctness: a booking is checked again, under a lock, when it is made.
@@ -73,6 +74,10 @@ def _cacheable_visitor() -> bool:
     return not session.get("_flashes")
 
 
+def _private(response: Response) -> bool:
+    return bool(response.cache_control.no_store or response.cache_control.private)
+
+
 def public_page(view: F) -> F:
     """Serve the view from the per-worker cache for anonymous visitors (see the module docstring)."""
 
@@ -94,6 +99,8 @@ def public_page(view: F) -> F:
             response.status_code == 200
             and not response.direct_passthrough
             and "Set-Cookie" not in response.headers
+            and not _private(response)
+            and _cacheable_visitor()  # the view may have signed someone in
         ):
             headers = [(k, v) for k, v in response.headers.items() if k.lower() in _KEPT_HEADERS]
             size = int(current_app.config.get("PUBLIC_PAGE_CACHE_ENTRIES", 2000))

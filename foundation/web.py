@@ -9,12 +9,17 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, g, has_request_context, jsonify, render_template, request
+from flask import Flask, current_app, g, has_request_context, jsonify, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
+from foundation.db_setup import database_busy
 from foundation.errors import DomainError
+from foundation.forms import DB_INT_MAX, DB_INT_MIN, has_control_characters
 from foundation.types import LONDON
 
 log = logging.getLogger(__name__)
@@ -25,13 +30,69 @@ CSP = (
 )
 
 
+# How long a "busy, try again" answer (503) asks the client to wait: about one lock timeout.
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def external_url(endpoint: str, **values: Any) -> str:
+    """The absolute address of a page on the site's public address (BASE_URL), for every link that leaves the
+    site: emails, calendar feeds, open data, API responses.
+
+    Never from the request's Host header, which the client writes: a reset requested with `Host: evil.example`
+    must not mail a link to evil.example. Works outside a request too (tasks, commands)."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    current_app.inject_url_defaults(endpoint, values)
+    anchor = values.pop("_anchor", None)
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
+    )
+    url = adapter.build(endpoint, values, force_external=True)
+    return f"{url}#{anchor}" if anchor else url
+
+
+def trusted_hosts(config: dict[str, Any]) -> list[str]:
+    """The hosts this site answers to: the TRUSTED_HOSTS setting, or else the BASE_URL host and this machine."""
+    if config.get("TRUSTED_HOSTS"):
+        return list(config["TRUSTED_HOSTS"])
+    public = urlsplit(config.get("BASE_URL") or "").hostname
+    return [h for h in (public, "localhost", "127.0.0.1") if h]
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:...>` limited to what a database integer holds: a larger number in a URL names nothing (404), where
+    it would otherwise overflow the database driver (500)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **kwargs)
+        self.min = DB_INT_MIN if self.min is None else max(self.min, DB_INT_MIN)
+        self.max = DB_INT_MAX if self.max is None else min(self.max, DB_INT_MAX)
+
+
 def init_app(app: Flask) -> None:
+    # Before any blueprint is registered: each rule takes its converter when it is added.
+    app.url_map.converters["int"] = DatabaseIntConverter
     if app.config.get("QUERY_COUNT_HEADER"):
         _count_queries(app)
+    # A request naming any other Host answers 400 (Flask checks it before routing), so nothing built from the
+    # request's address, a redirect or a link, can point elsewhere.
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+    proxies = int(app.config.get("PROXY_FIX_X_FOR") or 0)
+    if proxies > 0:
+        # Behind that many reverse proxies the client's address is in X-Forwarded-For; without this setting the
+        # header is ignored, as any client can send it. Only the address is taken: Host and scheme are not.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=0, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
+
+    @app.after_request
+    def private_pages_are_not_stored(response):  # type: ignore[no-untyped-def]
+        # Whatever is sent to a signed-in person (their name, bookings, messages) must not stay in a shared or
+        # back-button cache. Stylesheets and images are the same for everyone.
+        if request.endpoint != "static" and current_user.is_authenticated:
+            response.headers["Cache-Control"] = "private, no-store"
+        return response
 
     @app.after_request
     def security_headers(response):  # type: ignore[no-untyped-def]
@@ -47,6 +108,9 @@ def init_app(app: Flask) -> None:
     def render_error(status: int, title: str, message: str) -> Any:
         if wants_json():
             return jsonify(error=title, message=message), status
+        if isinstance(request.routing_exception, SecurityError):
+            # A Host we do not serve: no page can be rendered, as no link can be built for it.
+            return app.response_class(f"{title}: {message}\n", status=status, mimetype="text/plain")
         return render_template("error.html", status=status, title=title, message=message), status
 
     @app.errorhandler(HTTPException)
@@ -75,11 +139,30 @@ def init_app(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500, "Something went wrong", "An unexpected error happened. It has been logged.")
 
+    @app.errorhandler(OperationalError)
+    def database_gave_up(exc: OperationalError):  # type: ignore[no-untyped-def]
+        """A lock or statement timeout: the row is busy (a long transaction elsewhere), nothing is wrong with the
+        request. Roll back what this request did and ask for a retry; anything else is still a 500."""
+        if not database_busy(exc):
+            return unexpected(exc)
+        from foundation.extensions import db
+
+        db.session.rollback()
+        g.database_busy = True
+        log.warning("database busy on %s %s: %s", request.method, request.path, exc.orig)
+        response = make_response(
+            render_error(503, "Busy just now", "The site is busy just now. Please try again in a moment.")
+        )
+        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     @app.context_processor
     def inject() -> dict[str, Any]:
         unread = 0
-        # current_user is None when templates render outside a request (emails rendered by workers)
-        if current_user and current_user.is_authenticated:
+        # current_user is None when templates render outside a request (emails rendered by workers); the busy page
+        # asks the database nothing more.
+        if current_user and current_user.is_authenticated and not g.get("database_busy"):
             from foundation.notifications.services import unread_count
 
             unread = unread_count(current_user)
@@ -110,10 +193,14 @@ def init_app(app: Flask) -> None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths: no scheme, no host, no protocol-relative or backslash tricks."""
+    """Only same-site relative paths: no scheme, no host, no protocol-relative or backslash tricks, and no control
+    characters (a line break cannot go into the Location header, and the browser would drop a tab anyway); None
+    means the caller's own default page."""
     if not target:
         return None
     target = target.strip()
+    if has_control_characters(target):
+        return None
     parts = urlsplit(target)
     if (
         parts.scheme

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from foundation.auth import open_session
 from foundation.extensions import db
 from foundation.grants.models import ConflictDeclaration, DeclineReason, ReviewAssignment, RoundStatus
 from foundation.members.models import DocumentKind, Invitation, MemberRole
@@ -388,7 +389,7 @@ def test_route_answers_each_visitor_as_the_matrix_says(app, db, endpoint):  # no
                 if role != "anonymous":
                     user = world.users[role]
                     with client.session_transaction() as session:
-                        session["_user_id"] = user.get_id()
+                        session["_user_id"] = open_session(user)[1]
                         session["_fresh"] = True
                 response = client.open(urls[rule.rule], method=method, data={})
                 got = _outcome(response)

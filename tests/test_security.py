@@ -1,5 +1,6 @@
 """Security behaviour a visitor or an attacker would notice: headers, cookies, CSRF, sign-in throttling,
-the security log, and redirects that stay on the site."""
+the security log, redirects that stay on the site, links that lead to the site whatever the request said, and
+private pages that are never stored."""
 
 from __future__ import annotations
 
@@ -13,10 +14,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from config import ProdConfig
+from foundation import pagecache
 from foundation.extensions import db
 from foundation.members.models import MemberRole
+from foundation.notifications.models import NotificationKind
+from foundation.notifications.services import notify
 from foundation.web import CSP
+from tests.conftest import link_in, text_of
 from tests.factories import PASSWORD, add_member, login, make_org, make_user
+from tests.venues.factories import make_space, make_venue
 
 TOO_MANY = "Too many attempts. Please wait a few minutes and try again."
 WRONG = "Wrong-Horse-Battery-77"
@@ -95,6 +101,7 @@ def prod_settings() -> dict:
     return {
         **settings,
         "SECRET_KEY": "prod-like-test-secret",
+        "BASE_URL": "https://wypf.test",
         "CELERY_BROKER_URL": None,
         "MAIL_SERVER": None,
         "RATELIMIT_STORAGE_URI": "memory://",
@@ -406,4 +413,224 @@ def test_registering_does_not_redirect_off_site(client, db, target):
     )
     assert resp.status_code == 302
     where = urlsplit(resp.location)
-    assert where.netloc in ("", "localhost") and where.path == "/dashboard"
+    # To sign in, and the sign-in page is not told to go off site afterwards either.
+    assert where.netloc in ("", "localhost") and where.path == "/login" and where.query == ""
+
+
+# --- a line break in the next page ------------------------------------------------------------------------------
+
+BROKEN_NEXT = ["/inbox\nSet-Cookie: x=1", "/a\rb", "/a\x00b", "/in\u2028box", "/inbox\u202e", "/a\u0085b"]
+
+
+@pytest.mark.parametrize("target", BROKEN_NEXT)
+def test_a_next_page_with_control_characters_leads_to_the_dashboard(client, db, target):
+    ada = make_user(email="ada@example.org")
+    db.session.commit()
+    assert client.get("/login", query_string={"next": target}).status_code == 200
+
+    resp = client.post("/login", data={"email": ada.email, "password": PASSWORD, "next": target})
+
+    assert resp.status_code == 302 and resp.location == "/dashboard"
+    assert client.get("/dashboard").status_code == 200
+
+
+def test_a_next_page_with_a_line_break_in_the_address_bar(client, db):
+    ada = make_user(email="ada@example.org")
+    db.session.commit()
+    page = client.get("/login?next=/a%0Ab")
+    assert page.status_code == 200
+    hidden = re.search(r'id="next" name="next" type="hidden" value="([^"]*)"', page.text)
+    assert hidden is not None
+    resp = client.post("/login", data={"email": ada.email, "password": PASSWORD, "next": "/a\nb"})
+    assert resp.status_code == 302 and resp.location == "/dashboard"
+
+
+def test_a_broken_next_page_does_not_count_as_a_failed_sign_in(throttled):
+    ada = make_user(email="ada@example.org")
+    db.session.commit()
+    client = from_address(throttled, "198.51.100.40")
+    for _ in range(ACCOUNT_LIMIT + 1):
+        resp = client.post("/login", data={"email": ada.email, "password": PASSWORD, "next": "/a\nb"})
+        assert resp.status_code == 302 and resp.location == "/dashboard"
+        client.post("/logout")
+    # The whole failure allowance is still there.
+    for _ in range(ACCOUNT_LIMIT):
+        assert attempt(client, ada.email).status_code == 401
+
+
+def test_registering_with_a_broken_next_page_gets_the_usual_answer(client, db):
+    resp = client.post(
+        "/register?next=/a%0Ab",
+        data={"name": "Ada Worker", "email": "ada@example.org", "password": "a long enough passphrase",
+              "confirm": "a long enough passphrase"},
+    )  # fmt: skip
+    assert resp.status_code == 302 and resp.location == "/login"
+
+
+def test_marking_a_message_read_with_a_broken_next_page_goes_to_the_inbox(client, db):
+    ada = make_user(email="ada@example.org")
+    note = notify(
+        ada, NotificationKind.GENERAL, "You have a new role", "role_granted", link="/dashboard", roles=["x"]
+    )
+    db.session.commit()
+    login(client, ada)
+    resp = client.post(f"/inbox/{note.id}/read", data={"next": "/inbox\r\nLocation: https://evil.example"})
+    assert resp.status_code == 302 and resp.location == "/inbox"
+
+
+# --- links in emails and feeds lead to the site, whatever Host the request named ------------------------------------
+
+PUBLIC = "https://platform.wypf.example"
+
+
+def test_links_in_emails_use_the_public_address_not_the_requests_host(make_app, mailbox):
+    app = make_app(BASE_URL=PUBLIC, TRUSTED_HOSTS=["platform.wypf.example", "internal.wypf.example"])
+    make_user(email="ada@example.org")
+    db.session.commit()
+    client = app.test_client()
+
+    resp = client.post(
+        "/password/forgot", data={"email": "ada@example.org"}, base_url="http://internal.wypf.example:8080"
+    )
+
+    assert resp.status_code == 302
+    urls = re.findall(r"https?://[^\s<>\"]+", text_of(mailbox.last_to("ada@example.org")))
+    assert urls and all(u.startswith(PUBLIC + "/") for u in urls), urls
+    assert link_in(mailbox.last_to("ada@example.org"), "/password/reset/")
+
+
+def test_api_and_calendar_links_use_the_public_address_not_the_requests_host(make_app):
+    app = make_app(BASE_URL=PUBLIC, TRUSTED_HOSTS=["platform.wypf.example", "internal.wypf.example"])
+    admin = make_user(email="admin@example.org")
+    org = make_org(admin=admin, name="Calne Scouts")
+    hall = make_space(make_venue(org, name="Calne Scout Hut"), "Main hall")
+    db.session.commit()
+    client = app.test_client()
+    internal = {"base_url": "http://internal.wypf.example:8080"}
+
+    listing = client.get("/api/venues", query_string={"per_page": 1}, **internal).text
+    freebusy = client.get(f"/api/spaces/{hall.id}/freebusy", **internal).text
+    client.post("/login", data={"email": admin.email, "password": PASSWORD}, **internal)
+    feeds = client.get(f"/organisations/{org.id}/calendars", **internal).text
+
+    for body in (listing, freebusy, feeds):
+        urls = re.findall(r"https?://[^\s<>\"']+", body)
+        assert urls, body[:300]
+        assert all(u.startswith(PUBLIC + "/") for u in urls if "w3.org" not in u), urls
+    assert f"{PUBLIC}/spaces/{hall.id}/busy.ics" in feeds
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/"), ("GET", "/login"), ("POST", "/password/forgot"), ("POST", "/login"), ("GET", "/api/venues"),
+     ("GET", "/no-such-page")],
+)  # fmt: skip
+def test_a_request_naming_another_host_is_refused(client, db, mailbox, method, path):
+    make_user(email="ada@example.org")
+    db.session.commit()
+
+    resp = client.open(
+        path,
+        method=method,
+        data={"email": "ada@example.org", "password": PASSWORD},
+        base_url="http://evil.example",
+    )
+
+    assert resp.status_code == 400
+    assert "evil.example" not in resp.text
+    assert mailbox.messages() == []
+    assert client.get("/").status_code == 200  # our own host is still served
+
+
+def test_the_trusted_hosts_are_a_setting(make_app):
+    app = make_app(TRUSTED_HOSTS=["wypf.test"])
+    client = app.test_client()
+    assert client.get("/", base_url="https://wypf.test").status_code == 200
+    assert client.get("/", base_url="http://localhost").status_code == 400
+
+
+def test_by_default_the_public_address_and_this_machine_are_trusted(make_app):
+    app = make_app(BASE_URL=PUBLIC)
+    client = app.test_client()
+    for base in (PUBLIC, "http://localhost", "http://127.0.0.1:5000"):
+        assert client.get("/", base_url=base).status_code == 200, base
+    assert client.get("/", base_url="https://platform.wypf.example.evil.example").status_code == 400
+
+
+# --- behind a reverse proxy -------------------------------------------------------------------------------------
+
+
+def through_proxy(app: Flask, client_ip: str) -> FlaskClient:
+    client = from_address(app, "10.0.0.2")  # every request reaches the app from the proxy
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = client_ip
+    return client
+
+
+def test_behind_a_proxy_throttling_sees_each_client_not_the_proxy(make_app, caplog):
+    app = make_app(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        LOGIN_LIMIT_PER_ACCOUNT=f"{ACCOUNT_LIMIT} per 15 minutes",
+        LOGIN_LIMIT_PER_ADDRESS=f"{ADDRESS_LIMIT} per 15 minutes",
+        PROXY_FIX_X_FOR=1,
+    )
+    carol = make_user(email="carol@example.org")
+    db.session.commit()
+    caplog.set_level(logging.INFO, logger="foundation.security")
+    guesser = through_proxy(app, "198.51.100.50")
+    for n in range(ADDRESS_LIMIT):
+        assert attempt(guesser, f"guess{n}@example.org").status_code == 401
+    assert_throttled(attempt(guesser, "guess-next@example.org"))
+
+    # Carol comes through the same proxy from her own address and is not held up.
+    resp = attempt(through_proxy(app, "203.0.113.60"), carol.email, PASSWORD)
+    assert resp.status_code == 302
+    assert any(r.getMessage().startswith("login ip=203.0.113.60 ") for r in caplog.records)
+
+
+def test_without_a_proxy_setting_a_forwarded_address_is_ignored(throttled):
+    client = through_proxy(throttled, "198.51.100.51")
+    for n in range(ADDRESS_LIMIT):
+        assert attempt(client, f"guess{n}@example.org").status_code == 401
+    # A client cannot claim a fresh address for itself by sending the header.
+    assert_throttled(attempt(through_proxy(throttled, "203.0.113.61"), "other@example.org"))
+
+
+# --- private pages are never stored -------------------------------------------------------------------------------
+
+
+def test_pages_for_a_signed_in_person_are_never_stored(client, db):
+    ada = make_user(email="ada@example.org")
+    org = make_org(admin=ada, name="Calne Young Carers")
+    db.session.commit()
+    login(client, ada)
+    for path in ("/dashboard", "/account", "/inbox", f"/organisations/{org.id}", "/", "/members", "/venues"):
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        assert "no-store" in resp.headers.get("Cache-Control", ""), path
+    # Redirects and refusals for a signed-in person are private too.
+    assert "no-store" in client.get("/login").headers.get("Cache-Control", "")
+
+
+def test_public_pages_for_anonymous_visitors_stay_cacheable(client, db):
+    for path in ("/", "/members", "/venues", "/login"):
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        assert "no-store" not in resp.headers.get("Cache-Control", ""), path
+
+
+def test_the_public_page_cache_never_keeps_a_signed_in_page(make_app):
+    app = make_app(PUBLIC_PAGE_CACHE_SECONDS=60)
+    pagecache.clear()
+    try:
+        ada = make_user(email="ada@example.org", name="Ada Private")
+        db.session.commit()
+        signed_in, anonymous = app.test_client(), app.test_client()
+        login(signed_in, ada)
+        assert "Ada Private" in signed_in.get("/venues").text
+        page = anonymous.get("/venues")
+        assert page.headers.get("X-Page-Cache") == "miss" and "Ada Private" not in page.text
+        again = signed_in.get("/venues")
+        assert "X-Page-Cache" not in again.headers and "no-store" in again.headers["Cache-Control"]
+    finally:
+        pagecache.clear()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from foundation.auth import end_sessions
 from foundation.db_setup import begin_write_transaction
 from foundation.errors import Conflict, DomainError
 from foundation.extensions import db
@@ -16,6 +18,7 @@ from foundation.members.models import User
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import email_address, notify
 from foundation.types import utcnow
+from foundation.web import external_url
 
 # A hash to compare against when the email is unknown, so a wrong address takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
@@ -47,17 +50,44 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 
-def register_user(name: str, email: str, password: str) -> User:
+class Registration(NamedTuple):
+    """What a sign-up did: for the security log only, as the person is answered the same either way."""
+
+    user: User | None  # the new account, or the one that already had the address (None if closed)
+    created: bool
+
+
+def register_user(name: str, email: str, password: str) -> Registration:
+    """Create an account and send its confirmation link; if the address already has an account, tell its owner
+    instead (with a reset link). The caller answers both alike, so sign-up does not reveal who has an account."""
     email = email.strip().lower()
-    if find_user_by_email(email) is not None:
-        raise Conflict(
-            "An account already uses this email address. Sign in, or reset your password.", field="email"
-        )
-    user = User(name=name.strip(), email=email, password_hash=hash_password(password))
-    db.session.add(user)
-    db.session.flush()
-    send_confirmation(user)
-    return user
+    # Hashed whichever way it goes, so the answer takes as long for an address that has an account.
+    password_hash = hash_password(password)
+    # SQLite: the lookup waits for a sign-up in progress, then sees its account.
+    begin_write_transaction()
+    existing = find_user_by_email(email)
+    if existing is None:
+        user = User(name=name.strip(), email=email, password_hash=password_hash)
+        try:
+            with db.session.begin_nested():
+                db.session.add(user)
+        except IntegrityError:
+            # PostgreSQL: another sign-up with the address (a double click) committed between lookup and insert.
+            existing = find_user_by_email(email)
+        else:
+            send_confirmation(user)
+            return Registration(user, created=True)
+    if existing is None or existing.closed_at is not None:
+        return Registration(None, created=False)
+    notify(
+        existing,
+        NotificationKind.ACCOUNT_SECURITY,
+        "Someone tried to create an account with your email address",
+        "sign_up_attempt",
+        in_inbox=False,
+        reset_url=reset_url(existing),
+    )
+    return Registration(existing, created=False)
 
 
 def send_confirmation(user: User) -> None:
@@ -68,7 +98,7 @@ def send_confirmation(user: User) -> None:
         "Confirm your email address",
         "confirm_email",
         in_inbox=False,
-        confirm_url=url_for("members.confirm_email", token=token, _external=True),
+        confirm_url=external_url("members.confirm_email", token=token),
     )
 
 
@@ -113,16 +143,20 @@ def request_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None or user.closed_at is not None:
         return
-    # The current hash is part of the token, so the link works once: a new password invalidates it.
-    token = make_token("reset-password", {"uid": user.id, "h": user.password_hash[-16:]})
     notify(
         user,
         NotificationKind.ACCOUNT_SECURITY,
         "Reset your password",
         "reset_password",
         in_inbox=False,
-        reset_url=url_for("members.reset_password", token=token, _external=True),
+        reset_url=reset_url(user),
     )
+
+
+def reset_url(user: User) -> str:
+    # The current hash is part of the token, so the link works once: a new password invalidates it.
+    token = make_token("reset-password", {"uid": user.id, "h": user.password_hash[-16:]})
+    return external_url("members.reset_password", token=token)
 
 
 def user_for_reset_token(token: str) -> User:
@@ -133,9 +167,10 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
-def set_password(user: User, password: str, reason: str = "changed") -> None:
+def set_password(user: User, password: str, reason: str = "changed", keep_session: int | None = None) -> None:
+    """Set a new password and end every sign-in of the account but `keep_session` (the device that changed it)."""
     user.password_hash = hash_password(password)
-    user.session_version += 1
+    end_sessions(user, keep=keep_session)
     notify(
         user,
         NotificationKind.ACCOUNT_SECURITY,
@@ -150,9 +185,9 @@ def check_password(user: User, password: str, field: str = "current_password") -
         raise DomainError("That is not your current password.", field=field)
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, keep_session: int | None = None) -> None:
     check_password(user, current)
-    set_password(user, new)
+    set_password(user, new, keep_session=keep_session)
 
 
 def request_email_change(user: User, new_email: str, current_password: str) -> None:
@@ -169,7 +204,7 @@ def request_email_change(user: User, new_email: str, current_password: str) -> N
         "Confirm your new email address",
         "confirm_new_email",
         user=user,
-        confirm_url=url_for("members.confirm_email_change", token=token, _external=True),
+        confirm_url=external_url("members.confirm_email_change", token=token),
         new_email=new_email,
     )
 

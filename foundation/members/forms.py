@@ -30,7 +30,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from foundation.forms import enum_choices, lower_text, strip_text
+from foundation.forms import HeaderSafe, enum_choices, lower_text, strip_text
 from foundation.members.models import Area, DocumentKind, LegalForm, MemberRole, Sector
 from foundation.members.validation import (
     normalise_charity_number,
@@ -55,9 +55,13 @@ class PasswordStrength:
 
 
 class RegisterForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=120)], filters=[strip_text])
+    name = StringField(
+        "Your name", validators=[HeaderSafe(), DataRequired(), Length(max=120)], filters=[strip_text]
+    )
     email = EmailField(
-        "Email address", validators=[DataRequired(), Email(), Length(max=254)], filters=[lower_text]
+        "Email address",
+        validators=[HeaderSafe(), DataRequired(), Email(), Length(max=254)],
+        filters=[lower_text],
     )
     password = PasswordField(
         "Password",
@@ -107,13 +111,17 @@ class ChangePasswordForm(FlaskForm):
 
 class ChangeEmailForm(FlaskForm):
     email = EmailField(
-        "New email address", validators=[DataRequired(), Email(), Length(max=254)], filters=[lower_text]
+        "New email address",
+        validators=[HeaderSafe(), DataRequired(), Email(), Length(max=254)],
+        filters=[lower_text],
     )
     current_password = PasswordField("Current password", validators=[DataRequired()])
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=120)], filters=[strip_text])
+    name = StringField(
+        "Your name", validators=[HeaderSafe(), DataRequired(), Length(max=120)], filters=[strip_text]
+    )
 
 
 class CloseAccountForm(FlaskForm):
@@ -126,7 +134,9 @@ class CloseAccountForm(FlaskForm):
 
 class OrganisationForm(FlaskForm):
     name = StringField(
-        "Organisation name", validators=[DataRequired(), Length(max=200)], filters=[strip_text]
+        "Organisation name",
+        validators=[HeaderSafe(), DataRequired(), Length(max=200)],
+        filters=[strip_text],
     )
     sector = SelectField(
         "Sector",
@@ -186,11 +196,13 @@ class OrganisationForm(FlaskForm):
         validators=[Optional(), NumberRange(0, 1_000_000, "Enter a number of 0 or more.")],
     )
     safeguarding_lead_name = StringField(
-        "Safeguarding lead: name", validators=[DataRequired(), Length(max=120)], filters=[strip_text]
+        "Safeguarding lead: name",
+        validators=[HeaderSafe(), DataRequired(), Length(max=120)],
+        filters=[strip_text],
     )
     safeguarding_lead_email = EmailField(
         "Safeguarding lead: email",
-        validators=[DataRequired(), Email(), Length(max=254)],
+        validators=[HeaderSafe(), DataRequired(), Email(), Length(max=254)],
         filters=[lower_text],
     )
     safeguarding_lead_phone = StringField(
@@ -275,7 +287,7 @@ class DocumentForm(FlaskForm):
 class InviteForm(FlaskForm):
     email = EmailField(
         "Colleague's email address",
-        validators=[DataRequired(), Email(), Length(max=254)],
+        validators=[HeaderSafe(), DataRequired(), Email(), Length(max=254)],
         filters=[lower_text],
     )
     role = SelectField("Role", choices=enum_choices(MemberRole), default=MemberRole.MEMBER.value)
@@ -291,4 +303,11 @@ class VettingForm(FlaskForm):
         validators=[Optional(), Length(max=5000)],
         filters=[strip_text],
         description="Required when asking for changes, rejecting or suspending.",
+    )
+    cancel_future_bookings = BooleanField(
+        "When suspending or rejecting: also cancel its upcoming bookings and booking requests",
+        description=(
+            "The venue owners and the organisation are told. Unticked, its bookings stay in place, but none of "
+            "its requests can be approved and no grant payment is made to it until it is back in good standing."
+        ),
     )

@@ -21,6 +21,7 @@ from foundation.members.models import Invitation, MemberRole, Membership, Organi
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import email_address, notify
 from foundation.types import utcnow
+from foundation.web import external_url
 
 TOKEN_SALT = "invitation"
 
@@ -137,7 +138,7 @@ def _send_invitation(inv: Invitation, org: Organisation, by: User, invitee: User
         "role_label": inv.role.label,
         "email": inv.email,
         "expires_at": inv.expires_at,
-        "accept_url": url_for("members.invitation", token=token, _external=True),
+        "accept_url": external_url("members.invitation", token=token),
     }
     if invitee is not None:
         notify(invitee, NotificationKind.ORGANISATION_MEMBERS, subject, "invitation", link=path, **context)

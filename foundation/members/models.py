@@ -159,8 +159,6 @@ class User(UserMixin, db.Model):
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     is_staff: Mapped[bool] = mapped_column(default=False)
     is_panel_reviewer: Mapped[bool] = mapped_column(default=False)
-    # Bumped on password change or account closure so every other session is signed out.
-    session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -170,7 +168,8 @@ class User(UserMixin, db.Model):
     )
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        # Only compares users (UserMixin.__eq__): the session cookie carries a UserSession token (foundation/auth.py).
+        return str(self.id)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to closed accounts
@@ -189,6 +188,25 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"
+
+
+class UserSession(db.Model):
+    """One sign-in on one device. The session (and remember-me) cookie carries a random token and only its SHA-256
+    is kept here, so this table opens no account. Signing out revokes the row, which ends every copy of the cookie.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "Firefox on Windows": enough to recognise a device in a list, no more.
+    user_agent: Mapped[str] = mapped_column(sa.String(80), default="")
+
+    user: Mapped[User] = relationship()
 
 
 class Organisation(db.Model):

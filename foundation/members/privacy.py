@@ -20,6 +20,7 @@ from foundation.members.models import (
     Membership,
     OrganisationDocument,
     User,
+    UserSession,
     VettingDecision,
 )
 from foundation.privacy import (
@@ -36,7 +37,24 @@ from foundation.types import utcnow
 
 @export_section("account")
 def _account(user: User) -> dict[str, Any]:
-    return row_dict(user, exclude=("password_hash", "session_version"))
+    return row_dict(user, exclude=("password_hash",))
+
+
+@export_section("sign_ins", covers=("user_session.user_id",))
+def _sign_ins(user: User) -> list[dict[str, Any]]:
+    # Never the token hash: it is a credential's fingerprint, not information about the person.
+    rows = db.session.scalars(
+        sa.select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.created_at)
+    )
+    return [
+        {
+            "device": s.user_agent,
+            "created_at": plain(s.created_at),
+            "last_seen_at": plain(s.last_seen_at),
+            "revoked_at": plain(s.revoked_at),
+        }
+        for s in rows
+    ]
 
 
 @export_section("memberships", covers=("membership.user_id",))
@@ -158,9 +176,18 @@ def close_account(user: User, password: str) -> None:
     user.is_staff = False
     user.is_panel_reviewer = False
     user.last_login_at = None
-    user.session_version += 1
     user.closed_at = utcnow()
     db.session.flush()
+
+
+@on_close
+def _erase_sign_ins(user: User) -> None:
+    # Every device is signed out, and when and where the person signed in is no longer kept.
+    db.session.execute(
+        sa.delete(UserSession)
+        .where(UserSession.user_id == user.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @on_close

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
-from foundation.auth import log_event
+from foundation.auth import current_session_id, log_event, sign_in, sign_out
 from foundation.errors import DomainError
 from foundation.extensions import db, limiter
 from foundation.members import accounts, bp
@@ -31,6 +31,8 @@ def _failed(response) -> bool:  # type: ignore[no-untyped-def]
 
 
 @bp.route("/register", methods=["GET", "POST"])
+# Each sign-up sends an email, to a new address or to the owner of a taken one.
+@limiter.limit("10 per hour", methods=["POST"])
 def register():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(url_for("members.dashboard"))
@@ -38,14 +40,20 @@ def register():  # type: ignore[no-untyped-def]
     outcome = submit_form(
         form, lambda: accounts.register_user(form.name.data, form.email.data, form.password.data)
     )
-    status = outcome.status
     if outcome.done:
-        user = outcome.result
-        log_event("register", user=user.id)
-        login_user(user)
-        flash(f"Welcome! We have sent a confirmation link to {user.email}.", "success")
-        return redirect(safe_next(request.args.get("next")) or url_for("members.dashboard"))
-    return render_template("members/register.html", form=form), status
+        registration: accounts.Registration = outcome.result
+        user_id = registration.user.id if registration.user else "-"
+        log_event("register" if registration.created else "register_taken_address", user=user_id)
+        # The same answer whether or not the address already had an account: nobody learns who is a member
+        # by trying addresses. The person signs in with the password they chose.
+        flash(
+            f"Check your email: we have sent a message to {form.email.data}. "
+            "Follow its link to confirm your address, then sign in.",
+            "success",
+        )
+        next_page = safe_next(request.args.get("next"))
+        return redirect(url_for("members.login", next=next_page) if next_page else url_for("members.login"))
+    return render_template("members/register.html", form=form), outcome.status
 
 
 @bp.get("/confirm/<token>")
@@ -87,7 +95,7 @@ def login():  # type: ignore[no-untyped-def]
         return redirect(url_for("members.dashboard"))
     form = LoginForm()
     if request.method == "GET":
-        form.next.data = request.args.get("next", "")
+        form.next.data = safe_next(request.args.get("next")) or ""
     status = 200
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
@@ -97,8 +105,8 @@ def login():  # type: ignore[no-untyped-def]
             status = 401
         else:
             user = accounts.record_sign_in(user.id)
+            sign_in(user, remember=form.remember.data)
             db.session.commit()
-            login_user(user, remember=form.remember.data)
             log_event("login", user=user.id)
             return redirect(safe_next(form.next.data) or url_for("members.dashboard"))
     elif form.is_submitted():
@@ -110,7 +118,7 @@ def login():  # type: ignore[no-untyped-def]
 @login_required
 def logout():  # type: ignore[no-untyped-def]
     log_event("logout", user=current_user.id)
-    logout_user()
+    sign_out()
     flash("You are signed out.", "info")
     return redirect(url_for("public.home"))
 
@@ -164,10 +172,13 @@ def account():  # type: ignore[no-untyped-def]
                 flash("Your name has been updated.", "success")
                 return redirect(url_for("members.account"))
             if action == "password" and pw_form.validate():
-                accounts.change_password(current_user, pw_form.current_password.data, pw_form.password.data)
+                accounts.change_password(
+                    current_user,
+                    pw_form.current_password.data,
+                    pw_form.password.data,
+                    keep_session=current_session_id(),
+                )
                 db.session.commit()
-                # Stay signed in here; every other session ends (session_version changed).
-                login_user(current_user._get_current_object())
                 log_event("password_changed", user=current_user.id)
                 flash("Your password has been changed. Other devices have been signed out.", "success")
                 return redirect(url_for("members.account"))

@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from foundation.forms import MultiCheckboxField, PenceField, strip_text
+from foundation.forms import HeaderSafe, MultiCheckboxField, PenceField, strip_text, whole_number
 from foundation.members.validation import normalise_postcode
 from foundation.venues.models import Feature
 from foundation.venues.venues import (
@@ -44,7 +44,7 @@ class PriceField(PenceField):
 class VenueForm(FlaskForm):
     name = StringField(
         "Venue name",
-        validators=[DataRequired("Give the venue a name."), Length(max=200)],
+        validators=[HeaderSafe(), DataRequired("Give the venue a name."), Length(max=200)],
         filters=[strip_text],
     )
     address_line1 = StringField(
@@ -148,7 +148,8 @@ FEATURE_CHOICES = [SelectChoice(f.value, f.label) for f in Feature]
 
 class SpaceForm(FlaskForm):
     name = StringField(
-        "Space name", validators=[DataRequired("Give the space a name, e.g. Main hall."), Length(max=120)],
+        "Space name",
+        validators=[HeaderSafe(), DataRequired("Give the space a name, e.g. Main hall."), Length(max=120)],
         filters=[strip_text], description="For example: Main hall, Meeting room, Kitchen, Pitch.",
     )  # fmt: skip
     description = TextAreaField(
@@ -163,7 +164,7 @@ class SpaceForm(FlaskForm):
     )
     parent_id = SelectField(
         "Part of",
-        coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+        coerce=lambda v: whole_number(v) if v not in (None, "", "None") else None,
         validators=[Optional()],
         description="For part of a bigger space, e.g. one half of the main hall. Booking either blocks the other.",
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from foundation.members.models import User
-from tests.conftest import link_in
+from tests.conftest import link_in, text_of
 from tests.factories import PASSWORD, login, make_user
+
+CHECK_EMAIL = "Check your email: we have sent a message to {email}. Follow its link to confirm your address, then sign in."
 
 
 def register(client, email="ada@example.org", password="a long enough password"):
@@ -18,7 +20,8 @@ def register(client, email="ada@example.org", password="a long enough password")
 
 def test_register_confirm_and_sign_in(client, db, mailbox):
     resp = register(client, email="Ada@Example.org")
-    assert resp.status_code == 302
+    assert resp.status_code == 302 and resp.location == "/login"
+    assert CHECK_EMAIL.format(email="ada@example.org") in client.get(resp.location).text
     user = db.session.scalar(sa.select(User).where(User.email == "ada@example.org"))
     assert user is not None and not user.email_confirmed
 
@@ -30,8 +33,7 @@ def test_register_confirm_and_sign_in(client, db, mailbox):
     db.session.refresh(user)
     assert user.email_confirmed
 
-    client.post("/logout")
-    assert client.get("/dashboard").status_code == 302  # signed out: sent to sign in
+    assert client.get("/dashboard").status_code == 302  # signing up does not sign in: the password does
     resp = client.post("/login", data={"email": "ada@example.org", "password": "a long enough password"})
     assert resp.status_code == 302 and resp.location.endswith("/dashboard")
     assert "Hello, Ada Worker" in client.get("/dashboard").get_data(as_text=True)
@@ -48,12 +50,32 @@ def test_register_rejects_bad_input_at_the_field(client, db):
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
 
 
-def test_duplicate_email_is_refused_with_409(client, db):
-    make_user(email="taken@example.org")
+def test_signing_up_with_a_taken_address_answers_as_for_a_new_one(app, client, db, mailbox):
+    owner = make_user(email="taken@example.org", name="Tara Taken")
     db.session.commit()
-    resp = register(client, email="taken@example.org")
-    assert resp.status_code == 409
-    assert "already uses this email address" in resp.get_data(as_text=True)
+    fresh = app.test_client()
+
+    taken = register(client, email="Taken@Example.org", password="an attacker's password")
+    new = register(fresh, email="free@example.org", password="an attacker's password")
+
+    # Nothing in the answer tells the two apart: same status, same page, same words.
+    assert (taken.status_code, taken.location) == (new.status_code, new.location) == (302, "/login")
+    taken_page, new_page = client.get(taken.location).text, fresh.get(new.location).text
+    assert CHECK_EMAIL.format(email="taken@example.org") in taken_page
+    assert taken_page.replace("taken@", "free@") == new_page
+    assert client.get("/dashboard").status_code == fresh.get("/dashboard").status_code == 302
+
+    # The owner hears about it, with a way back in; the account and its password are untouched.
+    msg = mailbox.last_to("taken@example.org")
+    assert msg["Subject"] == "Someone tried to create an account with your email address"
+    assert "Tara Taken" in text_of(msg) and msg.get_body(preferencelist=("html",)) is not None
+    assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.email == "taken@example.org")) == 1
+    assert login(client, owner).status_code == 302
+    client.post("/logout")
+    reset = link_in(msg, "/password/reset/")
+    resp = client.post(reset, data={"password": "brand new password", "confirm": "brand new password"})
+    assert resp.status_code == 302
+    assert login(client, owner, "brand new password").status_code == 302
 
 
 def test_wrong_password_is_401_and_does_not_sign_in(client, db):

@@ -63,8 +63,12 @@ def test_invite_someone_new_who_registers_then_joins(app, client, db, mailbox, s
         data={"name": "Nia New", "email": "new.person@example.org", "password": "a long enough password",
               "confirm": "a long enough password"},
     )  # fmt: skip
-    assert resp.status_code == 302
-    assert resp.location.endswith(link), "after registering, back to the invitation"
+    assert resp.status_code == 302 and resp.location.startswith("/login?next=")
+    resp = client.post(
+        resp.location,
+        data={"email": "new.person@example.org", "password": "a long enough password", "next": link},
+    )
+    assert resp.location.endswith(link), "after registering and signing in, back to the invitation"
     page = client.get(link)
     assert page.status_code == 200 and "Accept and join Calne Youth Club" in page.get_data(as_text=True)
 
