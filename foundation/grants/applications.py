@@ -283,6 +283,18 @@ def application_in_round(round_: GrantRound, org: Organisation) -> Application |
     )
 
 
+def applications_in_round(round_: GrantRound, orgs: list[Organisation]) -> dict[int, Application | None]:
+    """Each organisation's application in the round (None where it has not applied), in one query."""
+    found = db.session.scalars(
+        sa.select(Application).where(
+            Application.round_id == round_.id, Application.organisation_id.in_([o.id for o in orgs])
+        )
+    )
+    by_org: dict[int, Application | None] = {o.id: None for o in orgs}
+    by_org.update({a.organisation_id: a for a in found})
+    return by_org
+
+
 def start_application(
     round_: GrantRound, org: Organisation, user: User, now: datetime | None = None
 ) -> Application:

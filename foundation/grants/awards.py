@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 from flask import current_app, url_for
 
 from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllowed, NotFound
@@ -83,12 +85,26 @@ def lock_grant(grant_id: int) -> Grant:
     return grant
 
 
+def grant_list_options() -> tuple[LoaderOption, ...]:
+    """What a list of grants shows of each (application, round, organisation, payments, report), loaded with it."""
+    return (
+        joinedload(Grant.application),
+        joinedload(Grant.round),
+        joinedload(Grant.organisation),
+        joinedload(Grant.report),
+        selectinload(Grant.instalments),
+    )
+
+
 def grants_of_user(user: User) -> list[Grant]:
     """Grants of every organisation the user belongs to, newest first."""
     org_ids = sa.select(Membership.organisation_id).where(Membership.user_id == user.id)
     return list(
         db.session.scalars(
-            sa.select(Grant).where(Grant.organisation_id.in_(org_ids)).order_by(Grant.created_at.desc())
+            sa.select(Grant)
+            .where(Grant.organisation_id.in_(org_ids))
+            .order_by(Grant.created_at.desc())
+            .options(*grant_list_options())
         )
     )
 

@@ -658,6 +658,7 @@ def my_assignments(reviewer: User) -> list[ReviewAssignment]:
             .options(
                 selectinload(ReviewAssignment.application).selectinload(Application.organisation),
                 selectinload(ReviewAssignment.application).selectinload(Application.round),
+                selectinload(ReviewAssignment.scores),
             )
             .order_by(ReviewAssignment.assigned_at.desc(), ReviewAssignment.id.desc())
         )

@@ -196,7 +196,7 @@ def application_new(round_id: int):  # type: ignore[no-untyped-def]
     if round_ is None or round_.status is RoundStatus.DRAFT:
         abort(404)
     orgs = organisations_for(current_user)
-    existing = {org.id: svc.application_in_round(round_, org) for org in orgs}
+    existing = svc.applications_in_round(round_, orgs)
     form = StartApplicationForm()
     form.organisation_id.choices = [SelectChoice(org.id, org.name) for org in orgs]
     available = [org for org in orgs if existing[org.id] is None]

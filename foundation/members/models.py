@@ -288,8 +288,9 @@ class Membership(db.Model):
     role: Mapped[MemberRole] = mapped_column(enum_column(MemberRole), default=MemberRole.MEMBER)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
-    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+    # Pages that list memberships name the person and the organisation: loaded with the row.
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id], lazy="joined")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships", lazy="joined")
 
 
 class OrganisationDocument(db.Model):
@@ -311,7 +312,7 @@ class OrganisationDocument(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="documents")
-    uploaded_by: Mapped[User | None] = relationship()
+    uploaded_by: Mapped[User | None] = relationship(lazy="joined")
 
 
 class DocumentReminder(db.Model):
@@ -341,7 +342,7 @@ class VettingDecision(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="decisions")
-    decided_by: Mapped[User | None] = relationship()
+    decided_by: Mapped[User | None] = relationship(lazy="joined")
 
 
 class Invitation(db.Model):
@@ -359,7 +360,7 @@ class Invitation(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     organisation: Mapped[Organisation] = relationship()
-    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id], lazy="joined")
 
 
 @dataclass(frozen=True)

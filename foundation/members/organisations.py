@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from flask import url_for
 
 from foundation.errors import Conflict, DomainError, IllegalTransition
@@ -204,7 +205,16 @@ def good_standing(org: Organisation, on: date | None = None) -> Standing:
 
 
 def organisations_for(user: User) -> list[Organisation]:
-    return [m.organisation for m in sorted(user.memberships, key=lambda m: m.organisation.name.lower())]
+    """The person's organisations by name, with what good_standing() reads loaded in the same round trip."""
+    return list(
+        db.session.scalars(
+            sa.select(Organisation)
+            .join(Membership, Membership.organisation_id == Organisation.id)
+            .where(Membership.user_id == user.id)
+            .order_by(sa.func.lower(Organisation.name), Organisation.id)
+            .options(selectinload(Organisation.documents))
+        )
+    )
 
 
 def vetting_queue() -> list[Organisation]:
@@ -213,5 +223,6 @@ def vetting_queue() -> list[Organisation]:
             sa.select(Organisation)
             .where(Organisation.status == OrganisationStatus.PENDING)
             .order_by(Organisation.submitted_at)
+            .options(selectinload(Organisation.documents))
         )
     )

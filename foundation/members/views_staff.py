@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -29,7 +30,10 @@ def vetting_queue():  # type: ignore[no-untyped-def]
     status_value = request.args.get("status", OrganisationStatus.PENDING.value)
     status = next((s for s in OrganisationStatus if s.value == status_value), OrganisationStatus.PENDING)
     orgs = db.session.scalars(
-        sa.select(Organisation).where(Organisation.status == status).order_by(Organisation.submitted_at)
+        sa.select(Organisation)
+        .where(Organisation.status == status)
+        .order_by(Organisation.submitted_at)
+        .options(selectinload(Organisation.documents))
     ).all()
     counts = dict(
         db.session.execute(
@@ -106,7 +110,9 @@ def staff_users():  # type: ignore[no-untyped-def]
     if q:
         like = f"%{q.lower()}%"
         stmt = stmt.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
-    users = db.session.scalars(stmt.order_by(User.name).limit(USERS_PAGE_SIZE)).all()
+    users = db.session.scalars(
+        stmt.order_by(User.name).limit(USERS_PAGE_SIZE).options(selectinload(User.memberships))
+    ).all()
     return render_template("members/staff_users.html", users=users, q=q)
 
 

@@ -20,6 +20,8 @@ from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 from werkzeug.datastructures import FileStorage
 
 from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllowed
@@ -413,6 +415,18 @@ def upcoming_bookings_count(space: Space, now: datetime | None = None) -> int:
             )
         )
         or 0
+    )
+
+
+def venue_page_options() -> tuple[LoaderOption, ...]:
+    """What a venue's page shows (its spaces with their facilities and parts, hours, closures, photos)."""
+    spaces = selectinload(Venue.spaces)
+    return (
+        spaces.selectinload(Space.features),
+        spaces.selectinload(Space.children),
+        selectinload(Venue.opening_hours),
+        selectinload(Venue.closures),
+        selectinload(Venue.photos),
     )
 
 

@@ -9,6 +9,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user, login_required
 from icalendar import Calendar
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from foundation.auth import log_event
 from foundation.extensions import db
@@ -75,6 +76,7 @@ def calendar_feeds(org_id: int):  # type: ignore[no-untyped-def]
         .join(Space.venue)
         .where(Venue.organisation_id == org.id, Venue.archived_at.is_(None), Space.archived_at.is_(None))
         .order_by(Venue.name, Space.name)
+        .options(contains_eager(Space.venue))
     ).all()
     return render_template(
         "venues/calendar_feeds.html",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from foundation.errors import DomainError
@@ -44,8 +45,8 @@ def _managed_org(org_id: int) -> Organisation:
     return organisation_for(org_id, admin=True)
 
 
-def _managed_venue(venue_id: int) -> Venue:
-    venue = db.session.get(Venue, venue_id)
+def _managed_venue(venue_id: int, page: bool = False) -> Venue:
+    venue = db.session.get(Venue, venue_id, options=svc.venue_page_options() if page else ())
     if venue is None:
         abort(404)
     _managed_org(venue.organisation_id)
@@ -76,7 +77,7 @@ def _feature_groups() -> list[tuple[str, FeatureGroup]]:
 @bp.get("/venues/<int:venue_id>")
 @public_page
 def venue(venue_id: int):  # type: ignore[no-untyped-def]
-    venue = db.session.get(Venue, venue_id)
+    venue = db.session.get(Venue, venue_id, options=svc.venue_page_options())
     manager = venue is not None and can_manage_venue(venue)
     if venue is None or (venue.is_archived and not manager):
         abort(404)
@@ -117,7 +118,11 @@ def venue_photo(venue_id: int, photo_id: int):  # type: ignore[no-untyped-def]
 def my_venues(org_id: int):  # type: ignore[no-untyped-def]
     org = _managed_org(org_id)
     venues = sorted(
-        db.session.scalars(db.select(Venue).where(Venue.organisation_id == org.id)),
+        db.session.scalars(
+            db.select(Venue)
+            .where(Venue.organisation_id == org.id)
+            .options(selectinload(Venue.spaces), selectinload(Venue.photos))
+        ),
         key=lambda v: (v.is_archived, v.name.casefold()),
     )
     return render_template("venues/my_venues.html", org=org, venues=venues, standing=good_standing(org))
@@ -143,7 +148,7 @@ def venue_new(org_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/venues/<int:venue_id>/manage")
 @login_required
 def venue_manage(venue_id: int):  # type: ignore[no-untyped-def]
-    return _render_manage(_managed_venue(venue_id))
+    return _render_manage(_managed_venue(venue_id, page=True))
 
 
 def _render_manage(

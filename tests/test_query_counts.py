@@ -1,0 +1,195 @@
+"""No page runs a query per row: every GET route of the permissions matrix, rendered as its real user, runs the
+same number of SQL statements whatever the number of rows it lists.
+
+The world of the permissions matrix is built, then grown twice by adding rows of everything a page may list
+(organisations waiting for vetting, members, documents, venues, spaces, bookings and their dates, requests for
+the owner, notifications, rounds, applications, review assignments, grants, payments, holidays, ...). Each page
+is measured after each growth (X-Query-Count); a page whose count moves with the data fails, named with both
+counts.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from itertools import count
+
+import pytest
+
+from foundation.extensions import db
+from foundation.grants.models import ConflictDeclaration, ReviewAssignment, RoundStatus
+from foundation.members.models import DocumentKind, Invitation, MemberRole, OrganisationStatus
+from foundation.notifications.models import EmailStatus, NotificationKind
+from foundation.notifications.services import notify
+from foundation.types import utcnow
+from foundation.venues.models import Holiday, HolidayKind, OccurrenceStatus, Venue
+from tests.factories import add_document, add_member, make_org, make_user
+from tests.grants.factories import make_application, make_awarded_grant, make_round
+from tests.test_permissions import MATRIX, OK, ROLES, TOKEN, World, _expected, _rules, _url, build_world
+from tests.venues.factories import add_closure, make_booking, make_space, make_venue
+
+# Who really uses a page, in order of preference among the visitors the matrix lets in: the organisation's
+# admin (the richest signed-in view), then the assigned reviewer, staff, an ordinary member.
+REAL_USERS = ("org_admin", "reviewer", "staff", "member", "panel", "other_admin")
+
+_seq = count(1)
+
+
+@pytest.fixture
+def app_config(app_config: dict) -> dict:
+    return {**app_config, "QUERY_COUNT_HEADER": True}
+
+
+def grow(world: World, n: int) -> None:
+    """Add n more rows of everything a page may list, around organisation A and its people."""
+    users = world.users
+    org_admin, member, staff, reviewer = (users[k] for k in ("org_admin", "member", "staff", "reviewer"))
+    org_a = org_admin.memberships[0].organisation
+    venue_a = db.session.get(Venue, world.values["venue_id"])
+    start = date.today() + timedelta(days=21)
+    for _ in range(n):
+        i = next(_seq)
+        # Members: organisations waiting for vetting (with documents), approved ones, colleagues of A.
+        pending_admin = make_user()
+        make_org(admin=pending_admin, status=OrganisationStatus.PENDING, name=f"Pending group {i}")
+        other_admin = make_user()
+        other = make_org(admin=other_admin, name=f"Approved group {i}")
+        add_document(other, DocumentKind.GOVERNING_DOCUMENT, None, uploaded_by=other_admin)
+        # People belong to several organisations: their dashboards and menus list each.
+        add_member(other, org_admin, MemberRole.MEMBER)
+        add_member(org_a, make_user(), MemberRole.MEMBER)
+        db.session.add(
+            Invitation(
+                organisation_id=org_a.id,
+                email=f"invitee{i}@example.org",
+                role=MemberRole.MEMBER,
+                invited_by_id=org_admin.id,
+                expires_at=utcnow() + timedelta(days=7),
+            )
+        )
+        # Venue Bank: another venue and space of A's, bookings of A's space by others (requests and
+        # confirmed), A's own bookings elsewhere, closures and holidays.
+        venue = make_venue(org_a, name=f"Hall {i}")
+        space = make_space(venue, needs_approval=True)
+        make_space(venue_a, name=f"Room {i}")
+        day = start + timedelta(days=7 * i)
+        make_booking(
+            space, other, day, day + timedelta(weeks=2), weekdays=(day.weekday(),),
+            status=OccurrenceStatus.REQUESTED, booked_by=other_admin,
+        )  # fmt: skip
+        make_booking(
+            space, other, day, start=time(10), end=time(11), status=OccurrenceStatus.CONFIRMED,
+            booked_by=other_admin,
+        )  # fmt: skip
+        elsewhere = make_space(make_venue(other, name=f"Other hall {i}"))
+        make_booking(
+            elsewhere, org_a, day, day + timedelta(weeks=2), weekdays=(day.weekday(),),
+            status=OccurrenceStatus.CONFIRMED, booked_by=member,
+        )  # fmt: skip
+        add_closure(venue, day + timedelta(days=1))
+        db.session.add(Holiday(kind=HolidayKind.SCHOOL, name=f"Break {i}", starts_on=day, ends_on=day))
+        # Notifications: inbox rows for each person, a failed email for the staff outbox.
+        for person in (org_admin, member, staff, reviewer):
+            notify(person, NotificationKind.GENERAL, f"Note {i}", "staff_vetting_queue", org=org_a)
+        failed = notify(staff, NotificationKind.STAFF_QUEUE, f"Failed {i}", "staff_vetting_queue", org=org_a)
+        failed.email_status = EmailStatus.FAILED
+        # Seed grants: another round with applications (one of them A's, assigned to the reviewer) and
+        # grants awarded, paid in part, reported.
+        round_ = make_round(RoundStatus.IN_REVIEW, budget_pence=10_000_000)
+        application = make_application(round_, other, by=other_admin)
+        db.session.add(
+            ReviewAssignment(
+                application_id=application.id, reviewer_id=reviewer.id, conflict=ConflictDeclaration.NONE,
+                declared_at=utcnow(),
+            )
+        )  # fmt: skip
+        make_application(round_, org_a, by=member)
+        decided = make_round(RoundStatus.IN_REVIEW, budget_pence=10_000_000)
+        make_awarded_grant(decided, org_a, instalments=(100_000, 100_000), paid=1, reached=30, by=staff)
+        make_awarded_grant(decided, other, towns=("Swindon",), reached=12, by=staff)
+        decided.status = RoundStatus.DECIDED
+    db.session.commit()
+
+
+def measured_pages(app, world: World) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The statement count of each GET page, as its real user (and anonymously where the public may look)."""
+    counts: dict[str, int] = {}
+    with app.test_request_context():
+        rules = [r for r in _rules(app) if "GET" in (r.methods or set())]
+        urls = {(r.endpoint, r.rule): _url(r, world) for r in rules}
+    for rule in rules:
+        policy = MATRIX[rule.endpoint]
+        policy = policy["GET"] if isinstance(policy, dict) else policy
+        if policy == TOKEN:
+            continue  # a bad token answers the same cheap page to everyone
+        expected = _expected(policy)
+        visitors = [r for r in REAL_USERS if expected[r] == OK][:1]
+        if expected["anonymous"] == OK:
+            visitors.append("anonymous")
+        for role in visitors:
+            client = app.test_client()
+            if role != "anonymous":
+                with client.session_transaction() as session:
+                    session["_user_id"] = world.users[role].get_id()
+                    session["_fresh"] = True
+            url = urls[(rule.endpoint, rule.rule)]
+            client.get(url)  # the first visit may do one-off work (a message marked read): count the next
+            response = client.get(url)
+            assert response.status_code < 500, f"GET {url} as {role}: {response.status_code}"
+            assert role in ROLES
+            counts[f"{rule.endpoint} {url} as {role}"] = int(response.headers["X-Query-Count"])
+    return counts
+
+
+def test_no_page_runs_a_query_per_row(app, db):  # noqa: ARG001
+    with app.test_request_context():
+        world = build_world()
+        grow(world, 2)
+    small = measured_pages(app, world)
+    with app.test_request_context():
+        grow(world, 5)
+    large = measured_pages(app, world)
+    moving = [f"{page}: {small[page]} -> {large[page]}" for page in sorted(small) if small[page] != large[page]]
+    if moving:
+        pytest.fail("SQL statements grow with the data (2 rows of everything -> 7 rows):\n" + "\n".join(moving))
+
+
+def debug_statements(app, world: World, url: str, role: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The statements one page runs (for finding the query per row when the test above fails)."""
+    import sqlalchemy as sa
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(statement.replace("\n", " ")[:300])
+
+    client = app.test_client()
+    if role != "anonymous":
+        with client.session_transaction() as session:
+            session["_user_id"] = world.users[role].get_id()
+            session["_fresh"] = True
+    client.get(url)
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        client.get(url)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+@pytest.mark.sqlite_only
+def test_debug_page(app, db, request):  # noqa: ARG001
+    import os
+
+    target = os.environ.get("DEBUG_PAGE")
+    if not target:
+        pytest.skip("set DEBUG_PAGE='<url> <role>'")
+    url, role = target.split()
+    with app.test_request_context():
+        world = build_world()
+        grow(world, 3)
+    from collections import Counter
+
+    statements = debug_statements(app, world, url, role)
+    print(f"{len(statements)} statements")
+    for statement, times in Counter(statements).most_common():
+        print(f"{times:3d} x {statement}")
