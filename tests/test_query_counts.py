@@ -148,9 +148,13 @@ def test_no_page_runs_a_query_per_row(app, db):  # noqa: ARG001
     with app.test_request_context():
         grow(world, 5)
     large = measured_pages(app, world)
-    moving = [f"{page}: {small[page]} -> {large[page]}" for page in sorted(small) if small[page] != large[page]]
+    moving = [
+        f"{page}: {small[page]} -> {large[page]}" for page in sorted(small) if small[page] != large[page]
+    ]
     if moving:
-        pytest.fail("SQL statements grow with the data (2 rows of everything -> 7 rows):\n" + "\n".join(moving))
+        pytest.fail(
+            "SQL statements grow with the data (2 rows of everything -> 7 rows):\n" + "\n".join(moving)
+        )
 
 
 def debug_statements(app, world: World, url: str, role: str) -> list[str]:  # type: ignore[no-untyped-def]

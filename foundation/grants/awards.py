@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask import current_app, url_for
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
-from flask import current_app, url_for
 
 from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllowed, NotFound
 from foundation.extensions import db

@@ -127,7 +127,9 @@ def grant_list():  # type: ignore[no-untyped-def]
     status_value = request.args.get("status", "")
     status = next((s for s in GrantStatus if s.value == status_value), None)
     stmt = (
-        sa.select(Grant).order_by(Grant.created_at.desc(), Grant.id.desc()).options(*awards.grant_list_options())
+        sa.select(Grant)
+        .order_by(Grant.created_at.desc(), Grant.id.desc())
+        .options(*awards.grant_list_options())
     )
     if status is not None:
         stmt = stmt.where(Grant.status == status)

@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 from flask import url_for
+from sqlalchemy.orm import selectinload
 
 from foundation.errors import Conflict, DomainError, IllegalTransition
 from foundation.extensions import db
