@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -686,12 +686,12 @@ def applications_for_organisation(org: Organisation) -> list[Application]:
     )
 
 
-def staff_list(
+def staff_list_query(
     round_id: int | None = None,
     status: ApplicationStatus | None = None,
     town: str | None = None,
     search: str | None = None,
-) -> list[Application]:
+) -> sa.Select[tuple[Application]]:
     """Applications for staff, filtered; submitted ones by reference, then drafts by organisation name."""
     stmt = (
         sa.select(Application)
@@ -702,6 +702,10 @@ def staff_list(
         stmt = stmt.where(Application.round_id == round_id)
     if status is not None:
         stmt = stmt.where(Application.status == status)
+    if town:
+        # Towns are a JSON list of names from a fixed list (no quotes in them): the quoted name in its text
+        # matches exactly that town, on every database.
+        stmt = stmt.where(sa.cast(Application.towns, sa.Text).like(f'%"{town}"%'))
     if search:
         like = f"%{search.strip().lower()}%"
         stmt = stmt.where(
@@ -711,14 +715,29 @@ def staff_list(
                 sa.func.lower(sa.func.coalesce(Application.reference, "")).like(like),
             )
         )
-    stmt = stmt.order_by(
-        Application.reference.is_(None), Application.reference, sa.func.lower(Organisation.name)
+    return stmt.order_by(
+        Application.reference.is_(None),
+        Application.reference,
+        sa.func.lower(Organisation.name),
+        Application.id,
     )
-    rows: Iterable[Application] = db.session.scalars(stmt)
-    if town:
-        # Towns are a JSON list: filtered here, the same on every database.
-        rows = (a for a in rows if town in (a.towns or []))
-    return list(rows)
+
+
+def staff_list(
+    round_id: int | None = None,
+    status: ApplicationStatus | None = None,
+    town: str | None = None,
+    search: str | None = None,
+) -> list[Application]:
+    return list(db.session.scalars(staff_list_query(round_id, status, town, search)))
+
+
+def amount_requested(stmt: sa.Select[tuple[Application]]) -> int:
+    """What the applications a query finds ask for in all, summed in SQL."""
+    listed = stmt.order_by(None).subquery()
+    return int(
+        db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(listed.c.amount_requested_pence), 0))) or 0
+    )
 
 
 def visible_rounds() -> list[GrantRound]:

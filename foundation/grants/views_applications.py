@@ -40,6 +40,7 @@ from foundation.grants.forms_applications import (
 )
 from foundation.grants.models import Application, ApplicationStatus, GrantRound, RoundStatus
 from foundation.members.organisations import good_standing, organisations_for
+from foundation.pagination import page_number, paginate
 from foundation.permissions import deny, organisation_for, staff_required
 from foundation.types import LONDON, utcnow
 from foundation.web import field_error, submit_form
@@ -380,17 +381,19 @@ def staff_applications():  # type: ignore[no-untyped-def]
     status_value = request.args.get("status", "")
     status = next((s for s in ApplicationStatus if s.value == status_value), None)
     town = request.args.get("town", "")
-    applications = svc.staff_list(
+    query = svc.staff_list_query(
         round_id=round_id,
         status=status,
         town=town if town in AREA_CHOICES else None,
         search=(request.args.get("q") or "").strip()[:100] or None,
     )
+    filters = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "grants/application_staff_list.html",
         form=form,
-        applications=applications,
-        total=sum(a.amount_requested_pence for a in applications),
+        applications=paginate(query, page_number()),
+        total=svc.amount_requested(query),
+        filters=filters,
     )
 
 

@@ -42,6 +42,7 @@ from foundation.grants.models import (
     ReportStatus,
 )
 from foundation.members.models import User
+from foundation.pagination import page_number, paginate
 from foundation.permissions import organisation_for, staff_required
 from foundation.web import field_error
 
@@ -133,7 +134,7 @@ def grant_list():  # type: ignore[no-untyped-def]
     )
     if status is not None:
         stmt = stmt.where(Grant.status == status)
-    grants = db.session.scalars(stmt).all()
+    grants = paginate(stmt, page_number())
     counts = dict(db.session.execute(sa.select(Grant.status, sa.func.count()).group_by(Grant.status)).all())
     return render_template(
         "grants/grant_list.html",

@@ -20,6 +20,7 @@ from foundation.members.models import (
     User,
     VettingAction,
 )
+from foundation.pagination import page_number, paginate
 from foundation.permissions import staff_required
 from foundation.web import field_error
 
@@ -29,12 +30,13 @@ from foundation.web import field_error
 def vetting_queue():  # type: ignore[no-untyped-def]
     status_value = request.args.get("status", OrganisationStatus.PENDING.value)
     status = next((s for s in OrganisationStatus if s.value == status_value), OrganisationStatus.PENDING)
-    orgs = db.session.scalars(
+    orgs = paginate(
         sa.select(Organisation)
         .where(Organisation.status == status)
-        .order_by(Organisation.submitted_at)
-        .options(selectinload(Organisation.documents))
-    ).all()
+        .order_by(Organisation.submitted_at, Organisation.id)
+        .options(selectinload(Organisation.documents)),
+        page_number(),
+    )
     counts = dict(
         db.session.execute(
             sa.select(Organisation.status, sa.func.count()).group_by(Organisation.status)
@@ -46,7 +48,6 @@ def vetting_queue():  # type: ignore[no-untyped-def]
         status=status,
         statuses=list(OrganisationStatus),
         counts=counts,
-        standing=organisations.good_standing,
     )
 
 
