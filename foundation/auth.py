@@ -22,6 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from foundation.db_setup import begin_write_transaction
 from foundation.extensions import db, login_manager
 from foundation.members.models import User, UserSession
+from foundation.notifications.models import Notification
+from foundation.notifications.services import remember_unread_count
 from foundation.types import utcnow
 
 security_log = logging.getLogger("foundation.security")
@@ -74,8 +76,17 @@ def _lifetime() -> timedelta:
 
 
 def _user_for_token(token: str) -> User | None:
+    # The navigation shows the unread count on every page: read with the sign-in, not by a query of its own.
+    unread = (
+        sa.select(sa.func.count(Notification.id))
+        .where(
+            Notification.user_id == User.id, Notification.in_inbox.is_(True), Notification.read_at.is_(None)
+        )
+        .correlate(User)
+        .scalar_subquery()
+    )
     row = db.session.execute(
-        sa.select(UserSession, User)
+        sa.select(UserSession, User, unread)
         .join(User, User.id == UserSession.user_id)
         .where(
             UserSession.token_hash == _digest(token),
@@ -86,9 +97,10 @@ def _user_for_token(token: str) -> User | None:
     ).first()
     if row is None:
         return None
-    user_session, user = row
+    user_session, user, unread_count = row
     g.user_session_id = user_session.id
     g.user_session_seen = user_session.last_seen_at
+    remember_unread_count(user, int(unread_count or 0))
     return user
 
 

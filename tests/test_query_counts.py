@@ -10,11 +10,13 @@ counts.
 
 from __future__ import annotations
 
+import os
 from datetime import date, time, timedelta
 from itertools import count
 
 import pytest
 
+from foundation.auth import open_session
 from foundation.extensions import db
 from foundation.grants.models import ConflictDeclaration, ReviewAssignment, RoundStatus
 from foundation.members.models import DocumentKind, Invitation, MemberRole, OrganisationStatus
@@ -129,7 +131,7 @@ def measured_pages(app, world: World) -> dict[str, int]:  # type: ignore[no-unty
             client = app.test_client()
             if role != "anonymous":
                 with client.session_transaction() as session:
-                    session["_user_id"] = world.users[role].get_id()
+                    session["_user_id"] = open_session(world.users[role])[1]
                     session["_fresh"] = True
             url = urls[(rule.endpoint, rule.rule)]
             client.get(url)  # the first visit may do one-off work (a message marked read): count the next
@@ -169,7 +171,7 @@ def debug_statements(app, world: World, url: str, role: str) -> list[str]:  # ty
     client = app.test_client()
     if role != "anonymous":
         with client.session_transaction() as session:
-            session["_user_id"] = world.users[role].get_id()
+            session["_user_id"] = open_session(world.users[role])[1]
             session["_fresh"] = True
     client.get(url)
     sa.event.listen(db.engine, "before_cursor_execute", record)
@@ -180,20 +182,19 @@ def debug_statements(app, world: World, url: str, role: str) -> list[str]:  # ty
     return seen
 
 
-@pytest.mark.sqlite_only
-def test_debug_page(app, db, request):  # noqa: ARG001
-    import os
+if os.environ.get("DEBUG_PAGE"):
+    # DEBUG_PAGE="/venues/requests org_admin" pytest tests/test_query_counts.py -k debug -s: the statements one
+    # page runs, most repeated first (for finding the query per row when the test above fails).
 
-    target = os.environ.get("DEBUG_PAGE")
-    if not target:
-        pytest.skip("set DEBUG_PAGE='<url> <role>'")
-    url, role = target.split()
-    with app.test_request_context():
-        world = build_world()
-        grow(world, 3)
-    from collections import Counter
+    @pytest.mark.sqlite_only
+    def test_debug_page(app, db):  # noqa: ARG001
+        from collections import Counter
 
-    statements = debug_statements(app, world, url, role)
-    print(f"{len(statements)} statements")
-    for statement, times in Counter(statements).most_common():
-        print(f"{times:3d} x {statement}")
+        url, role = os.environ["DEBUG_PAGE"].split()
+        with app.test_request_context():
+            world = build_world()
+            grow(world, 3)
+        statements = debug_statements(app, world, url, role)
+        print(f"{len(statements)} statements")
+        for statement, times in Counter(statements).most_common():
+            print(f"{times:3d} x {statement}")

@@ -28,7 +28,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from celery.result import EagerResult
-from flask import current_app
+from flask import current_app, g, has_request_context
 from jinja2 import TemplateNotFound
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
@@ -155,6 +155,8 @@ def notify(
         next_attempt_at=utcnow() if send_email else None,
     )
     db.session.add(n)
+    if in_inbox:
+        _forget_unread_count(user.id)
     return n
 
 
@@ -215,7 +217,21 @@ def email_address(
 # --- the inbox ------------------------------------------------------------------------------------------
 
 
+def remember_unread_count(user: User, count: int) -> None:
+    """Keep the count read with the sign-in for the rest of this request."""
+    g.unread_count = (user.id, count)
+
+
+def _forget_unread_count(user_id: int | None) -> None:
+    if has_request_context() and g.get("unread_count", (None, 0))[0] == user_id:
+        g.pop("unread_count")
+
+
 def unread_count(user: User) -> int:
+    if has_request_context():
+        cached = g.get("unread_count")
+        if cached is not None and cached[0] == user.id:
+            return int(cached[1])
     return (
         db.session.scalar(
             sa.select(sa.func.count(Notification.id)).where(
@@ -231,9 +247,11 @@ def unread_count(user: User) -> int:
 def mark_read(n: Notification) -> None:
     if n.read_at is None:
         n.read_at = utcnow()
+        _forget_unread_count(n.user_id)
 
 
 def mark_all_read(user: User) -> int:
+    _forget_unread_count(user.id)
     result = db.session.execute(
         sa.update(Notification)
         .where(

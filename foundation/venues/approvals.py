@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
 
 from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllowed
 from foundation.extensions import db
-from foundation.members.models import MemberRole, Standing, User
+from foundation.members.models import MemberRole, Organisation, Standing, User
 from foundation.members.organisations import good_standing
+from foundation.pagination import Page, paginate
 from foundation.types import LONDON, utcnow
 from foundation.venues.availability import Interval, live_overlaps, occupied_space_ids
 from foundation.venues.booking import (
@@ -26,11 +28,10 @@ from foundation.venues.booking import (
     fresh_occurrences,
     is_owner_admin,
     lock_spaces,
-    pending_overlapping,
     slot_label,
     tell_booker,
 )
-from foundation.venues.models import Booking, Occurrence, Space, Venue
+from foundation.venues.models import Booking, Occurrence, Space, SpaceOccupancy, Venue
 
 # --- the queue ---------------------------------------------------------------------------------------------------
 
@@ -56,39 +57,147 @@ class QueueItem:
     competing: dict[int, int]  # occurrence id -> other pending requests it overlaps
 
 
+QUEUE_PAGE_SIZE = 20
+
+
+def _waiting_bookings(org_ids: Sequence[int], now: datetime) -> sa.Select[tuple[int]]:
+    """Ids of bookings with upcoming requested dates at these organisations' venues, oldest request first."""
+    return (
+        sa.select(Booking.id)
+        .join(Booking.space)
+        .join(Space.venue)
+        .where(
+            Venue.organisation_id.in_(org_ids),
+            sa.exists().where(
+                Occurrence.booking_id == Booking.id,
+                Occurrence.status == REQUESTED,
+                Occurrence.starts_at > now,
+            ),
+        )
+        .order_by(Booking.created_at, Booking.id)
+    )
+
+
 def request_queue(org_ids: Sequence[int], now: datetime | None = None) -> list[QueueItem]:
-    """Upcoming requested dates at venues of these organisations, grouped by booking, oldest request first."""
+    """Every booking with upcoming requested dates at venues of these organisations, oldest request first."""
     now = now or utcnow()
     if not org_ids:
+        return []
+    return _queue_items(list(db.session.scalars(_waiting_bookings(org_ids, now))), org_ids, now)
+
+
+def request_queue_page(org_ids: Sequence[int], page: int, now: datetime | None = None) -> Page[QueueItem]:
+    """One page of the queue, with how many bookings wait in all."""
+    now = now or utcnow()
+    if not org_ids:
+        return Page([], 1, QUEUE_PAGE_SIZE, 0)
+    ids = paginate(_waiting_bookings(org_ids, now), page, QUEUE_PAGE_SIZE)
+    return Page(_queue_items(ids.items, org_ids, now), ids.page, ids.per_page, ids.total)
+
+
+def _queue_items(booking_ids: Sequence[int], org_ids: Sequence[int], now: datetime) -> list[QueueItem]:
+    """The bookings' requested dates with their clashes and competing requests, in a fixed number of queries."""
+    if not booking_ids:
         return []
     occurrences = db.session.scalars(
         sa.select(Occurrence)
         .join(Occurrence.booking)
-        .join(Booking.space)
-        .join(Space.venue)
-        .where(Venue.organisation_id.in_(org_ids), Occurrence.status == REQUESTED, Occurrence.starts_at > now)
+        .where(
+            Occurrence.booking_id.in_(booking_ids), Occurrence.status == REQUESTED, Occurrence.starts_at > now
+        )
         .order_by(Booking.created_at, Booking.id, Occurrence.starts_at)
+        .options(
+            contains_eager(Occurrence.booking).joinedload(Booking.space).joinedload(Space.venue),
+            contains_eager(Occurrence.booking).joinedload(Booking.booked_by),
+            contains_eager(Occurrence.booking)
+            .joinedload(Booking.organisation)
+            .selectinload(Organisation.documents),
+        )
     ).all()
     grouped: dict[int, list[Occurrence]] = {}
     for occ in occurrences:
         grouped.setdefault(occ.booking_id, []).append(occ)
-    items = []
+    # The owners' spaces, so each booking's whole family of spaces (its parts, what it is part of) is known
+    # without a query per booking.
+    spaces = db.session.scalars(
+        sa.select(Space).join(Space.venue).where(Venue.organisation_id.in_(org_ids))
+    ).all()
+    children: dict[int, list[int]] = {}
+    parent_of: dict[int, int | None] = {}
+    for space in spaces:
+        parent_of[space.id] = space.parent_id
+        if space.parent_id is not None:
+            children.setdefault(space.parent_id, []).append(space.id)
+
+    def occupied(space_id: int) -> set[int]:
+        out, stack = set(), [space_id]
+        while stack:
+            current = stack.pop()
+            out.add(current)
+            stack.extend(children.get(current, []))
+        return out
+
+    def related(space_id: int) -> set[int]:
+        out = occupied(space_id)
+        up = parent_of.get(space_id)
+        while up is not None:
+            out.add(up)
+            up = parent_of.get(up)
+        return out
+
+    windows = []
     for occs in grouped.values():
+        space_id = occs[0].booking.space_id
+        lo, hi = min(o.starts_at for o in occs), max(o.ends_at for o in occs)
+        windows.append((occupied(space_id), related(space_id), lo, hi))
+    holds = db.session.scalars(
+        sa.select(SpaceOccupancy).where(
+            sa.or_(
+                *(
+                    sa.and_(
+                        SpaceOccupancy.space_id.in_(occ_ids),
+                        SpaceOccupancy.starts_at < hi,
+                        SpaceOccupancy.ends_at > lo,
+                    )
+                    for occ_ids, _, lo, hi in windows
+                )
+            )
+        )
+    ).all()
+    pending = db.session.scalars(
+        sa.select(Occurrence).where(
+            Occurrence.status == REQUESTED,
+            sa.or_(
+                *(
+                    sa.and_(
+                        Occurrence.space_id.in_(rel_ids), Occurrence.starts_at < hi, Occurrence.ends_at > lo
+                    )
+                    for _, rel_ids, lo, hi in windows
+                )
+            ),
+        )
+    ).all()
+    items = []
+    for occs, (occ_ids, rel_ids, _, _) in zip(grouped.values(), windows, strict=True):
         booking = occs[0].booking
-        slots = [Interval(o.starts_at, o.ends_at) for o in occs]
-        holds = live_overlaps(occupied_space_ids(booking.space), slots)
-        others = pending_overlapping(booking.space, slots, exclude_booking_id=booking.id)
         clashes, competing = {}, {}
-        for occ, slot in zip(occs, slots, strict=True):
+        for occ in occs:
+            slot = Interval(occ.starts_at, occ.ends_at)
             clashes[occ.id] = sorted(
                 {
                     Interval(h.starts_at, h.ends_at)
                     for h in holds
-                    if slot.overlaps(Interval(h.starts_at, h.ends_at))
+                    if h.space_id in occ_ids and slot.overlaps(Interval(h.starts_at, h.ends_at))
                 },
                 key=lambda i: i.starts_at,
             )
-            competing[occ.id] = sum(1 for o in others if slot.overlaps(Interval(o.starts_at, o.ends_at)))
+            competing[occ.id] = sum(
+                1
+                for o in pending
+                if o.booking_id != booking.id
+                and o.space_id in rel_ids
+                and slot.overlaps(Interval(o.starts_at, o.ends_at))
+            )
         items.append(QueueItem(booking, occs, good_standing(booking.organisation), clashes, competing))
     return items
 
@@ -112,6 +221,10 @@ def upcoming_at_venues(
                 Occurrence.starts_at < now + timedelta(days=days),
             )
             .order_by(Occurrence.starts_at)
+            .options(
+                contains_eager(Occurrence.booking).contains_eager(Booking.space).contains_eager(Space.venue),
+                contains_eager(Occurrence.booking).joinedload(Booking.organisation),
+            )
         )
     )
 

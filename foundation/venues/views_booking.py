@@ -21,6 +21,7 @@ from foundation.errors import Conflict, DomainError
 from foundation.extensions import db
 from foundation.members.models import Organisation
 from foundation.members.organisations import good_standing
+from foundation.pagination import page_number
 from foundation.permissions import deny, organisation_for, staff_required
 from foundation.types import utcnow
 from foundation.venues import approvals, bp, cancellations
@@ -522,7 +523,7 @@ def _render_requests(errors: dict[int, str] | None = None, status: int = 200):  
     return (
         render_template(
             "venues/requests.html",
-            queue=approvals.request_queue(admin_ids),
+            queue=approvals.request_queue_page(admin_ids, page_number()),
             upcoming=approvals.upcoming_at_venues(admin_ids),
             owner=approvals.owns_venues(admin_ids),
             alerts_form=alerts,
