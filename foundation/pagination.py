@@ -53,12 +53,24 @@ def page_number(name: str = "page") -> int:
     return int(raw) if raw.isdigit() and 0 < len(raw) <= 6 and 0 < int(raw) <= MAX_PAGE else 1
 
 
-def paginate(stmt: sa.Select[Any], page: int, per_page: int = PER_PAGE) -> Page[Any]:
-    """Rows of a select, one page of them, with the total counted in SQL. A page past the end shows the last."""
+def _page_bounds(stmt: sa.Select[Any], page: int, per_page: int) -> tuple[int, int]:
+    """The total counted in SQL, and the page to show (a page past the end shows the last)."""
     total = int(
         db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
     )
     pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
+    return total, min(max(1, page), pages)
+
+
+def paginate(stmt: sa.Select[Any], page: int, per_page: int = PER_PAGE) -> Page[Any]:
+    """One page of a select's first column (its objects)."""
+    total, page = _page_bounds(stmt, page, per_page)
     items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
     return Page(items, page, per_page, total)
+
+
+def paginate_rows(stmt: sa.Select[Any], page: int, per_page: int = PER_PAGE) -> Page[Any]:
+    """One page of a select's rows (an object with the figures selected beside it)."""
+    total, page = _page_bounds(stmt, page, per_page)
+    rows = list(db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all())
+    return Page(rows, page, per_page, total)

@@ -53,3 +53,28 @@ def test_staff_applications_filter_by_town_in_the_database_and_total_every_page(
     assert "11 applications, asking for £11,000 in all." in calne
     assert calne.count("Applicant ") == 11
     assert "Page 1 of" not in calne
+
+
+def test_inbox_and_outbox_come_a_page_at_a_time(staff_client, db):
+    import sqlalchemy as sa
+
+    from foundation.members.models import User
+    from foundation.notifications.models import EmailStatus, Notification, NotificationKind
+    from foundation.notifications.services import notify
+
+    staff = db.session.scalar(sa.select(User).where(User.is_staff.is_(True)))
+    for n in range(65):
+        note = notify(staff, NotificationKind.STAFF_QUEUE, f"Queue note {n:02d}", "password_changed")
+        note.email_status = EmailStatus.FAILED
+    db.session.commit()
+
+    inbox = staff_client.get("/inbox").get_data(as_text=True)
+    assert inbox.count(">Queue note") == 30 and "Page 1 of 3 (1 to 30 of 65 messages)" in inbox
+    assert staff_client.get("/inbox?page=3").get_data(as_text=True).count(">Queue note") == 5
+
+    overview = staff_client.get("/staff/outbox").get_data(as_text=True)
+    assert overview.count(">Queue note") == 20 and "See all 65" in overview
+    failed = staff_client.get("/staff/outbox?section=failed&page=2").get_data(as_text=True)
+    assert failed.count(">Queue note") == 15
+    assert "Page 2 of 2 (51 to 65 of 65 emails)" in failed
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 65

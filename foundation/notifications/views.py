@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from foundation.extensions import db
 from foundation.notifications import bp, services
 from foundation.notifications.models import Notification
+from foundation.pagination import page_number, paginate
 from foundation.web import safe_next
 
 PAGE_SIZE = 30
@@ -31,9 +32,9 @@ def inbox():  # type: ignore[no-untyped-def]
     )
     if only_unread:
         stmt = stmt.where(Notification.read_at.is_(None))
-    items = db.session.scalars(
-        stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(PAGE_SIZE)
-    ).all()
+    items = paginate(
+        stmt.order_by(Notification.created_at.desc(), Notification.id.desc()), page_number(), PAGE_SIZE
+    )
     return render_template("notifications/inbox.html", items=items, only_unread=only_unread)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from foundation.auth import log_event
@@ -11,20 +11,23 @@ from foundation.errors import DomainError
 from foundation.extensions import db
 from foundation.notifications import bp, services
 from foundation.notifications.models import EmailStatus, Notification
+from foundation.pagination import PER_PAGE, page_number, paginate
 from foundation.permissions import staff_required
 
-SHOWN = 100
-WAITING = (EmailStatus.PENDING, EmailStatus.SENDING, EmailStatus.SENDING_DATA)
+SHOWN = 20  # newest of each kind on the overview; each kind has its own pages too
+SECTIONS: dict[str, tuple[EmailStatus, ...]] = {
+    "uncertain": (EmailStatus.UNCERTAIN,),
+    "failed": (EmailStatus.FAILED,),
+    "waiting": (EmailStatus.PENDING, EmailStatus.SENDING, EmailStatus.SENDING_DATA),
+}
+WAITING = SECTIONS["waiting"]
 
 
-def _rows(*statuses: EmailStatus) -> list[Notification]:
-    return list(
-        db.session.scalars(
-            sa.select(Notification)
-            .where(Notification.email_status.in_(statuses))
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-            .limit(SHOWN)
-        )
+def _rows(statuses: tuple[EmailStatus, ...]) -> sa.Select[tuple[Notification]]:
+    return (
+        sa.select(Notification)
+        .where(Notification.email_status.in_(statuses))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
     )
 
 
@@ -37,15 +40,24 @@ def _render_outbox(error: str | None = None, status: int = 200):  # type: ignore
             .group_by(Notification.email_status)
         )
     }
+    section = request.args.get("section")
+    if section not in SECTIONS:
+        section = None
+    # The overview shows the newest of each kind; one kind alone comes a page at a time.
+    pages = {
+        name: paginate(
+            _rows(statuses), page_number() if name == section else 1, PER_PAGE if section else SHOWN
+        )
+        for name, statuses in SECTIONS.items()
+        if section in (None, name)
+    }
     return render_template(
         "notifications/staff_outbox.html",
-        uncertain=_rows(EmailStatus.UNCERTAIN),
-        failed=_rows(EmailStatus.FAILED),
-        waiting=_rows(*WAITING),
+        section=section,
+        pages=pages,
         uncertain_count=counts.get(EmailStatus.UNCERTAIN, 0),
         failed_count=counts.get(EmailStatus.FAILED, 0),
         waiting_count=sum(counts.get(status, 0) for status in WAITING),
-        shown=SHOWN,
         error=error,
         max_attempts=services.max_attempts(),
     ), status

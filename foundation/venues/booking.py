@@ -32,7 +32,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from foundation.db_setup import begin_write_transaction
 from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllowed
@@ -41,6 +41,7 @@ from foundation.members.models import Membership, Organisation, Standing, User
 from foundation.members.organisations import good_standing
 from foundation.notifications.models import EmailStatus, NotificationKind
 from foundation.notifications.services import notify
+from foundation.pagination import Page, paginate_rows
 from foundation.types import LONDON, london_today, utcnow
 from foundation.venues import holidays as holiday_calendar
 from foundation.venues.availability import (
@@ -653,17 +654,88 @@ def can_view(user: User, booking: Booking) -> bool:
 # --- the booker's lists ------------------------------------------------------------------------------------------
 
 
-def bookings_of(org_ids: Sequence[int]) -> list[Booking]:
+BOOKINGS_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class BookingSummary:
+    """A booking as a list shows it: how many of its dates are in each state, and whether any is still ahead."""
+
+    booking: Booking
+    counts: dict[OccurrenceStatus, int]
+    next_start: datetime | None  # the next requested or confirmed date, if any is still to come
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.next_start is not None
+
+    @property
+    def tally(self) -> list[tuple[OccurrenceStatus, int]]:
+        """Dates in each state that has any, in the order a booker reads them."""
+        order = (CONFIRMED, REQUESTED, OccurrenceStatus.DECLINED, OccurrenceStatus.CANCELLED)
+        return [(status, self.counts[status]) for status in order if self.counts.get(status)]
+
+
+def booking_list(
+    org_ids: Sequence[int], past: bool = False, page: int = 1, now: datetime | None = None
+) -> Page[BookingSummary]:
+    """The organisations' bookings with a date still to come (soonest first), or with none (latest first), a
+    page at a time; the dates are counted in SQL, never loaded."""
+    now = now or utcnow()
     if not org_ids:
-        return []
-    return list(
-        db.session.scalars(
-            sa.select(Booking)
-            .where(Booking.organisation_id.in_(org_ids))
-            .options(selectinload(Booking.occurrences), selectinload(Booking.space).selectinload(Space.venue))
-            .order_by(Booking.first_date.desc(), Booking.id.desc())
+        return Page([], 1, BOOKINGS_PAGE_SIZE, 0)
+    next_start = (
+        sa.select(sa.func.min(Occurrence.starts_at))
+        .where(
+            Occurrence.booking_id == Booking.id,
+            Occurrence.starts_at > now,
+            Occurrence.status.in_([REQUESTED, CONFIRMED]),
+        )
+        .correlate(Booking)
+        .scalar_subquery()
+    )
+    stmt = (
+        sa.select(Booking, next_start.label("next_start"))
+        .where(Booking.organisation_id.in_(org_ids))
+        .options(
+            joinedload(Booking.space).joinedload(Space.venue),
+            joinedload(Booking.organisation),
         )
     )
+    if past:
+        stmt = stmt.where(next_start.is_(None)).order_by(Booking.last_date.desc(), Booking.id.desc())
+    else:
+        stmt = stmt.where(next_start.is_not(None)).order_by(next_start, Booking.id)
+    rows = paginate_rows(stmt, page, BOOKINGS_PAGE_SIZE)
+    counts: dict[int, dict[OccurrenceStatus, int]] = {booking.id: {} for booking, _ in rows.items}
+    if counts:
+        for booking_id, status, n in db.session.execute(
+            sa.select(Occurrence.booking_id, Occurrence.status, sa.func.count())
+            .where(Occurrence.booking_id.in_(list(counts)))
+            .group_by(Occurrence.booking_id, Occurrence.status)
+        ):
+            counts[booking_id][status] = n
+    items = [BookingSummary(booking, counts[booking.id], nxt) for booking, nxt in rows.items]
+    return Page(items, rows.page, rows.per_page, rows.total)
+
+
+def booking_list_totals(org_ids: Sequence[int], now: datetime | None = None) -> tuple[int, int]:
+    """How many of the organisations' bookings have a date still to come, and how many have none."""
+    now = now or utcnow()
+    if not org_ids:
+        return 0, 0
+    ahead = sa.exists().where(
+        Occurrence.booking_id == Booking.id,
+        Occurrence.starts_at > now,
+        Occurrence.status.in_([REQUESTED, CONFIRMED]),
+    )
+    row = db.session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(sa.case((ahead, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((ahead, 0), else_=1)), 0),
+        ).where(Booking.organisation_id.in_(org_ids))
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 def organisations_with_membership(user: User) -> list[Organisation]:

@@ -324,28 +324,33 @@ def _preview_again(
 @login_required
 def my_bookings():  # type: ignore[no-untyped-def]
     orgs = svc.organisations_with_membership(current_user)
-    admin_ids = approvals.admin_org_ids(current_user)
-    return render_template(
-        "venues/bookings.html",
-        orgs=orgs,
-        bookings=svc.bookings_of([o.id for o in orgs]),
-        single_org=None,
-        owner=approvals.owns_venues(admin_ids),
-        now=utcnow(),
-    )
+    return _bookings_page(orgs, None, "venues.my_bookings", {})
 
 
 @bp.get("/organisations/<int:org_id>/bookings")
 @login_required
 def organisation_bookings(org_id: int):  # type: ignore[no-untyped-def]
     org = organisation_for(org_id)
+    return _bookings_page([org], org, "venues.organisation_bookings", {"org_id": org.id})
+
+
+def _bookings_page(  # type: ignore[no-untyped-def]
+    orgs: list[Organisation], single_org: Organisation | None, endpoint: str, args: dict[str, int]
+):
+    past = request.args.get("when") == "past"
+    org_ids = [o.id for o in orgs]
+    upcoming_total, past_total = svc.booking_list_totals(org_ids)
     return render_template(
         "venues/bookings.html",
-        orgs=[org],
-        bookings=svc.bookings_of([org.id]),
-        single_org=org,
+        orgs=orgs,
+        bookings=svc.booking_list(org_ids, past=past, page=page_number()),
+        past=past,
+        upcoming_total=upcoming_total,
+        past_total=past_total,
+        single_org=single_org,
+        endpoint=endpoint,
+        args=args,
         owner=approvals.owns_venues(approvals.admin_org_ids(current_user)),
-        now=utcnow(),
     )
 
 

@@ -639,3 +639,25 @@ def test_search_and_calendar_links_carry_the_wanted_date_and_times(client, db, h
     assert f'href="/spaces/{hall.id}/book?first_date={day.isoformat()}"' in calendar.get_data(as_text=True)
     past = client.get(f"/spaces/{hall.id}/calendar", query_string={"week": "2020-01-06"})
     assert f'href="/spaces/{hall.id}/book"' in past.get_data(as_text=True), "no past date is carried"
+
+
+def test_bookings_split_into_upcoming_and_past_with_counts_and_pages(client, db, hall, booker):
+    user, org = booker
+    past_day = date.today() - timedelta(days=30)
+    make_booking(hall, org, past_day, purpose="Last month's party")
+    for n in range(27):
+        make_booking(
+            hall, org, monday() + timedelta(weeks=n), start=time(9), end=time(10), purpose=f"Club {n:02d}"
+        )
+    db.session.commit()
+    login(client, user)
+
+    page = client.get("/bookings").get_data(as_text=True)
+    assert "Upcoming (27)" in page and "Past and cancelled (1)" in page
+    assert page.count("Club ") == 25 and "Last month" not in page
+    assert page.index("Club 00") < page.index("Club 24")  # soonest first
+    assert "Page 1 of 2 (1 to 25 of 27 bookings)" in page
+    assert "Club 26" in client.get("/bookings?page=2").get_data(as_text=True)
+
+    past = client.get("/bookings?when=past").get_data(as_text=True)
+    assert "Last month&#39;s party" in past and "Club " not in past and "1 confirmed" in past
