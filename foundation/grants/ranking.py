@@ -39,8 +39,10 @@ reviewers' names, one for the round's money.
 
 from __future__ import annotations
 
+import copy
 import math
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -390,16 +392,84 @@ class RoundRanking:
         return sum(1 for r in self.rows if r.disagreement)
 
 
+# Scored rankings kept per worker, keyed by the round and a fingerprint of everything that changes its scores.
+RANKING_CACHE_ROUNDS = 16
+_ranking_cache: OrderedDict[tuple[int, tuple[object, ...]], tuple[list[RankedApplication], int]] = (
+    OrderedDict()
+)
+_ranking_cache_lock = threading.Lock()
+
+
+def round_fingerprint(round_: GrantRound) -> tuple[object, ...]:
+    """What the round's scores depend on, in one cheap query: its applications (and their states), assignments,
+    declarations, scores, decisions, criteria and the reviewers' memberships. Any change moves some figure."""
+    in_round = Application.round_id == round_.id
+    apps = sa.select(Application.id).where(in_round).scalar_subquery()
+    criteria = sa.select(Criterion.id).where(Criterion.round_id == round_.id).scalar_subquery()
+    figures = [
+        sa.select(
+            sa.func.count(Application.id),
+            sa.func.max(Application.updated_at),
+            *(sa.func.sum(sa.case((Application.status == s, 1), else_=0)) for s in ApplicationStatus),
+        ).where(in_round),
+        sa.select(
+            sa.func.count(ReviewAssignment.id),
+            sa.func.max(ReviewAssignment.assigned_at),
+            sa.func.max(ReviewAssignment.declared_at),
+            sa.func.max(ReviewAssignment.submitted_at),
+            sa.func.sum(sa.case((ReviewAssignment.submitted_at.is_(None), 1), else_=0)),
+            sa.func.sum(sa.case((ReviewAssignment.conflict == ConflictDeclaration.NONE, 1), else_=0)),
+        ).where(ReviewAssignment.application_id.in_(apps)),
+        sa.select(sa.func.count(Score.id), sa.func.max(Score.updated_at)).where(
+            Score.criterion_id.in_(criteria)
+        ),
+        sa.select(
+            sa.func.count(Decision.id), sa.func.max(Decision.decided_at), sa.func.sum(Decision.amount_pence)
+        ).where(Decision.application_id.in_(apps)),
+        sa.select(
+            sa.func.count(Criterion.id), sa.func.sum(Criterion.weight), sa.func.sum(Criterion.max_score)
+        ).where(Criterion.round_id == round_.id),
+        sa.select(sa.func.count(Membership.id), sa.func.max(Membership.id)),
+    ]
+    # Each aggregate is one row: joined side by side, they come back in one round trip.
+    subs = [f.subquery() for f in figures]
+    joined = subs[0]
+    for sub in subs[1:]:
+        joined = joined.join(sub, sa.true())
+    row = db.session.execute(sa.select(*(c for sub in subs for c in sub.c)).select_from(joined)).one()
+    return (round_.disagreement_threshold, *row)
+
+
+def _scored_rows(round_: GrantRound) -> tuple[list[RankedApplication], int]:
+    """The round's applications with their scores, computed once per change of the round."""
+    # The database is part of the key: one process may serve (or test) more than one.
+    key = (round_.id, (db.engine.url.render_as_string(), *round_fingerprint(round_)))
+    with _ranking_cache_lock:
+        cached = _ranking_cache.get(key)
+        if cached is not None:
+            _ranking_cache.move_to_end(key)
+    if cached is None:
+        rows = ranked_applications(round_.id)
+        reviews, pending = review_scores(round_.id)
+        for row in rows:
+            row.pending_reviews = pending.get(row.application_id, 0)
+        score_applications(rows, reviews, round_.disagreement_threshold)
+        cached = (rows, len(reviews))
+        with _ranking_cache_lock:
+            _ranking_cache[key] = cached
+            while len(_ranking_cache) > RANKING_CACHE_ROUNDS:
+                _ranking_cache.popitem(last=False)
+    rows, reviews_counted = cached
+    # Each request numbers and marks its own copies (funding_line writes to the rows).
+    return [copy.copy(row) for row in rows], reviews_counted
+
+
 def round_ranking(round_: GrantRound, sort: SortBy = SortBy.CALIBRATED) -> RoundRanking:
-    rows = ranked_applications(round_.id)
-    reviews, pending = review_scores(round_.id)
-    for row in rows:
-        row.pending_reviews = pending.get(row.application_id, 0)
-    score_applications(rows, reviews, round_.disagreement_threshold)
+    rows, reviews_counted = _scored_rows(round_)
     rows = sort_ranked(rows, sort)
     money = ledger.money_for(round_)
     line = funding_line(rows, money.remaining_pence)
-    return RoundRanking(rows, sort, money, line, len(reviews))
+    return RoundRanking(rows, sort, money, line, reviews_counted)
 
 
 # --- the staff export ----------------------------------------------------------------------------------------------
