@@ -72,5 +72,5 @@ def paginate(stmt: sa.Select[Any], page: int, per_page: int = PER_PAGE) -> Page[
 def paginate_rows(stmt: sa.Select[Any], page: int, per_page: int = PER_PAGE) -> Page[Any]:
     """One page of a select's rows (an object with the figures selected beside it)."""
     total, page = _page_bounds(stmt, page, per_page)
-    rows = list(db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all())
+    rows = list(db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all())
     return Page(rows, page, per_page, total)

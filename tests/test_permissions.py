@@ -157,6 +157,7 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "grants.round_public": PUBLIC,
     "grants.ledger_public": PUBLIC,
     "grants.scorecard": PUBLIC,
+    "grants.scorecard_round": PUBLIC,
     "grants.open_data_json": PUBLIC,
     "grants.open_data_csv": PUBLIC,
     # Seed grants: applicants

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -34,6 +35,7 @@ from foundation.grants.models import (
     RoundStatus,
 )
 from foundation.members.models import Area, Organisation
+from foundation.pagination import Page, paginate_rows
 from foundation.types import LONDON
 
 AWARD_OUTCOMES = (DecisionOutcome.AWARD_FULL, DecisionOutcome.AWARD_PART)
@@ -108,10 +110,10 @@ def _published_rows() -> sa.Subquery:
     )
 
 
-def published_grants() -> list[PublishedGrant]:
-    """Every published grant, newest round first, then by organisation name (one query)."""
+def _published_grants_query(round_id: int | None = None) -> sa.Select[Any]:
+    """Published grants, newest round first, then by organisation name; one round's if asked."""
     paid = _paid_by_grant()
-    rows = db.session.execute(
+    stmt = (
         sa.select(
             Grant.id,
             Application.reference,
@@ -144,29 +146,44 @@ def published_grants() -> list[PublishedGrant]:
         .order_by(
             GrantRound.decided_at.desc().nulls_last(), GrantRound.id.desc(), Organisation.name, Grant.id
         )
-    ).all()
-    return [
-        PublishedGrant(
-            grant_id=r[0],
-            reference=r[1],
-            round_id=r[2],
-            round_code=r[3],
-            round_name=r[4],
-            organisation=r[5],
-            project_title=r[6],
-            summary=r[7],
-            towns=_clean_towns(r[8]),
-            amount_applied_pence=int(r[9] or 0),
-            amount_pence=int(r[10]),
-            paid_pence=int(r[11] or 0),
-            decided_at=r[12],
-            starts_on=r[13],
-            ends_on=r[14],
-            planned_reach=r[15],
-            reported_reach=r[16],
-        )  # fmt: skip
-        for r in rows
-    ]
+    )
+    return stmt if round_id is None else stmt.where(Grant.round_id == round_id)
+
+
+def _published(r: sa.Row[Any]) -> PublishedGrant:
+    return PublishedGrant(
+        grant_id=r[0],
+        reference=r[1],
+        round_id=r[2],
+        round_code=r[3],
+        round_name=r[4],
+        organisation=r[5],
+        project_title=r[6],
+        summary=r[7],
+        towns=_clean_towns(r[8]),
+        amount_applied_pence=int(r[9] or 0),
+        amount_pence=int(r[10]),
+        paid_pence=int(r[11] or 0),
+        decided_at=r[12],
+        starts_on=r[13],
+        ends_on=r[14],
+        planned_reach=r[15],
+        reported_reach=r[16],
+    )
+
+
+def published_grants() -> list[PublishedGrant]:
+    """Every published grant (the open data), in one query."""
+    return [_published(r) for r in db.session.execute(_published_grants_query()).all()]
+
+
+ROUND_GRANTS_PAGE_SIZE = 50
+
+
+def round_grants_page(round_id: int, page: int) -> Page[PublishedGrant]:
+    """One page of a round's published grants (none until the round is decided)."""
+    rows = paginate_rows(_published_grants_query(round_id), page, ROUND_GRANTS_PAGE_SIZE)
+    return Page([_published(r) for r in rows.items], rows.page, rows.per_page, rows.total)
 
 
 def _clean_towns(towns: Sequence[str] | None) -> list[str]:
@@ -202,7 +219,6 @@ class RoundRow:
     name: str
     decided_at: datetime | None
     totals: Totals
-    grants: list[PublishedGrant] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -289,18 +305,10 @@ def totals_by_town() -> list[NamedTotals]:
 
 
 def build_scorecard() -> Scorecard:
-    """Four queries whatever the number of grants and rounds."""
+    """Three queries whatever the number of grants and rounds; the grants themselves are listed per round."""
     rounds = totals_by_round()
     by_area = totals_by_area()
     by_town = totals_by_town()
-    grants = published_grants()
-    per_round: dict[int, list[PublishedGrant]] = {}
-    for grant in grants:
-        per_round.setdefault(grant.round_id, []).append(grant)
-    rounds = [
-        RoundRow(r.round_id, r.code, r.name, r.decided_at, r.totals, per_round.get(r.round_id, []))
-        for r in rounds
-    ]
     overall = Totals(
         grants=sum(r.totals.grants for r in rounds),
         awarded_pence=sum(r.totals.awarded_pence for r in rounds),

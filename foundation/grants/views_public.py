@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app, jsonify, render_template, url_for
+from flask import abort, current_app, jsonify, render_template, url_for
 from werkzeug.routing import BuildError
 
+from foundation.extensions import db
 from foundation.grants import bp, opendata
-from foundation.grants.scorecard import build_scorecard, charts
+from foundation.grants.models import GrantRound, RoundStatus
+from foundation.grants.scorecard import build_scorecard, charts, round_grants_page
 from foundation.pagecache import public_page
+from foundation.pagination import page_number
 from foundation.web import external_url
 
 
@@ -32,6 +35,19 @@ def scorecard():  # type: ignore[no-untyped-def]
         card=card,
         charts=charts(card) if card.has_grants else {},
         ledger_url=_public_ledger_url(),
+    )
+
+
+@bp.get("/scorecard/rounds/<int:round_id>")
+@public_page
+def scorecard_round(round_id: int):  # type: ignore[no-untyped-def]
+    round_ = db.session.get(GrantRound, round_id)
+    if round_ is None or round_.status is RoundStatus.DRAFT:
+        abort(404)
+    return render_template(
+        "grants/public_scorecard_round.html",
+        round_=round_,
+        grants=round_grants_page(round_.id, page_number()),
     )
 
 

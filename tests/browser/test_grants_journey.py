@@ -324,12 +324,15 @@ def test_seed_grant_from_application_to_public_scorecard(db, live_server, smtp, 
     decided = public.locator("#decided").get_by_role("listitem").filter(has_text=ROUND)
     expect(decided).to_contain_text("decided")
     decided.get_by_role("link", name="Who was funded, on the scorecard").click()
-    expect(public.get_by_role("heading", level=1)).to_have_text("Seed grants scorecard")
-    funded = public.locator(f"#round-{round_id}").get_by_role("row").filter(has_text=ORG)
+    expect(public.get_by_role("heading", level=1)).to_have_text(f"{ROUND}: grants awarded")
+    assert public.url.endswith(f"/scorecard/rounds/{round_id}")
+    funded = public.get_by_role("row").filter(has_text=ORG)
     expect(funded).to_contain_text(PROJECT)
     expect(funded).to_contain_text("Calne, Chippenham")
     expect(funded).to_contain_text("£2,000")
-    screenshot(public, "grants-20-scorecard")
+    screenshot(public, "grants-20-scorecard-round")
+    public.get_by_role("link", name="Seed grants scorecard").click()
+    expect(public.get_by_role("heading", level=1)).to_have_text("Seed grants scorecard")
     with public.expect_navigation() as opened:
         public.get_by_role("link", name="Grants awarded, 360Giving JSON").click()
     response = opened.value
