@@ -196,7 +196,9 @@ def test_demo_decided_round_is_published(app, db, client):  # type: ignore[no-un
     assert declined.decision.decline_reason is not None and declined.decision.feedback
 
     card = client.get("/scorecard")
-    assert card.status_code == 200 and grants[0].organisation.name in card.get_data(as_text=True)
+    assert card.status_code == 200 and round_.name in card.get_data(as_text=True)
+    listed = client.get(f"/scorecard/rounds/{round_.id}")
+    assert listed.status_code == 200 and grants[0].organisation.name in listed.get_data(as_text=True)
     data = client.get("/open-data/360giving.json")
     assert data.status_code == 200
     recipients = {org["name"] for g in data.get_json()["grants"] for org in g["recipientOrganization"]}
