@@ -81,7 +81,6 @@ def sniff(data: bytes) -> str | None:
             EOFError,
             OSError,
             RuntimeError,  # an encrypted entry
-            NotImplementedError,
             ValueError,
             zlib.error,
         ):

@@ -1,12 +1,14 @@
 """Chromium (Debian's, never a downloaded one) driven through Playwright against the live server.
 
 Every page a visitor opens is watched: a console error (which is how Chromium reports a CSP violation or a
-missing stylesheet), an uncaught script error or a 5xx response is recorded in `visitor.problems`;
+missing stylesheet), an uncaught script error, a 5xx response, or a serious or critical accessibility violation
+found by axe-core (run on every page once it has loaded) is recorded in `visitor.problems`;
 `visitor.assert_clean()` checks them, and the `browse` fixture fails the test at teardown if any were left.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,6 +38,35 @@ document.addEventListener('securitypolicyviolation', (e) => {
 """
 
 
+@functools.cache
+def _axe_script() -> str:
+    """axe-core, and a run of it on every page once loaded: serious and critical violations go to the console as
+    errors (so they are recorded like any other problem), and window.__axe settles when the run is over."""
+    import axe_playwright_python
+
+    source = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+    return (
+        source
+        + """
+;window.__axe = new Promise((done) => {
+  window.addEventListener('load', () => {
+    // Pages only: a JSON or CSV download shown by the browser is not ours to audit.
+    if (document.contentType !== 'text/html') { done(0); return; }
+    axe.run(document, {resultTypes: ['violations']}).then((result) => {
+      for (const v of result.violations) {
+        if (v.impact === 'serious' || v.impact === 'critical') {
+          const where = v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ');
+          console.error(`axe ${v.impact}: ${v.id} (${v.help}) at ${where}`);
+        }
+      }
+      done(result.violations.length);
+    }, (error) => { console.error(`axe could not run: ${error}`); done(-1); });
+  });
+});
+"""
+    )
+
+
 @pytest.fixture
 def app_config(app_config: dict, smtp: SmtpSink) -> dict:  # noqa: F811
     return live_settings(app_config, smtp)
@@ -49,6 +80,10 @@ def chromium() -> Iterator[Any]:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:
         skip_or_fail("the playwright package is not installed")
+    try:
+        _axe_script()
+    except ImportError:
+        skip_or_fail("the axe-playwright-python package (axe-core) is not installed")
     expect.set_options(timeout=TIMEOUT_MS)
     pw = sync_playwright().start()
     try:
@@ -79,6 +114,7 @@ class Visitor:
         self.context.set_default_timeout(TIMEOUT_MS)
         self.context.set_default_navigation_timeout(TIMEOUT_MS)
         self.context.add_init_script(_CSP_LISTENER)
+        self.context.add_init_script(_axe_script())
         self.problems: list[str] = []
         self.page = self.context.new_page()
         self.page.on("console", self._console)
@@ -96,7 +132,17 @@ class Visitor:
                 f"{self.name}: {response.status} from {response.request.method} {response.url}"
             )
 
+    def audited(self) -> None:
+        """Wait for axe to finish on the page now open, so its findings are in `problems`."""
+        try:
+            self.page.wait_for_function("window.__axe !== undefined")
+            self.page.evaluate("() => window.__axe")
+        except Exception as exc:  # the page navigated away meanwhile: the next page is audited in turn
+            if "context was destroyed" not in str(exc):
+                raise
+
     def assert_clean(self) -> None:
+        self.audited()
         problems, self.problems = self.problems, []
         assert problems == [], "the browser saw problems:\n" + "\n".join(problems)
 
@@ -127,6 +173,9 @@ def screenshot(backend: str) -> Callable[[Any, str], None]:
     """Save a full-page PNG under test-artifacts/screenshots/ (SQLite run only: the pages look the same)."""
 
     def shoot(page: Any, name: str) -> None:
+        # Every page worth a picture is audited in full, on both databases.
+        page.wait_for_function("window.__axe !== undefined")
+        page.evaluate("() => window.__axe")
         if backend != "sqlite":
             return
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
