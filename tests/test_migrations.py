@@ -65,3 +65,30 @@ def test_migrations_match_models_and_round_trip(empty_database):
                 )
             assert kinds == ["x"]
         db.engine.dispose()
+
+
+def test_scorecard_totals_are_filled_from_the_grants_already_decided(empty_database):
+    """0007 works the stored totals out of the grants decided before it, as the application does afterwards."""
+    from foundation.grants.models import GrantRound, ScorecardTotal
+    from foundation.grants.scorecard import computed_totals, stored_totals
+    from foundation.seed import seed
+
+    app = create_app({**_base_config(), "SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade()
+        list(seed())
+        round_ids = list(db.session.scalars(sa.select(GrantRound.id)))
+        expected = computed_totals(round_ids)
+        assert any(row["grants"] for row in expected), "the demo data decides rounds with grants"
+        db.session.remove()
+
+        downgrade(revision="0006")
+        upgrade()
+
+        def key(row):  # type: ignore[no-untyped-def]
+            return (row["round_id"], row["dimension"].value, row["name"])
+
+        assert sorted(stored_totals(round_ids), key=key) == sorted(expected, key=key)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ScorecardTotal)) == len(expected)
+        db.session.remove()
+        db.engine.dispose()

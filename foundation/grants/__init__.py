@@ -9,6 +9,7 @@ MODULES = (
     "views_reviews",
     "views_awards",
     "views_public",
+    "scorecard",
     "tasks",
     "report_tasks",
     "privacy",

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from foundation.errors import DomainError
@@ -40,6 +41,7 @@ from foundation.grants.models import (
     TransactionKind,
 )
 from foundation.members.models import User
+from foundation.types import utcnow
 
 FUND = "fund"
 INCOME = "income"
@@ -61,10 +63,15 @@ def account(code: str, name: str | None = None, kind: AccountKind | None = None)
         name, kind = _NAMES[code]
     if name is None or kind is None:
         raise ValueError(f"unknown ledger account {code!r}")
-    created = LedgerAccount(code=code, name=name, kind=kind)
-    db.session.add(created)
-    db.session.flush()
-    return created
+    # Two transactions may both be first to need the account (two payments at once): the second waits for the
+    # first's row and uses it, rather than failing on the unique code.
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(LedgerAccount)
+        .values(code=code, name=name, kind=kind, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[LedgerAccount.code])
+    )
+    return db.session.scalars(sa.select(LedgerAccount).where(LedgerAccount.code == code)).one()
 
 
 def round_account(round_: GrantRound) -> LedgerAccount:

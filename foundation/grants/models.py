@@ -582,3 +582,34 @@ class GrantReminder(db.Model):
     grant_id: Mapped[int] = mapped_column(sa.ForeignKey("grant_award.id"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(20))  # "report_14_days", "report_due"
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- the scorecard's published totals ------------------------------------------------------------------------------
+
+
+class TotalsDimension(enum.Enum):
+    """How a row of the scorecard's totals splits a round's published grants."""
+
+    ROUND = "round"  # the round as a whole (name is "")
+    AREA = "area"  # by the recipient organisation's area (name is the Area value)
+    TOWN = "town"  # by each town a grant serves (a grant counts in full under every town it serves)
+
+
+class ScorecardTotal(db.Model):
+    """The public scorecard's figures for one decided round, kept up to date in the transaction of every decision,
+    payment or report that changes them (foundation.grants.scorecard), so the page reads a few dozen small rows
+    instead of aggregating every grant. Rounds not decided have no rows."""
+
+    __tablename__ = "grant_scorecard_total"
+
+    round_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("grant_round.id", ondelete="CASCADE"), primary_key=True
+    )
+    dimension: Mapped[TotalsDimension] = mapped_column(enum_column(TotalsDimension), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    grants: Mapped[int] = mapped_column(default=0)
+    awarded_pence: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    paid_pence: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    planned_reach: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    reported_reach: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    reports_accepted: Mapped[int] = mapped_column(default=0)

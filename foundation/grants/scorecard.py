@@ -1,10 +1,10 @@
 """The public scorecard: what the seed-grant fund has awarded, where, to reach whom, and what has been paid.
 
-Only grants of decided rounds whose decision is an award are published. Every figure is aggregated in SQL, so the
-page runs the same handful of queries whatever the number of grants:
-
-    published grants (one row each, for the per-round lists and the open data files)
-    totals by round, by area (the recipient organisation's area) and by town
+Only grants of decided rounds whose decision is an award are published. The page reads stored totals (one row per
+decided round, per round and area, per round and town: `ScorecardTotal`), so it costs three small queries however
+many grants there are; the totals are worked out again, in SQL and for the rounds concerned only, in the same
+transaction as any decision, payment, report or round change that moves them (see "keeping the stored totals
+true" below). The grants themselves are listed a round at a time.
 
 A grant serving several towns counts once, in full, under each town it serves: the per-town figures answer "how
 much went to projects serving this town", so they add up to more than the total awarded. Money paid is the sum of
@@ -14,13 +14,16 @@ planned (from the applications) and reported (from end-of-grant reports staff ha
 
 from __future__ import annotations
 
+import enum
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm
+from sqlalchemy.orm import Session
 
 from foundation.extensions import db
 from foundation.grants.models import (
@@ -33,6 +36,8 @@ from foundation.grants.models import (
     Instalment,
     ReportStatus,
     RoundStatus,
+    ScorecardTotal,
+    TotalsDimension,
 )
 from foundation.members.models import Area, Organisation
 from foundation.pagination import Page, paginate_rows
@@ -82,8 +87,8 @@ def _published_conditions() -> tuple[sa.ColumnElement[bool], ...]:
     return (GrantRound.status == RoundStatus.DECIDED, Decision.outcome.in_(AWARD_OUTCOMES))
 
 
-def _published_rows() -> sa.Subquery:
-    """One row per published grant with the figures the totals are made of."""
+def _published_rows(round_ids: Sequence[int]) -> sa.Subquery:
+    """One row per published grant of these rounds with the figures the totals are made of."""
     paid = _paid_by_grant()
     return (
         sa.select(
@@ -105,7 +110,7 @@ def _published_rows() -> sa.Subquery:
             GrantReport,
             sa.and_(GrantReport.grant_id == Grant.id, GrantReport.status == ReportStatus.ACCEPTED),
         )
-        .where(*_published_conditions())
+        .where(*_published_conditions(), Grant.round_id.in_(list(round_ids)))
         .subquery("published")
     )
 
@@ -239,73 +244,70 @@ class Scorecard:
         return self.overall.grants > 0
 
 
-def _totals(row: sa.Row) -> Totals:  # type: ignore[type-arg]
+def _totals(row: Any) -> Totals:
     return Totals(
         grants=int(row.grants or 0),
-        awarded_pence=int(row.awarded or 0),
-        paid_pence=int(row.paid or 0),
-        planned_reach=int(row.planned or 0),
-        reported_reach=int(row.reported or 0),
-        reports_accepted=int(row.reports or 0),
+        awarded_pence=int(row.awarded_pence or 0),
+        paid_pence=int(row.paid_pence or 0),
+        planned_reach=int(row.planned_reach or 0),
+        reported_reach=int(row.reported_reach or 0),
+        reports_accepted=int(row.reports_accepted or 0),
     )
 
 
-def _sums(pub: sa.Subquery) -> list[sa.ColumnElement]:  # type: ignore[type-arg]
-    return [
-        sa.func.count(pub.c.grant_id).label("grants"),
-        sa.func.coalesce(sa.func.sum(pub.c.amount), 0).label("awarded"),
-        sa.func.coalesce(sa.func.sum(pub.c.paid), 0).label("paid"),
-        sa.func.coalesce(sa.func.sum(pub.c.planned), 0).label("planned"),
-        sa.func.coalesce(sa.func.sum(pub.c.reported), 0).label("reported"),
-        sa.func.count(pub.c.reported).label("reports"),
-    ]
+_FIGURES = ("grants", "awarded_pence", "paid_pence", "planned_reach", "reported_reach", "reports_accepted")
+
+
+def _stored_sums() -> list[sa.Label[Any]]:
+    return [sa.func.coalesce(sa.func.sum(getattr(ScorecardTotal, f)), 0).label(f) for f in _FIGURES]
 
 
 def totals_by_round() -> list[RoundRow]:
     """Every decided round (also those that awarded nothing), newest first."""
-    pub = _published_rows()
+    stored = sa.orm.aliased(
+        ScorecardTotal,
+        sa.select(ScorecardTotal).where(ScorecardTotal.dimension == TotalsDimension.ROUND).subquery(),
+    )
     rows = db.session.execute(
-        sa.select(GrantRound.id, GrantRound.code, GrantRound.name, GrantRound.decided_at, *_sums(pub))
-        .outerjoin(pub, pub.c.round_id == GrantRound.id)
+        sa.select(
+            GrantRound.id,
+            GrantRound.code,
+            GrantRound.name,
+            GrantRound.decided_at,
+            *(getattr(stored, f).label(f) for f in _FIGURES),
+        )
+        .outerjoin(stored, stored.round_id == GrantRound.id)
         .where(GrantRound.status == RoundStatus.DECIDED)
-        .group_by(GrantRound.id, GrantRound.code, GrantRound.name, GrantRound.decided_at)
         .order_by(GrantRound.decided_at.desc().nulls_last(), GrantRound.id.desc())
     ).all()
     return [RoundRow(r.id, r.code, r.name, r.decided_at, _totals(r)) for r in rows]
 
 
 def totals_by_area() -> list[NamedTotals]:
-    pub = _published_rows()
-    rows = db.session.execute(sa.select(pub.c.area, *_sums(pub)).group_by(pub.c.area)).all()
-    found = {r.area: _totals(r) for r in rows}
+    rows = db.session.execute(
+        sa.select(ScorecardTotal.name, *_stored_sums())
+        .where(ScorecardTotal.dimension == TotalsDimension.AREA)
+        .group_by(ScorecardTotal.name)
+    ).all()
+    found = {r.name: _totals(r) for r in rows}
     # Both areas always shown, so a zero is visible rather than missing.
-    return [NamedTotals(area.label, found.get(area, Totals())) for area in Area]
-
-
-def _town_values(towns: sa.ColumnElement) -> sa.TableValuedAlias:  # type: ignore[type-arg]
-    if db.session.get_bind().dialect.name == "postgresql":
-        return sa.func.json_array_elements_text(towns).table_valued("value").lateral("town")
-    return sa.func.json_each(towns).table_valued("value").alias("town")
+    return [NamedTotals(area.label, found.get(area.value, Totals())) for area in Area]
 
 
 def totals_by_town() -> list[NamedTotals]:
     """Per town served, each grant counted once in full under every town it serves; most money first."""
-    pub = _published_rows()
-    town = _town_values(pub.c.towns)
-    name = sa.func.trim(town.c.value)
     rows = db.session.execute(
-        sa.select(name.label("town"), *_sums(pub))
-        .select_from(pub)
-        .join(town, sa.true())
-        .where(name != "")
-        .group_by(name)
-        .order_by(sa.desc("awarded"), name)
+        sa.select(ScorecardTotal.name, *_stored_sums())
+        .where(ScorecardTotal.dimension == TotalsDimension.TOWN)
+        .group_by(ScorecardTotal.name)
+        .order_by(sa.desc("awarded_pence"), ScorecardTotal.name)
     ).all()
-    return [NamedTotals(r.town, _totals(r)) for r in rows]
+    return [NamedTotals(r.name, _totals(r)) for r in rows]
 
 
 def build_scorecard() -> Scorecard:
-    """Three queries whatever the number of grants and rounds; the grants themselves are listed per round."""
+    """Three small queries over the stored totals whatever the number of grants; the grants themselves are
+    listed per round."""
     rounds = totals_by_round()
     by_area = totals_by_area()
     by_town = totals_by_town()
@@ -318,6 +320,189 @@ def build_scorecard() -> Scorecard:
         reports_accepted=sum(r.totals.reports_accepted for r in rounds),
     )
     return Scorecard(rounds=rounds, overall=overall, by_area=by_area, by_town=by_town)
+
+
+# --- keeping the stored totals true ----------------------------------------------------------------------------------
+# The totals are worked out from the grants, payments and reports of a round whenever one of them changes, in the
+# same transaction, just before it commits: a decision, payment or accepted report and the public figures it moves
+# stand or fall together. Changes are noticed on the ORM session (every service writes through it), so no code
+# path can forget to refresh; a round's row lock makes two transactions refreshing one round take turns, the second
+# then reading what the first committed.
+
+
+def _sums(pub: sa.Subquery) -> list[sa.Label[Any]]:
+    return [
+        sa.func.count(pub.c.grant_id).label("grants"),
+        sa.func.coalesce(sa.func.sum(pub.c.amount), 0).label("awarded_pence"),
+        sa.func.coalesce(sa.func.sum(pub.c.paid), 0).label("paid_pence"),
+        sa.func.coalesce(sa.func.sum(pub.c.planned), 0).label("planned_reach"),
+        sa.func.coalesce(sa.func.sum(pub.c.reported), 0).label("reported_reach"),
+        sa.func.count(pub.c.reported).label("reports_accepted"),
+    ]
+
+
+def _town_values(towns: sa.ColumnElement[Any]) -> sa.TableValuedAlias:
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.func.json_array_elements_text(towns).table_valued("value").lateral("town")
+    return sa.func.json_each(towns).table_valued("value").alias("town")
+
+
+def computed_totals(round_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The totals rows of these rounds worked out from their grants (none for a round not decided)."""
+    if not round_ids:
+        return []
+    pub = _published_rows(round_ids)
+    out: list[dict[str, Any]] = []
+
+    def rows(dimension: TotalsDimension, stmt: sa.Select[Any]) -> None:
+        for r in db.session.execute(stmt):
+            label = r.name.value if isinstance(r.name, enum.Enum) else str(r.name)
+            out.append(
+                {"round_id": r.round_id, "dimension": dimension, "name": label}
+                | {f: int(getattr(r, f) or 0) for f in _FIGURES}
+            )
+
+    rows(
+        TotalsDimension.ROUND,
+        sa.select(pub.c.round_id, sa.literal("").label("name"), *_sums(pub)).group_by(pub.c.round_id),
+    )
+    rows(
+        TotalsDimension.AREA,
+        sa.select(pub.c.round_id, pub.c.area.label("name"), *_sums(pub)).group_by(pub.c.round_id, pub.c.area),
+    )
+    town = _town_values(pub.c.towns)
+    name = sa.func.trim(town.c.value)
+    rows(
+        TotalsDimension.TOWN,
+        sa.select(pub.c.round_id, name.label("name"), *_sums(pub))
+        .select_from(pub)
+        .join(town, sa.true())
+        .where(name != "")
+        .group_by(pub.c.round_id, name),
+    )
+    return out
+
+
+def stored_totals(round_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The stored totals rows of these rounds, in the shape `computed_totals` returns."""
+    found = db.session.scalars(sa.select(ScorecardTotal).where(ScorecardTotal.round_id.in_(list(round_ids))))
+    return [
+        {"round_id": t.round_id, "dimension": t.dimension, "name": t.name}
+        | {f: getattr(t, f) for f in _FIGURES}
+        for t in found
+    ]
+
+
+def refresh_totals(round_ids: Iterable[int]) -> None:
+    """Work out these rounds' stored totals again, inside the current transaction."""
+    ids = sorted(set(round_ids))
+    if not ids:
+        return
+    # Whoever refreshes a round second waits here for the first to commit, then reads its changes. FOR NO KEY
+    # UPDATE: rows that merely point at the round (ledger transactions, grants) take key-share locks on it, which
+    # this must not wait for, or two payments in one round would deadlock.
+    db.session.execute(
+        sa.select(GrantRound.id)
+        .where(GrantRound.id.in_(ids))
+        .order_by(GrantRound.id)
+        .with_for_update(key_share=True)
+    )
+    db.session.execute(
+        sa.delete(ScorecardTotal).where(ScorecardTotal.round_id.in_(ids)),
+        execution_options={"synchronize_session": False},
+    )
+    rows = computed_totals(ids)
+    if rows:
+        db.session.execute(sa.insert(ScorecardTotal), rows)
+
+
+def refresh_all_totals() -> int:
+    """Every round's stored totals worked out again (after data was loaded without the ORM). Returns the rounds."""
+    ids = list(db.session.scalars(sa.select(GrantRound.id)))
+    for start in range(0, len(ids), 500):
+        refresh_totals(ids[start : start + 500])
+    return len(ids)
+
+
+_CHANGED_KEY = "foundation.grants.scorecard.changed"
+
+
+@dataclass
+class _Changed:
+    rounds: set[int] = field(default_factory=set)
+    grants: set[int] = field(default_factory=set)
+    applications: set[int] = field(default_factory=set)
+    organisations: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.rounds or self.grants or self.applications or self.organisations)
+
+
+def _changed(obj: object, attr: str) -> bool:
+    return sa.inspect(obj).attrs[attr].history.has_changes()
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _note_changes(session: Session, flush_context: Any, instances: Any) -> None:
+    changed: _Changed = session.info.setdefault(_CHANGED_KEY, _Changed())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, GrantRound):
+            if obj.id is not None:
+                changed.rounds.add(obj.id)
+        elif isinstance(obj, Grant | Application):
+            if obj.round_id is not None and (
+                isinstance(obj, Grant) or _changed(obj, "towns") or _changed(obj, "young_people_count")
+            ):
+                changed.rounds.add(obj.round_id)
+        elif isinstance(obj, Decision):
+            if obj.application_id is not None:
+                changed.applications.add(obj.application_id)
+        elif isinstance(obj, Instalment | GrantReport):
+            if obj.grant_id is not None:
+                changed.grants.add(obj.grant_id)
+        elif isinstance(obj, Organisation) and obj.id is not None and _changed(obj, "area"):
+            changed.organisations.add(obj.id)
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _refresh_before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    session.flush()  # what is still pending is noticed too (commit would flush it next anyway)
+    changed: _Changed | None = session.info.pop(_CHANGED_KEY, None)
+    if not changed:
+        return
+    rounds = set(changed.rounds)
+    if changed.grants:
+        rounds.update(session.scalars(sa.select(Grant.round_id).where(Grant.id.in_(changed.grants))))
+    if changed.applications:
+        rounds.update(
+            session.scalars(sa.select(Application.round_id).where(Application.id.in_(changed.applications)))
+        )
+    if changed.organisations:
+        rounds.update(
+            session.scalars(
+                sa.select(Grant.round_id).where(Grant.organisation_id.in_(changed.organisations)).distinct()
+            )
+        )
+    if not rounds:
+        return
+    # Only rounds that are decided, or were (they still have rows), have totals to keep.
+    kept = sa.select(ScorecardTotal.round_id).where(ScorecardTotal.round_id == GrantRound.id)
+    wanted = session.scalars(
+        sa.select(GrantRound.id).where(
+            GrantRound.id.in_(rounds),
+            sa.or_(GrantRound.status == RoundStatus.DECIDED, kept.exists()),
+        )
+    ).all()
+    refresh_totals(wanted)
+    session.info.pop(_CHANGED_KEY, None)  # the refresh's own writes change nothing it depends on
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_changes(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CHANGED_KEY, None)
 
 
 # --- charts --------------------------------------------------------------------------------------------------------

@@ -24,3 +24,13 @@ def close_due_rounds_command() -> None:
     """Close open funding rounds whose closing time has passed."""
     closed = close_due_rounds.run()
     click.echo(f"{closed} round(s) closed.")
+
+
+@bp.cli.command("refresh-scorecard")
+def refresh_scorecard_command() -> None:
+    """Work out the scorecard's stored totals again from the grants (after loading data without the app)."""
+    from foundation.grants.scorecard import refresh_all_totals
+
+    rounds = refresh_all_totals()
+    db.session.commit()
+    click.echo(f"Scorecard totals worked out for {rounds} round(s).")
