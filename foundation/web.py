@@ -54,6 +54,31 @@ def external_url(endpoint: str, **values: Any) -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
+URL_CACHE_SIZE = 20_000
+
+
+def cached_url_for(endpoint: str, **values: Any) -> str:
+    """`url_for` for templates, remembering each address it builds: a page links the same few dozen endpoints
+    (the navigation on every page, a row's link per id), and building each again costs more than the lookup.
+
+    Only plain relative addresses are kept (string and number arguments; `_anchor` is added afterwards): they
+    depend on nothing but the endpoint, its arguments and where the site is mounted (SCRIPT_NAME), which is
+    part of the key. Anything else (`_external`, `_method`, other values) goes to Flask's `url_for`."""
+    anchor = values.pop("_anchor", None)
+    if any(k.startswith("_") or type(v) not in (int, str) for k, v in values.items()):
+        url = current_app.url_for(endpoint, **values)
+    else:
+        cache: dict[tuple[Any, ...], str] = current_app.extensions["url_cache"]
+        key = (request.script_root if has_request_context() else None, endpoint, *sorted(values.items()))
+        url = cache.get(key)  # type: ignore[assignment]
+        if url is None:
+            url = current_app.url_for(endpoint, **values)
+            if len(cache) >= URL_CACHE_SIZE:
+                cache.clear()
+            cache[key] = url
+    return f"{url}#{anchor}" if anchor else url
+
+
 def trusted_hosts(config: dict[str, Any]) -> list[str]:
     """The hosts this site answers to: the TRUSTED_HOSTS setting, or else the BASE_URL host and this machine."""
     if config.get("TRUSTED_HOSTS"):
@@ -80,6 +105,8 @@ def init_app(app: Flask) -> None:
     # A request naming any other Host answers 400 (Flask checks it before routing), so nothing built from the
     # request's address, a redirect or a link, can point elsewhere.
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+    app.extensions["url_cache"] = {}
+    app.jinja_env.globals["url_for"] = cached_url_for
     proxies = int(app.config.get("PROXY_FIX_X_FOR") or 0)
     if proxies > 0:
         # Behind that many reverse proxies the client's address is in X-Forwarded-For; without this setting the
