@@ -299,6 +299,9 @@ def application_submit(application_id: int):  # type: ignore[no-untyped-def]
         # The draft's changes are kept; only the submission is refused (nothing of it was written).
         db.session.commit()
         form = application_form(application.round, application)
+        # The save moved the version on: the page must carry the new one, or the next save would look like a
+        # colleague's change had come in between (the posted form still holds the old one).
+        form.version.data = str(application.version)
         _show_problems(form, exc)
         lead = "Your changes are saved, but the application was not submitted:" if with_changes else None
         return _render_form(

@@ -319,6 +319,31 @@ def _round_status_closed(db, round_, org):  # type: ignore[no-untyped-def]
     return "This round is not open for applications (it is closed)."
 
 
+def test_a_refused_submission_can_be_completed_and_submitted_from_the_page_it_shows(
+    client, db, round_, org, ada
+):
+    """The refused submit saved the draft (a new version): the page it shows carries that version, so the
+    applicant fills in what was missing and submits without being told someone else changed it."""
+    app = make_application(round_, org, by=ada, status=DRAFT)
+    login(client, ada)
+    resp = client.post(
+        f"/grants/applications/{app.id}/submit", data=form_data(round_, app.version, summary="")
+    )
+    assert resp.status_code == 422
+    shown = re.search(
+        r'name="version" type="hidden" value="(\d+)"|value="(\d+)"[^>]*name="version"', page(resp)
+    )
+    assert shown, "the page carries the version it was built from"
+    version = shown.group(1) or shown.group(2)
+    assert int(version) == fresh(db, app).version
+
+    resp = client.post(f"/grants/applications/{app.id}/submit", data=form_data(round_, version))
+
+    assert resp.status_code == 303
+    saved = fresh(db, app)
+    assert saved.status is SUBMITTED and saved.summary.startswith("Cooking evenings")
+
+
 @pytest.mark.parametrize(
     ("setup", "changes", "message"),
     [
