@@ -234,12 +234,48 @@ def store_upload(upload: FileStorage | None, allowed: frozenset[str], folder: st
     if content_type not in allowed:
         accepted = ", ".join(sorted(LABELS[t] for t in allowed))
         raise DomainError(f"This file is not one we accept. Upload {accepted}.", field=field)
+    return store_bytes(data, folder, upload.filename, content_type)
+
+
+def store_bytes(data: bytes, folder: str, original: str | None, content_type: str) -> StoredFile:
+    """Write checked bytes under UPLOAD_FOLDER/folder with a fresh name, and describe them."""
     stored_name = f"{secrets.token_hex(16)}.{EXTENSIONS[content_type]}"
     target = upload_root() / folder
     target.mkdir(parents=True, exist_ok=True)
     (target / stored_name).write_bytes(data)
-    original = clean_filename(upload.filename) or stored_name
-    return StoredFile(stored_name, original, content_type, len(data), hashlib.sha256(data).hexdigest())
+    name = clean_filename(original) or stored_name
+    return StoredFile(stored_name, name, content_type, len(data), hashlib.sha256(data).hexdigest())
+
+
+def simple_pdf(title: str, lines: list[str]) -> bytes:
+    """A one-page PDF of a title and a few lines of plain text (demo documents)."""
+
+    def text(value: str) -> str:
+        latin = value.encode("latin-1", "replace").decode("latin-1")
+        return latin.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    stream = "BT /F1 18 Tf 72 760 Td (" + text(title) + ") Tj /F1 11 Tf"
+    for line in lines:
+        stream += " 0 -20 Td (" + text(line) + ") Tj"
+    stream += " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        " /Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(stream.encode('latin-1'))} >>\nstream\n{stream}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
 
 
 def stored_path(folder: str, stored_name: str) -> Path:

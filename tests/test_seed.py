@@ -261,3 +261,23 @@ def test_demo_applicant_can_finish_and_submit_the_open_rounds_draft(app, db, cli
         applications.submit_application(draft, admin)
     db.session.commit()
     assert draft.status is ApplicationStatus.SUBMITTED and draft.reference.startswith(round_.reference_prefix)
+
+
+def test_demo_documents_download_as_real_files(app, db, client):  # type: ignore[no-untyped-def]
+    from foundation.members.models import OrganisationDocument
+
+    list(seed())
+    docs = list(db.session.scalars(sa.select(OrganisationDocument)))
+    assert docs, "approved demo organisations have their documents"
+    doc = docs[0]
+    admin = next(m.user for m in doc.organisation.memberships if m.user.closed_at is None)
+    login(client, admin, DEMO_PASSWORD)
+
+    resp = client.get(f"/organisations/{doc.organisation_id}/documents/{doc.id}")
+
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"] == "application/pdf"
+    body = resp.get_data()
+    assert body.startswith(b"%PDF-") and body.rstrip().endswith(b"%%EOF")
+    assert len(body) == doc.size_bytes
+    assert doc.organisation.name.encode() in body

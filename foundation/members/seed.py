@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from foundation.extensions import db
 from foundation.members.accounts import hash_password
+from foundation.members.documents import FOLDER as DOCUMENTS_FOLDER
 from foundation.members.models import (
     Area,
     DocumentKind,
@@ -30,6 +31,7 @@ from foundation.members.models import (
 )
 from foundation.seed import DEMO_PASSWORD, demo_data, demo_logins_section
 from foundation.types import utcnow
+from foundation.uploads import simple_pdf, store_bytes
 
 USERS = [
     ("staff@wypf.example", "Fran Staff", {"is_staff": True}),
@@ -149,11 +151,22 @@ def add_organisation(
             )
         )
         slug = "".join(ch for ch in name.lower() if ch.isalnum())[:40]
+        valid_until = date.today() + timedelta(days=300)
         for kind in (DocumentKind.SAFEGUARDING_POLICY, DocumentKind.INSURANCE):
+            # A real (small) file, so the download links work like any uploaded document's.
+            pdf = simple_pdf(
+                f"{kind.label} (demo)",
+                [
+                    name,
+                    f"Valid until {valid_until:%-d %B %Y}.",
+                    "A made-up document for the demonstration site.",
+                ],
+            )
+            stored = store_bytes(pdf, DOCUMENTS_FOLDER, f"{slug}-{kind.value}.pdf", "application/pdf")
             db.session.add(OrganisationDocument(
-                organisation=org, kind=kind, original_filename=f"{kind.value}.pdf",
-                stored_name=f"demo-{slug}-{kind.value}.pdf", content_type="application/pdf", size_bytes=0,
-                sha256="0" * 64, valid_until=date.today() + timedelta(days=300),
+                organisation=org, kind=kind, original_filename=stored.original_filename,
+                stored_name=stored.stored_name, content_type=stored.content_type, size_bytes=stored.size_bytes,
+                sha256=stored.sha256, valid_until=valid_until,
             ))  # fmt: skip
     if status is OrganisationStatus.CHANGES_REQUESTED:
         db.session.add(
