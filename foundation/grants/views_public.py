@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from flask import abort, current_app, jsonify, render_template, url_for
-from werkzeug.routing import BuildError
 
 from foundation.extensions import db
 from foundation.grants import bp, opendata
@@ -16,16 +15,6 @@ from foundation.pagination import page_number
 from foundation.web import external_url
 
 
-def _public_ledger_url() -> str | None:
-    # The public ledger is its own page; link it only where this installation has it.
-    if "grants.public_ledger" not in current_app.view_functions:
-        return None
-    try:
-        return url_for("grants.public_ledger")
-    except BuildError:
-        return None
-
-
 @bp.get("/scorecard")
 @public_page
 def scorecard():  # type: ignore[no-untyped-def]
@@ -34,7 +23,7 @@ def scorecard():  # type: ignore[no-untyped-def]
         "grants/public_scorecard.html",
         card=card,
         charts=charts(card) if card.has_grants else {},
-        ledger_url=_public_ledger_url(),
+        ledger_url=url_for("grants.ledger_public"),
     )
 
 

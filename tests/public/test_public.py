@@ -36,6 +36,9 @@ def test_home_page_explains_the_foundation(client, db):
     for topic in ("Venue Bank", "Seed grants", "vetted by Foundation staff"):
         assert topic in page
     assert "<strong>2</strong> vetted member organisations" in page
+    # Only what exists is offered: giving online and training events come with those features.
+    for missing in ("Gift Aid", "giving", "Training", "events"):
+        assert missing not in page
     assert 'href="/register"' in page and 'href="/members"' in page
 
 
