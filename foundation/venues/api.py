@@ -86,7 +86,10 @@ def _venue_json(venue: Venue, spaces: list[svc.SpaceMatch]) -> dict[str, Any]:
 
 @bp.get("/api/venues")
 def api_venues():  # type: ignore[no-untyped-def]
-    """Venues with their matching spaces: ?town=&capacity=&feature=&feature=&date=&start=&end=&page=&per_page=."""
+    """Venues with their matching spaces: ?town=&capacity=&feature=&feature=&date=&start=&end=&page=&per_page=.
+
+    With a date, start and end only spaces free and bookable then are listed; &unavailable=1 lists the others too,
+    each with its state (booked, closed, outside hours, notice, too far ahead, too long, past)."""
     form = SearchForm(formdata=request.args)
     valid = form.validate()
     errors = _errors(form)

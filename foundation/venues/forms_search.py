@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, Field, SelectField, SelectMultipleField, TimeField
+from wtforms import BooleanField, DateField, Field, SelectField, SelectMultipleField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -90,11 +90,16 @@ class VenueFilterForm(_QueryForm):
 
 
 class SearchForm(VenueFilterForm):
-    """The public search: the venue filters plus "free on <date> from <time> to <time>"."""
+    """The public search: the venue filters plus "free on <date> from <time> to <time>", and whether to list
+    the matching spaces that are not free then too (each with the reason)."""
 
     date = FriendlyDateField("Free on", validators=[Optional()])
     start = FriendlyTimeField("From", validators=[Optional()])
     end = FriendlyTimeField("To", validators=[Optional()])
+    # Sent as unavailable=1 (rather than WTForms' "y"); "", "0" and "false" leave it unticked.
+    unavailable = BooleanField(
+        "Show unavailable spaces too", false_values=(False, "false", "", "0"), render_kw={"value": "1"}
+    )
 
     def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
         # Cross-field rules here: a field's own validate_<name> never runs once Optional() has stopped its chain.

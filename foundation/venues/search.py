@@ -5,27 +5,38 @@ confirmed). A booking of a space writes rows on it and on every space inside it,
 row on it or on a space inside it overlaps (a booked half makes the whole hall busy; a booked whole hall wrote
 rows on the halves). Requested occurrences do not hold the slot: they show as "requested", never as busy.
 
+The search asked about a time lists what the booking form would take then: whether a space is held, closed,
+outside its opening hours or stopped by one of the venue's booking rules is decided in the SQL that selects and
+pages the venues (`SlotCheck`, the booking service's one-off checks written as SQL), so the count and the pages
+are of venues with a space free then. The spaces that are not free are listed only when asked for, with the
+reason, computed by the same SQL.
+
 Query counts are fixed whatever the amount of data or the number of results: every page loads its rows in a
-handful of set-based queries (the spaces of a page with their features aggregated; holds and requests together;
-opening hours; closures: each one query for all the spaces on the page), never one query per row. Overlap
-tests are bounded on both sides of `starts_at` so they stay narrow scans of the (space_id, starts_at, ends_at)
-indexes however many bookings a space has had.
+handful of set-based queries (the search: the page of venues with its count, then every space on the page with
+its features, state, closure, opening hours and requests aggregated), never one query per row. Overlap tests
+are bounded on both sides of `starts_at` so they stay narrow scans of the (space_id, starts_at, ends_at) indexes
+however many bookings a space has had.
 """
 
 from __future__ import annotations
 
 import enum
 import math
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from threading import Lock
+from time import monotonic
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask, current_app
+from sqlalchemy.orm import Session, aliased
 
 from foundation.extensions import db
 from foundation.members.models import Organisation
-from foundation.types import LONDON
+from foundation.types import LONDON, london_today, utcnow
 from foundation.venues.availability import Interval, local_interval, opening_hours_by_weekday
 from foundation.venues.models import (
     Booking,
@@ -72,21 +83,33 @@ def sorted_features(features: Iterable[Feature], group: FeatureGroup) -> list[Fe
 
 
 class SlotState(enum.Enum):
-    """Whether a space can be had for the slot asked about."""
+    """Whether a space can be booked for the slot asked about; if not, the first reason, in the order
+    `SlotCheck.refusals` lists them."""
 
     FREE = "free"
     BOOKED = "booked"
     CLOSED = "closed"  # closed that whole day: a closure, or no opening hours on that weekday
     OUTSIDE_HOURS = "outside_hours"
+    SHORT_NOTICE = "short_notice"
+    TOO_FAR_AHEAD = "too_far_ahead"
+    TOO_LONG = "too_long"
+    PAST = "past"
 
     @property
     def label(self) -> str:
-        return {
-            SlotState.FREE: "Free",
-            SlotState.BOOKED: "Booked",
-            SlotState.CLOSED: "Closed that day",
-            SlotState.OUTSIDE_HOURS: "Outside opening hours",
-        }[self]
+        return _SLOT_LABELS[self]
+
+
+_SLOT_LABELS = {
+    SlotState.FREE: "Free",
+    SlotState.BOOKED: "Booked",
+    SlotState.CLOSED: "Closed that day",
+    SlotState.OUTSIDE_HOURS: "Outside opening hours",
+    SlotState.SHORT_NOTICE: "Too short notice",
+    SlotState.TOO_FAR_AHEAD: "Too far ahead",
+    SlotState.TOO_LONG: "Too long",
+    SlotState.PAST: "In the past",
+}
 
 
 @dataclass(frozen=True)
@@ -99,6 +122,8 @@ class SearchFilters:
     end: time | None = None
     page: int = 1
     per_page: int = PAGE_SIZE
+    # With a slot: list the matching spaces that cannot be booked then too, each with the reason.
+    unavailable: bool = False
 
     @property
     def has_slot(self) -> bool:
@@ -117,9 +142,22 @@ class SpaceMatch:
     facilities: list[Feature]
     accessibility: list[Feature]
     state: SlotState | None = None  # None when no slot was asked about
-    detail: str = ""  # why it is closed, or the opening hours that day
+    detail: str = ""  # why it cannot be booked then: the closure, the opening hours that day, the rule
     pending_requests: int = 0  # requests (not holding the slot) that overlap it, on this or a related space
     part_of: str | None = None  # the name of the space it is part of
+
+    @property
+    def bookable(self) -> bool:
+        """Offered for booking: no slot was asked about, or it is free then."""
+        return self.state is None or self.state is SlotState.FREE
+
+    @property
+    def facilities_text(self) -> str:
+        return ", ".join(f.label for f in self.facilities)
+
+    @property
+    def accessibility_text(self) -> str:
+        return ", ".join(f.label for f in self.accessibility)
 
 
 @dataclass
@@ -132,7 +170,9 @@ class VenueMatch:
 class SearchResult:
     filters: SearchFilters
     venues: list[VenueMatch]
-    total: int  # matching venues, over all pages
+    # Venues over all pages with a space that matches every filter and, when a slot was asked about, is free
+    # then (or, with `filters.unavailable`, whether free or not).
+    total: int
 
     @property
     def page(self) -> int:
@@ -151,6 +191,121 @@ class SearchResult:
         return self.page > 1
 
 
+def wall_clock_minutes(start: time, end: time) -> int:
+    """A slot's length as booking.check_request measures it: wall-clock minutes, whatever the clocks do."""
+    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+
+
+@dataclass(frozen=True)
+class SlotCheck:
+    """What the booking service refuses for a one-off request of one slot, as SQL on `Space` and `Venue`, so a
+    search selects and pages only the spaces the booking form would take.
+
+    Each refusal is the SQL twin of a check in booking.py, fed with the values it uses, computed here as it
+    computes them:
+    - PAST: `_rule_problems`, the slot starts at or before now (then nothing else is said).
+    - CLOSED: `closure_on`, a closure covering the day; or no opening hours that weekday.
+    - OUTSIDE_HOURS: `is_within_opening_hours`, no opening period of that weekday holds start to end.
+    - SHORT_NOTICE: `_rule_problems`, less than `min_notice_hours` from now to the start. With whole hours h,
+      "start - now < h hours" is "floor((start - now) / 1 hour) < h", so SQL compares two integers.
+    - TOO_FAR_AHEAD: `_rule_problems`, the day is after London's today plus `max_days_ahead` days.
+    - TOO_LONG: `check_request`, more wall-clock minutes than `max_booking_minutes`.
+    - BOOKED: `live_overlaps` on `occupied_space_ids`, a live hold overlapping the slot on the space or on any
+      space inside it (a recursive CTE walks up from the holds at that time: `held`).
+    Archived venues and spaces are never searched (`check_can_book`); the booker's organisation and attendance
+    are not about the slot. tests/venues/test_search_rules.py holds search and booking to the same answer on a
+    table of cases, boundaries included.
+    """
+
+    day: date
+    start: time
+    end: time
+    interval: Interval
+    past: bool
+    notice_hours: int  # whole hours from now to the start (negative once it has begun)
+    days_ahead: int  # days from London's today to the day
+    minutes: int
+
+    @classmethod
+    def of(cls, day: date, start: time, end: time, now: datetime) -> SlotCheck:
+        interval = local_interval(day, start, end)
+        return cls(
+            day=day,
+            start=start,
+            end=end,
+            interval=interval,
+            past=interval.starts_at <= now,
+            notice_hours=(interval.starts_at - now) // timedelta(hours=1),
+            days_ahead=(day - london_today(now)).days,
+            minutes=wall_clock_minutes(start, end),
+        )
+
+    def held(self, venue_ids: sa.Select[tuple[int]] | Sequence[int]) -> sa.Select[tuple[int]]:
+        """The ids of the spaces of these venues that a live hold overlapping the slot makes busy: each space a
+        hold is on, and every space it is part of, however deep (archived ones too).
+
+        A booking holds its space and every space inside it, so a space is busy exactly when a hold is on it or
+        on a space inside it. Walking up from the holds at that time finds the same spaces as walking down from
+        every space, and reads only those few holds (by the (space_id, starts_at) index) and their parents.
+        """
+        slot = self.interval
+        part = aliased(Space)
+        busy = (
+            sa.select(SpaceOccupancy.space_id.label("space_id"))
+            .join(Space, Space.id == SpaceOccupancy.space_id)
+            .where(
+                Space.venue_id.in_(venue_ids),
+                *overlapping(SpaceOccupancy.starts_at, SpaceOccupancy.ends_at, slot.starts_at, slot.ends_at),
+            )
+            .cte("busy", recursive=True)
+        )
+        # UNION, not UNION ALL: a space reached twice is not walked again, so even a loop in the data ends.
+        busy = busy.union(
+            sa.select(part.parent_id).where(part.id == busy.c.space_id, part.parent_id.is_not(None))
+        )
+        return sa.select(busy.c.space_id)
+
+    def refusals(
+        self, venue_ids: sa.Select[tuple[int]] | Sequence[int]
+    ) -> list[tuple[SlotState, sa.ColumnElement[bool]]]:
+        """Each reason the slot cannot be booked, as a condition on Space and Venue that is never NULL, in the
+        order they are reported. Holds are looked up in `venue_ids`, which must take in the spaces asked about."""
+        open_that_day = sa.select(OpeningHours.venue_id).where(OpeningHours.weekday == self.day.weekday())
+        return [
+            (SlotState.PAST, sa.true() if self.past else sa.false()),
+            (
+                SlotState.CLOSED,
+                Venue.id.in_(
+                    sa.select(Closure.venue_id).where(
+                        Closure.starts_on <= self.day, Closure.ends_on >= self.day
+                    )
+                ),
+            ),
+            (SlotState.CLOSED, Venue.id.not_in(open_that_day)),
+            (
+                SlotState.OUTSIDE_HOURS,
+                Venue.id.not_in(
+                    open_that_day.where(OpeningHours.opens <= self.start, OpeningHours.closes >= self.end)
+                ),
+            ),
+            (SlotState.SHORT_NOTICE, Venue.min_notice_hours > self.notice_hours),
+            (SlotState.TOO_FAR_AHEAD, Venue.max_days_ahead < self.days_ahead),
+            (SlotState.TOO_LONG, Venue.max_booking_minutes < self.minutes),
+            (SlotState.BOOKED, Space.id.in_(self.held(venue_ids))),
+        ]
+
+    def bookable(self, venue_ids: sa.Select[tuple[int]] | Sequence[int]) -> list[sa.ColumnElement[bool]]:
+        """Conditions that hold when none of the refusals does."""
+        return [sa.not_(refused) for _, refused in self.refusals(venue_ids)]
+
+    def state(self, venue_ids: sa.Select[tuple[int]] | Sequence[int]) -> sa.ColumnElement[str]:
+        """The SlotState value of the space: the first refusal that holds, else free."""
+        return sa.case(
+            *((refused, state.value) for state, refused in self.refusals(venue_ids)),
+            else_=SlotState.FREE.value,
+        )
+
+
 def _space_conditions(filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
     conds: list[sa.ColumnElement[bool]] = [Space.archived_at.is_(None)]
     if filters.min_capacity is not None:
@@ -161,21 +316,87 @@ def _space_conditions(filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
     return conds
 
 
-def _venue_conditions(filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
+def _venue_own_conditions(filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
     conds: list[sa.ColumnElement[bool]] = [Venue.archived_at.is_(None)]
     if filters.town:
         conds.append(sa.func.lower(Venue.town) == filters.town.strip().lower())
-    conds.append(sa.exists().where(Space.venue_id == Venue.id, *_space_conditions(filters)))
     return conds
 
 
+def _venue_conditions(filters: SearchFilters, check: SlotCheck | None) -> list[sa.ColumnElement[bool]]:
+    """A venue that is not archived, in the town, with a space that matches every filter and, when a slot is
+    asked about (and unavailable spaces are not wanted), can be booked then."""
+    space_conds = _space_conditions(filters)
+    wanted = [Space.venue_id == Venue.id, *space_conds]
+    if check is not None and not filters.unavailable:
+        # Holds are looked up at the venues the town filter leaves.
+        wanted += check.bookable(sa.select(Venue.id).where(*_venue_own_conditions(filters)))
+    return [*_venue_own_conditions(filters), sa.exists().where(*wanted)]
+
+
+class _TownsCache:
+    """The towns list of one application, in this process (see `towns_with_venues`)."""
+
+    def __init__(self) -> None:
+        self._lock = Lock()
+        self._version = 0
+        self._entry: tuple[weakref.ref[Flask], int, float, list[str]] | None = None
+
+    def get(self, app: Flask, now: float) -> tuple[list[str] | None, int]:
+        """The kept list if it is this application's, current and not expired; and the version to store under."""
+        with self._lock:
+            if self._entry is not None:
+                owner, version, expires, towns = self._entry
+                if owner() is app and version == self._version and now < expires:
+                    return towns, version
+            return None, self._version
+
+    def put(self, app: Flask, version: int, expires: float, towns: list[str]) -> None:
+        with self._lock:
+            if version == self._version:  # not forgotten while it was being read
+                self._entry = (weakref.ref(app), version, expires, towns)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._version += 1
+            self._entry = None
+
+
+_towns = _TownsCache()
+TOWNS_CACHE_SECONDS = 60.0
+
+
 def towns_with_venues() -> list[str]:
-    """Towns with a venue in the bank, for the town select (a plain scan: there are a few thousand venues)."""
-    return list(
-        db.session.scalars(
-            sa.select(Venue.town).where(Venue.archived_at.is_(None)).distinct().order_by(Venue.town)
+    """Towns with a venue in the bank, for the town select on every search.
+
+    Kept per process, as the venues change far less often than people search: `forget_towns` drops the list
+    when this process lists, edits, archives or restores a venue (and again once that change commits, so a
+    search reading in between keeps nothing old). Another web worker does not hear of the change: its list
+    lives TOWNS_CACHE_SECONDS (60) at most, so a new town reaches every worker's select within a minute. The
+    search itself always reads the venues afresh; only the choice of towns can lag. The list is kept for one
+    application object, so a test's fresh app starts with none.
+    """
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    now = monotonic()
+    towns, version = _towns.get(app, now)
+    if towns is None:
+        towns = list(
+            db.session.scalars(
+                sa.select(Venue.town).where(Venue.archived_at.is_(None)).distinct().order_by(Venue.town)
+            )
         )
-    )
+        _towns.put(app, version, now + TOWNS_CACHE_SECONDS, towns)
+    return list(towns)
+
+
+def forget_towns() -> None:
+    """A venue was listed, edited, archived or restored: the towns list is read again on the next search."""
+    _towns.forget()
+    sa.event.listen(db.session(), "after_commit", _forget_towns_on_commit, once=True)
+
+
+def _forget_towns_on_commit(session: Session) -> None:  # noqa: ARG001
+    _towns.forget()
 
 
 class _Tree:
@@ -213,14 +434,27 @@ class _Tree:
         return out
 
 
-def search_spaces(filters: SearchFilters) -> SearchResult:
-    """Venues (a page of them, by name) with their spaces that match every filter, and each space's state for
-    the slot if one was asked about. Archived venues and spaces never appear.
+def search_spaces(filters: SearchFilters, now: datetime | None = None) -> SearchResult:
+    """Venues (a page of them, by name) with their spaces that match every filter. Archived venues and spaces
+    never appear.
 
-    Queries: the page of venues with the total count, their spaces with features, and with a slot: holds and
-    requests, opening hours, closures. Never a query per venue or space.
+    With a slot (a day, a start and an end), a space is listed when the booking form would take a one-off
+    request for it then (`SlotCheck`: not held, open, and within the venue's rules), and a venue when it has
+    such a space; the total and the pages count those venues. With `filters.unavailable` the venues with any
+    matching space are listed, and their spaces that cannot be booked then come after the free ones with
+    their state and its reason. Free spaces mention the requests waiting for the venue that overlap the slot.
+
+    Queries: the page of venues with the total count (every condition in it), then every space of those
+    venues with its features and, with a slot, its state, the day's closure and opening hours and the
+    overlapping requests. Two statements whatever the number of results (three past the last page).
     """
-    venue_conds = _venue_conditions(filters)
+    now = now or utcnow()
+    check: SlotCheck | None = None
+    if filters.day is not None and filters.start is not None and filters.end is not None:
+        if filters.end <= filters.start:
+            raise ValueError("the slot must end after it starts")
+        check = SlotCheck.of(filters.day, filters.start, filters.end, now)
+    venue_conds = _venue_conditions(filters, check)
     page_rows = db.session.execute(
         sa.select(Venue, sa.func.count().over().label("total"))
         .where(*venue_conds)
@@ -234,41 +468,9 @@ def search_spaces(filters: SearchFilters) -> SearchResult:
             total = db.session.scalar(sa.select(sa.func.count()).select_from(Venue).where(*venue_conds)) or 0
         return SearchResult(filters, [], total)
     total = page_rows[0].total
-    venues = [row[0] for row in page_rows]
-    venue_ids = [v.id for v in venues]
-
-    # Every space of these venues (archived ones too: a hold on an archived half still makes the hall busy),
-    # with whether it matches and its features, so the tree, the matches and the features come in one query.
-    matches = sa.type_coerce(sa.and_(*_space_conditions(filters)), sa.Boolean).label("matches")
-    features = (
-        sa.select(sa.func.aggregate_strings(SpaceFeature.feature, ","))
-        .where(SpaceFeature.space_id == Space.id)
-        .scalar_subquery()
-        .label("features")
-    )
-    rows = db.session.execute(
-        sa.select(Space, matches, features)
-        .where(Space.venue_id.in_(venue_ids))
-        .order_by(Space.name, Space.id)
-    ).all()
-    tree = _Tree((space.id, space.parent_id, space.name) for space, _, _ in rows)
-    by_venue: dict[int, list[SpaceMatch]] = {vid: [] for vid in venue_ids}
-    for space, matched, feature_values in rows:
-        if not matched:
-            continue
-        offered = _parse_features(feature_values)
-        by_venue[space.venue_id].append(
-            SpaceMatch(
-                space,
-                sorted_features(offered, FeatureGroup.FACILITY),
-                sorted_features(offered, FeatureGroup.ACCESSIBILITY),
-                part_of=tree.names.get(space.parent_id) if space.parent_id else None,
-            )
-        )
-
-    if filters.has_slot:
-        _mark_slot(filters, venues, by_venue, tree)
-    return SearchResult(filters, [VenueMatch(v, by_venue[v.id]) for v in venues], total)
+    venues = {row[0].id: row[0] for row in page_rows}
+    by_venue = _page_spaces(filters, check, venues)
+    return SearchResult(filters, [VenueMatch(v, by_venue[v.id]) for v in venues.values()], total)
 
 
 _FEATURES_BY_VALUE = {f.value: f for f in Feature}
@@ -278,72 +480,137 @@ def _parse_features(values: str | None) -> set[Feature]:
     return {_FEATURES_BY_VALUE[v] for v in (values or "").split(",") if v in _FEATURES_BY_VALUE}
 
 
-def _mark_slot(
-    filters: SearchFilters, venues: Sequence[Venue], by_venue: dict[int, list[SpaceMatch]], tree: _Tree
-) -> None:
-    slot = filters.slot
-    assert (
-        slot is not None and filters.day is not None and filters.start is not None and filters.end is not None
-    )
-    day, start, end = filters.day, filters.start, filters.end
-    venue_ids = [v.id for v in venues]
-    all_ids = list(tree.parent)
+def _page_spaces(
+    filters: SearchFilters, check: SlotCheck | None, venues: dict[int, Venue]
+) -> dict[int, list[SpaceMatch]]:
+    """The spaces to list for each venue of a page, in one query.
 
-    # Live holds and open requests overlapping the slot, in one round trip (both use their (space, time) index).
-    holds = sa.select(
-        sa.literal(Hold.BOOKED.value).label("kind"), SpaceOccupancy.space_id, SpaceOccupancy.occurrence_id
-    ).where(
-        SpaceOccupancy.space_id.in_(all_ids),
-        *overlapping(SpaceOccupancy.starts_at, SpaceOccupancy.ends_at, slot.starts_at, slot.ends_at),
+    Every space of these venues is read (archived ones too: a hold on an archived half still makes the hall
+    busy, and requests on any related space compete), with whether it matches, its features and, with a slot,
+    its state computed by the same SQL as the page's conditions.
+    """
+    in_page = Space.venue_id.in_(list(venues))
+    matches = sa.type_coerce(sa.and_(*_space_conditions(filters)), sa.Boolean).label("matches")
+    features = (
+        sa.select(sa.func.aggregate_strings(SpaceFeature.feature, ","))
+        .where(SpaceFeature.space_id == Space.id)
+        .scalar_subquery()
+        .label("features")
     )
-    requests = sa.select(sa.literal(Hold.REQUESTED.value), Occurrence.space_id, Occurrence.id).where(
-        Occurrence.space_id.in_(all_ids),
-        Occurrence.status == OccurrenceStatus.REQUESTED,
-        *overlapping(Occurrence.starts_at, Occurrence.ends_at, slot.starts_at, slot.ends_at),
-    )
-    held: set[int] = set()
-    requested: dict[int, set[int]] = {}
-    for kind, space_id, occurrence_id in db.session.execute(sa.union_all(holds, requests)):
-        if kind == Hold.BOOKED.value:
-            held.add(space_id)
-        else:
-            requested.setdefault(space_id, set()).add(occurrence_id)
-    hours: dict[int, list[tuple[time, time]]] = {}
-    for venue_id, opens, closes in db.session.execute(
-        sa.select(OpeningHours.venue_id, OpeningHours.opens, OpeningHours.closes).where(
-            OpeningHours.venue_id.in_(venue_ids), OpeningHours.weekday == day.weekday()
+    stmt = sa.select(Space, matches, features).where(in_page).order_by(Space.name, Space.id)
+    if check is not None:
+        slot = check.interval
+        closure = (
+            sa.select(Closure.reason)
+            .where(
+                Closure.venue_id == Space.venue_id,
+                Closure.starts_on <= check.day,
+                Closure.ends_on >= check.day,
+            )
+            .order_by(Closure.starts_on, Closure.id)
+            .limit(1)
+            .scalar_subquery()
         )
-    ):
-        hours.setdefault(venue_id, []).append((opens, closes))
-    closures: dict[int, str] = {}
-    for venue_id, reason in db.session.execute(
-        sa.select(Closure.venue_id, Closure.reason)
-        .where(Closure.venue_id.in_(venue_ids), Closure.starts_on <= day, Closure.ends_on >= day)
-        .order_by(Closure.starts_on, Closure.id)
-    ):
-        closures.setdefault(venue_id, reason)
+        period = sa.cast(OpeningHours.opens, sa.String) + "/" + sa.cast(OpeningHours.closes, sa.String)
+        hours = (
+            sa.select(sa.func.aggregate_strings(period, ","))
+            .where(OpeningHours.venue_id == Space.venue_id, OpeningHours.weekday == check.day.weekday())
+            .scalar_subquery()
+        )
+        requests = (
+            sa.select(sa.func.aggregate_strings(sa.cast(Occurrence.id, sa.String), ","))
+            .where(
+                Occurrence.space_id == Space.id,
+                Occurrence.status == OccurrenceStatus.REQUESTED,
+                *overlapping(Occurrence.starts_at, Occurrence.ends_at, slot.starts_at, slot.ends_at),
+            )
+            .scalar_subquery()
+        )
+        stmt = stmt.join(Venue, Venue.id == Space.venue_id).add_columns(
+            check.state(list(venues)).label("state"),
+            closure.label("closure"),
+            hours.label("hours"),
+            requests.label("requests"),
+        )
+    rows = db.session.execute(stmt).all()
 
-    weekday = WEEKDAY_NAMES[day.weekday()]
-    for venue in venues:
-        ranges = sorted(hours.get(venue.id, []))
-        closure = closures.get(venue.id)
-        for match in by_venue[venue.id]:
-            if closure is not None:
-                match.state, match.detail = SlotState.CLOSED, f"Closed: {closure}"
-            elif not ranges:
-                match.state, match.detail = SlotState.CLOSED, f"Closed on {weekday}s"
-            elif not any(opens <= start and end <= closes for opens, closes in ranges):
-                match.state = SlotState.OUTSIDE_HOURS
-                match.detail = "Open " + ", ".join(f"{hhmm(o)}–{hhmm(c)}" for o, c in ranges)
-            elif held.intersection(tree.subtree(match.space.id)):
-                match.state = SlotState.BOOKED
-            else:
-                match.state = SlotState.FREE
+    tree = _Tree((row[0].id, row[0].parent_id, row[0].name) for row in rows)
+    requested: dict[int, set[str]] = {}
+    by_venue: dict[int, list[SpaceMatch]] = {vid: [] for vid in venues}
+    for row in rows:
+        space, matched, feature_values = row[0], row[1], row[2]
+        if check is not None and row.requests:
+            requested[space.id] = set(row.requests.split(","))
+        if not matched:
+            continue
+        state = SlotState(row.state) if check is not None else None
+        if state not in (None, SlotState.FREE) and not filters.unavailable:
+            continue
+        offered = _parse_features(feature_values)
+        by_venue[space.venue_id].append(
+            SpaceMatch(
+                space,
+                sorted_features(offered, FeatureGroup.FACILITY),
+                sorted_features(offered, FeatureGroup.ACCESSIBILITY),
+                state=state,
+                detail=_state_detail(state, venues[space.venue_id], check, row) if check is not None else "",
+                part_of=tree.names.get(space.parent_id) if space.parent_id else None,
+            )
+        )
+    for matches_of_venue in by_venue.values():
+        for match in matches_of_venue:
             if match.state is SlotState.FREE:
-                competing: set[int] = set()
+                competing: set[str] = set()
                 for sid in tree.related(match.space.id):
                     competing |= requested.get(sid, set())
                 match.pending_requests = len(competing)
+        matches_of_venue.sort(key=lambda m: not m.bookable)  # stable: by name within the free, then the rest
+    return by_venue
+
+
+def _state_detail(state: SlotState | None, venue: Venue, check: SlotCheck, row: sa.Row[Any]) -> str:
+    """Why a space cannot be booked for the slot, in a few words."""
+    if state is SlotState.CLOSED:
+        return (
+            f"Closed: {row.closure}"
+            if row.closure is not None
+            else f"Closed on {WEEKDAY_NAMES[check.day.weekday()]}s"
+        )
+    if state is SlotState.OUTSIDE_HOURS:
+        periods = sorted(_parse_period(p) for p in (row.hours or "").split(",") if p)
+        return "Open " + ", ".join(f"{hhmm(o)}–{hhmm(c)}" for o, c in periods)
+    if state is SlotState.SHORT_NOTICE:
+        return f"Needs {_notice(venue.min_notice_hours)} notice"
+    if state is SlotState.TOO_FAR_AHEAD:
+        days = venue.max_days_ahead
+        return f"Takes bookings up to {days} day{'' if days == 1 else 's'} ahead"
+    if state is SlotState.TOO_LONG:
+        return f"Longer than the {_duration(venue.max_booking_minutes)} allowed"
+    return ""
+
+
+def _parse_period(text: str) -> tuple[time, time]:
+    opens, closes = text.split("/")
+    return time.fromisoformat(opens), time.fromisoformat(closes)
+
+
+def _notice(hours: int) -> str:
+    """48 -> "2 days'", 24 -> "1 day's", 36 -> "36 hours'"."""
+    if hours and hours % 24 == 0:
+        days = hours // 24
+        return "1 day's" if days == 1 else f"{days} days'"
+    return "1 hour's" if hours == 1 else f"{hours} hours'"
+
+
+def _duration(minutes: int) -> str:
+    """480 -> "8 hours", 90 -> "1 hour 30 minutes", 45 -> "45 minutes"."""
+    hours, mins = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'' if hours == 1 else 's'}")
+    if mins:
+        parts.append(f"{mins} minute{'' if mins == 1 else 's'}")
+    return " ".join(parts)
 
 
 # --- who may see what a booking is for ---------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from foundation.venues.models import (
     Venue,
     VenuePhoto,
 )
+from foundation.venues.search import forget_towns
 
 PHOTO_FOLDER = "venue-photos"
 MAX_PHOTOS = 12
@@ -122,6 +123,7 @@ def create_venue(org: Organisation, values: dict[str, Any]) -> Venue:
     venue = Venue(organisation_id=org.id, **_clean_venue(values))
     db.session.add(venue)
     db.session.flush()
+    forget_towns()
     return venue
 
 
@@ -129,6 +131,7 @@ def update_venue(venue: Venue, values: dict[str, Any]) -> Venue:
     for key, value in _clean_venue(values).items():
         setattr(venue, key, value)
     db.session.flush()
+    forget_towns()
     return venue
 
 
@@ -136,12 +139,14 @@ def archive_venue(venue: Venue) -> None:
     if venue.is_archived:
         raise IllegalTransition(f"{venue.name} is already archived.")
     venue.archived_at = utcnow()
+    forget_towns()
 
 
 def unarchive_venue(venue: Venue) -> None:
     if not venue.is_archived:
         raise IllegalTransition(f"{venue.name} is not archived.")
     venue.archived_at = None
+    forget_towns()
 
 
 # --- opening hours and closures ----------------------------------------------------------------------------------

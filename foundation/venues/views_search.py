@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
@@ -56,6 +57,7 @@ def filters_from(form: SearchForm, page: int = 1, per_page: int = svc.PAGE_SIZE)
         end=slot[2] if slot else None,
         page=page,
         per_page=per_page,
+        unavailable=bool(form.unavailable.data),
     )
 
 
@@ -64,6 +66,47 @@ def canonical_town(value: str | None, towns: list[str]) -> str | None:
         return value
     wanted = value.strip().lower()
     return next((t for t in towns if t.lower() == wanted), value.strip())
+
+
+_ID_MARK = 918_273_645  # stands for a row's id in a URL built once per page
+
+
+def url_around_id(endpoint: str, key: str, **values: Any) -> tuple[Markup, Markup] | None:
+    """`endpoint`'s URL for any row, as the (escaped) text before and after the row's id `key`, so a page of
+    rows builds it once and joins the id in; None when the application has no such page."""
+    if endpoint not in current_app.view_functions:
+        return None
+    url = url_for(endpoint, **{key: _ID_MARK}, **values)
+    before, mark, after = url.partition(str(_ID_MARK))
+    if not mark:
+        raise ValueError(f"{endpoint} does not put {key} in its URL as given")
+    return Markup.escape(before), Markup.escape(after)
+
+
+def result_links(result: svc.SearchResult) -> dict[str, Any]:
+    """What the results template needs once per page rather than once per row: the links to a venue, a
+    space's calendar and its booking form (with the slot asked about), the slot in words, and prices."""
+    f = result.filters
+    slot = None
+    calendar_args: dict[str, str] = {}
+    book_args: dict[str, str] = {}
+    if f.day is not None and f.start is not None and f.end is not None:
+        slot = f"{f.day:%A %-d %B %Y}, {f.start:%H:%M}–{f.end:%H:%M}"
+        calendar_args = {"week": f.day.isoformat()}
+        book_args = {
+            "first_date": f.day.isoformat(),
+            "start_time": f"{f.start:%H:%M}",
+            "end_time": f"{f.end:%H:%M}",
+        }
+    pounds = current_app.jinja_env.filters["pounds"]
+    prices = {sm.space.price_per_hour_pence for vm in result.venues for sm in vm.spaces}
+    return {
+        "slot": slot,
+        "venue_url": url_around_id("venues.venue", "venue_id"),
+        "calendar_url": url_around_id("venues.space_calendar", "space_id", **calendar_args),
+        "book_url": url_around_id("venues.book", "space_id", **book_args),
+        "prices": {pence: pounds(pence) for pence in prices if pence},
+    }
 
 
 @bp.get("/venues")
@@ -90,11 +133,9 @@ def search():  # type: ignore[no-untyped-def]
             "venues/search.html",
             form=form,
             result=result,
-            towns=towns,
+            links=result_links(result) if result is not None else None,
             groups=[(FeatureGroup.FACILITY, "Facilities"), (FeatureGroup.ACCESSIBILITY, "Accessibility")],
             page_url=page_url,
-            venue_page_url=venue_page_url,
-            searched=bool(request.args),
         ),
         status,
     )

@@ -41,7 +41,7 @@ def sign_in(page, live_server, email: str) -> None:  # type: ignore[no-untyped-d
     expect(page).to_have_url(live_server("/dashboard"))
 
 
-def search_for_slot(page, day: date) -> None:  # type: ignore[no-untyped-def]
+def search_for_slot(page, day: date, unavailable: bool = False) -> None:  # type: ignore[no-untyped-def]
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Venues").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Find a venue")
     form = page.get_by_role("search")
@@ -49,6 +49,8 @@ def search_for_slot(page, day: date) -> None:  # type: ignore[no-untyped-def]
     form.get_by_label("Free on").fill(day.isoformat())
     form.get_by_label("From", exact=True).fill("18:00")
     form.get_by_label("To", exact=True).fill("20:00")
+    if unavailable:
+        form.get_by_label("Show unavailable spaces too").check()
     form.get_by_role("button", name="Search").click()
     expect(page.get_by_role("heading", level=2, name=re.compile(r"venues? found$"))).to_be_visible()
 
@@ -152,8 +154,11 @@ def test_youth_worker_books_weekly_and_the_venue_approves_the_series(
     expect(owner_page.get_by_text("No requests are waiting for a decision.")).to_be_visible()
     screenshot(owner_page, "venue-06-approved")
 
-    # --- the youth worker: the slot is now booked, and the week calendar shows what for ---
+    # --- the youth worker: the slot is now booked (listed only when asked for), and the week calendar shows
+    # what for ---
     search_for_slot(page, first)
+    expect(page.get_by_role("heading", level=2)).to_have_text("0 venues found")
+    search_for_slot(page, first, unavailable=True)
     row = page.locator(".venue-result").filter(has_text=VENUE).get_by_role("row").filter(has_text=SPACE)
     expect(row.locator(".slot-state")).to_contain_text("Booked")
     expect(row.get_by_role("link", name=f"Book {SPACE}")).to_have_count(0)
