@@ -4,6 +4,7 @@ bp = Blueprint("grants", __name__)
 
 MODULES = (
     "models",
+    "todo",
     "views_rounds",
     "views_applications",
     "views_reviews",

@@ -4,6 +4,7 @@ bp = Blueprint("members", __name__)
 
 MODULES = (
     "models",
+    "todo",
     "views_account",
     "views_org",
     "views_staff",

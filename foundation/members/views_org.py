@@ -11,6 +11,7 @@ from foundation.members import bp, organisations
 from foundation.members.forms import OrganisationForm
 from foundation.members.models import Organisation, OrganisationStatus
 from foundation.permissions import can_manage_organisation, organisation_for
+from foundation.todo import Viewer, todo_for
 from foundation.web import field_error, submit_form
 
 
@@ -23,7 +24,8 @@ def _form_values(form: OrganisationForm) -> dict:
 def dashboard():  # type: ignore[no-untyped-def]
     orgs = organisations.organisations_for(current_user)
     standings = {org.id: organisations.good_standing(org) for org in orgs}
-    return render_template("members/dashboard.html", orgs=orgs, standings=standings)
+    todo = todo_for(Viewer.of(current_user, orgs))
+    return render_template("members/dashboard.html", orgs=orgs, standings=standings, todo=todo)
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ bp = Blueprint("venues", __name__)
 
 MODULES = (
     "models",
+    "todo",
     "views_ical",
     "views_booking",
     "views_venues",

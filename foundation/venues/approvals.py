@@ -60,7 +60,7 @@ class QueueItem:
 QUEUE_PAGE_SIZE = 20
 
 
-def _waiting_bookings(org_ids: Sequence[int], now: datetime) -> sa.Select[tuple[int]]:
+def waiting_bookings(org_ids: Sequence[int], now: datetime) -> sa.Select[tuple[int]]:
     """Ids of bookings with upcoming requested dates at these organisations' venues, oldest request first."""
     return (
         sa.select(Booking.id)
@@ -83,7 +83,7 @@ def request_queue(org_ids: Sequence[int], now: datetime | None = None) -> list[Q
     now = now or utcnow()
     if not org_ids:
         return []
-    return _queue_items(list(db.session.scalars(_waiting_bookings(org_ids, now))), org_ids, now)
+    return _queue_items(list(db.session.scalars(waiting_bookings(org_ids, now))), org_ids, now)
 
 
 def request_queue_page(org_ids: Sequence[int], page: int, now: datetime | None = None) -> Page[QueueItem]:
@@ -91,7 +91,7 @@ def request_queue_page(org_ids: Sequence[int], page: int, now: datetime | None =
     now = now or utcnow()
     if not org_ids:
         return Page([], 1, QUEUE_PAGE_SIZE, 0)
-    ids = paginate(_waiting_bookings(org_ids, now), page, QUEUE_PAGE_SIZE)
+    ids = paginate(waiting_bookings(org_ids, now), page, QUEUE_PAGE_SIZE)
     return Page(_queue_items(ids.items, org_ids, now), ids.page, ids.per_page, ids.total)
 
 
