@@ -7,10 +7,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import url_for
 
-from foundation.extensions import db
 from foundation.members.documents import REMINDER_DAYS
 from foundation.members.models import DocumentKind, Organisation, OrganisationStatus
-from foundation.todo import ITEMS_SHOWN, Audience, TodoGroup, TodoItem, Viewer, todo_section
+from foundation.todo import Audience, TodoGroup, TodoItem, Viewer, first_rows, todo_section
 
 REQUIRED = (DocumentKind.SAFEGUARDING_POLICY, DocumentKind.INSURANCE)
 
@@ -65,18 +64,18 @@ def _documents(viewer: Viewer) -> TodoGroup:
 
 
 def _vetting_queue() -> TodoGroup:
-    waiting = sa.select(Organisation).where(Organisation.status == OrganisationStatus.PENDING)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(waiting.subquery())) or 0
-    oldest = db.session.scalars(
-        waiting.order_by(Organisation.submitted_at, Organisation.id).limit(ITEMS_SHOWN)
-    ).all()
+    rows, total = first_rows(
+        sa.select(Organisation.id, Organisation.name, Organisation.submitted_at)
+        .where(Organisation.status == OrganisationStatus.PENDING)
+        .order_by(Organisation.submitted_at, Organisation.id)
+    )
     items = [
         TodoItem(
-            f"Vet {org.name}",
-            url_for("members.vetting_review", org_id=org.id),
-            detail=f"sent {org.submitted_at:%-d %b %Y}" if org.submitted_at else "",
+            f"Vet {name}",
+            url_for("members.vetting_review", org_id=org_id),
+            detail=f"sent {submitted_at:%-d %b %Y}" if submitted_at else "",
         )
-        for org in oldest
+        for org_id, name, submitted_at in rows
     ]
     return TodoGroup(
         Audience.STAFF,
