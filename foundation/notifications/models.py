@@ -108,7 +108,25 @@ EMAIL_TRANSITIONS: dict[EmailStep, tuple[frozenset[EmailStatus], EmailStatus]] =
 
 class Notification(db.Model):
     __tablename__ = "notification"
-    __table_args__ = (sa.Index("ix_notification_outbox", "email_status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_notification_outbox", "email_status", "next_attempt_at"),
+        # The unread count every signed-in page shows, and the inbox newest first: both stay small reads however
+        # much mail a person has had.
+        sa.Index(
+            "ix_notification_unread",
+            "user_id",
+            postgresql_where=sa.text("in_inbox IS TRUE AND read_at IS NULL"),
+            sqlite_where=sa.text("in_inbox IS TRUE AND read_at IS NULL"),
+        ),
+        sa.Index(
+            "ix_notification_inbox",
+            "user_id",
+            "created_at",
+            "id",
+            postgresql_where=sa.text("in_inbox IS TRUE"),
+            sqlite_where=sa.text("in_inbox IS TRUE"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)

@@ -163,6 +163,10 @@ class OpeningHours(db.Model):
     __table_args__ = (
         sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
         sa.CheckConstraint("opens < closes", name="opens_before_closes"),
+        # "Open on this weekday between these times" for every venue a search looks at.
+        sa.Index(
+            "ix_opening_hours_weekday_venue", "weekday", "venue_id", postgresql_include=["opens", "closes"]
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -282,10 +286,13 @@ class Occurrence(db.Model):
         sa.CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
         sa.UniqueConstraint("booking_id", "starts_at", name="uq_occurrence_booking_start"),
         sa.Index("ix_occurrence_space_time", "space_id", "starts_at", "ends_at"),
+        # A booking's dates in time order with their state, read without the table (bookings lists, the
+        # request queue, what is coming up).
+        sa.Index("ix_occurrence_booking_time", "booking_id", "starts_at", postgresql_include=["status"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("booking.id"), index=True)
+    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("booking.id"))
     space_id: Mapped[int] = mapped_column(sa.ForeignKey("space.id"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
