@@ -429,7 +429,12 @@ def round_fingerprint(round_: GrantRound) -> tuple[object, ...]:
         sa.select(
             sa.func.count(Criterion.id), sa.func.sum(Criterion.weight), sa.func.sum(Criterion.max_score)
         ).where(Criterion.round_id == round_.id),
-        sa.select(sa.func.count(Membership.id), sa.func.max(Membership.id)),
+        # The reviewers' memberships only (who is excluded from what): not every membership on the platform.
+        sa.select(sa.func.count(Membership.id), sa.func.max(Membership.id)).where(
+            Membership.user_id.in_(
+                sa.select(ReviewAssignment.reviewer_id).where(ReviewAssignment.application_id.in_(apps))
+            )
+        ),
     ]
     # Each aggregate is one row: joined side by side, they come back in one round trip.
     subs = [f.subquery() for f in figures]

@@ -61,3 +61,28 @@ def test_unchanged_round_reuses_its_scores_and_any_change_is_seen(db, staff, rou
     declared = ranking.round_ranking(round_)
     assert len(calls) == 3
     assert next(r for r in declared.rows if r.application_id == apps[1].id).reviews == []
+
+
+def test_a_reviewer_joining_an_applicant_moves_the_ranking_but_other_memberships_do_not(
+    db, staff, round_, scored, monkeypatch
+):
+    from tests.factories import add_member
+
+    reviewer, apps = scored
+    calls = []
+    real = ranking.review_scores
+    monkeypatch.setattr(ranking, "review_scores", lambda round_id: calls.append(round_id) or real(round_id))
+    ranking._ranking_cache.clear()
+    ranking.round_ranking(round_)
+
+    # Someone with nothing to do with the round joins an organisation: the ranking is kept.
+    add_member(make_org(name="Unrelated Club"), make_user())
+    db.session.commit()
+    ranking.round_ranking(round_)
+    assert len(calls) == 1
+
+    # The reviewer joins an applying organisation: worked out again.
+    add_member(apps[0].organisation, reviewer)
+    db.session.commit()
+    ranking.round_ranking(round_)
+    assert len(calls) == 2
