@@ -16,6 +16,7 @@ from foundation.members.forms import VettingForm
 from foundation.members.models import (
     VETTING_TRANSITIONS,
     Organisation,
+    OrganisationDocument,
     OrganisationStatus,
     User,
     VettingAction,
@@ -34,7 +35,8 @@ def vetting_queue():  # type: ignore[no-untyped-def]
         sa.select(Organisation)
         .where(Organisation.status == status)
         .order_by(Organisation.submitted_at, Organisation.id)
-        .options(selectinload(Organisation.documents)),
+        # The list shows each document's state, not who uploaded it: no join to every user.
+        .options(selectinload(Organisation.documents).raiseload(OrganisationDocument.uploaded_by)),
         page_number(),
     )
     counts = dict(
