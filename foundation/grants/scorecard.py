@@ -74,13 +74,16 @@ class PublishedGrant:
         return self.decided_at.astimezone(LONDON).date()
 
 
-def _paid_by_grant() -> sa.Subquery:
-    return (
-        sa.select(Instalment.grant_id, sa.func.sum(Instalment.amount_pence).label("paid"))
-        .where(Instalment.paid_at.is_not(None))
-        .group_by(Instalment.grant_id)
-        .subquery("paid_by_grant")
+def _paid_by_grant(round_ids: Sequence[int] | None = None) -> sa.Subquery:
+    """Money paid per grant, of these rounds only when given (so a round's page sums only its own payments)."""
+    stmt = sa.select(Instalment.grant_id, sa.func.sum(Instalment.amount_pence).label("paid")).where(
+        Instalment.paid_at.is_not(None)
     )
+    if round_ids is not None:
+        stmt = stmt.where(
+            Instalment.grant_id.in_(sa.select(Grant.id).where(Grant.round_id.in_(list(round_ids))))
+        )
+    return stmt.group_by(Instalment.grant_id).subquery("paid_by_grant")
 
 
 def _published_conditions() -> tuple[sa.ColumnElement[bool], ...]:
@@ -89,7 +92,7 @@ def _published_conditions() -> tuple[sa.ColumnElement[bool], ...]:
 
 def _published_rows(round_ids: Sequence[int]) -> sa.Subquery:
     """One row per published grant of these rounds with the figures the totals are made of."""
-    paid = _paid_by_grant()
+    paid = _paid_by_grant(round_ids)
     return (
         sa.select(
             Grant.id.label("grant_id"),
@@ -117,7 +120,7 @@ def _published_rows(round_ids: Sequence[int]) -> sa.Subquery:
 
 def _published_grants_query(round_id: int | None = None) -> sa.Select[Any]:
     """Published grants, newest round first, then by organisation name; one round's if asked."""
-    paid = _paid_by_grant()
+    paid = _paid_by_grant(None if round_id is None else [round_id])
     stmt = (
         sa.select(
             Grant.id,
