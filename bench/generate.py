@@ -62,6 +62,33 @@ def copy_rows(cur: psycopg.Cursor, table: str, columns: list[str], rows: list[tu
             copy.write_row(row)
 
 
+def vacuum_analyze(conn: psycopg.Connection) -> None:
+    """VACUUM ANALYZE, as autovacuum would have done on a live database: fresh statistics, no dead rows left by
+    updates, and the visibility map set so index-only scans need not visit the table."""
+    conn.autocommit = True
+    conn.execute("VACUUM ANALYZE")
+
+
+def forget_people(cur: psycopg.Cursor, user_ids: list[int], org_ids: list[int]) -> None:
+    """Delete what refers to these users and organisations outside the grant tables (sign-ins, memberships,
+    notifications, documents, vetting decisions...), so the users and organisations themselves can be deleted."""
+    for table, column in (("user_session", "user_id"), ("notification", "user_id"),
+                          ("notification_preference", "user_id"), ("booking_alert_preference", "user_id"),
+                          ("membership", "user_id")):  # fmt: skip
+        cur.execute(f'DELETE FROM "{table}" WHERE {column} = ANY(%s)', (user_ids,))
+    for table, column in (("organisation_document", "uploaded_by_id"), ("vetting_decision", "decided_by_id"),
+                          ("invitation", "invited_by_id"), ("invitation", "accepted_by_id"),
+                          ("booking", "booked_by_id"), ("occurrence", "decided_by_id")):  # fmt: skip
+        cur.execute(f'UPDATE "{table}" SET {column} = NULL WHERE {column} = ANY(%s)', (user_ids,))
+    cur.execute(
+        "DELETE FROM document_reminder WHERE document_id IN "
+        "(SELECT id FROM organisation_document WHERE organisation_id = ANY(%s))",
+        (org_ids,),
+    )
+    for table in ("membership", "organisation_document", "vetting_decision", "invitation", "calendar_token"):
+        cur.execute(f'DELETE FROM "{table}" WHERE organisation_id = ANY(%s)', (org_ids,))
+
+
 def generate(url: str, scale: float, seed: int) -> dict[str, int]:
     rng = random.Random(seed)
     n_venues = max(1, int(2000 * scale))
@@ -159,7 +186,7 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
                 ).text
             )
         conn.commit()
-        cur.execute("ANALYZE")
+        vacuum_analyze(conn)
     return counts
 
 

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import TOWNS, copy_rows, migrate, recreate_database  # noqa: E402
+from generate import TOWNS, copy_rows, forget_people, migrate, recreate_database, vacuum_analyze  # noqa: E402
 
 STAFF_EMAIL = "staff@grants.bench.example"
 STAFF_PASSWORD = "bench-staff-password"
@@ -69,8 +69,14 @@ def clear_previous(cur: psycopg.Cursor) -> None:
     if tables:
         names = ", ".join('"' + t + '"' for t in tables)
         cur.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-    cur.execute('DELETE FROM "user" WHERE email LIKE %s', (f"%@{USER_DOMAIN}",))
-    cur.execute("DELETE FROM organisation WHERE name LIKE %s", (f"{ORG_PREFIX} %",))
+    cur.execute('SELECT id FROM "user" WHERE email LIKE %s', (f"%@{USER_DOMAIN}",))
+    user_ids = [row[0] for row in cur.fetchall()]
+    cur.execute("SELECT id FROM organisation WHERE name LIKE %s", (f"{ORG_PREFIX} %",))
+    org_ids = [row[0] for row in cur.fetchall()]
+    # Sign-ins from earlier benchmark runs, and bench/generate_people.py's memberships and documents.
+    forget_people(cur, user_ids, org_ids)
+    cur.execute('DELETE FROM "user" WHERE id = ANY(%s)', (user_ids,))
+    cur.execute("DELETE FROM organisation WHERE id = ANY(%s)", (org_ids,))
 
 
 def next_id(cur: psycopg.Cursor, table: str) -> int:
@@ -99,7 +105,7 @@ def generate(url: str, scale: float, seed: int, staff_email: str, staff_password
         # People: one staff member who signs in for the benchmark, and a review panel.
         user0 = next_id(cur, "user")
         staff_id = user0
-        users = [(staff_id, staff_email.lower(), "Bench Staff", staff_hash, now, True, False, 1, now)]
+        users = [(staff_id, staff_email.lower(), "Bench Staff", staff_hash, now, True, False, now)]
         reviewer_ids = list(range(user0 + 1, user0 + 1 + PANEL_SIZE))
         for n, uid in enumerate(reviewer_ids, start=1):
             users.append(
@@ -307,7 +313,7 @@ def generate(url: str, scale: float, seed: int, staff_email: str, staff_password
         if cur.fetchone()[0]:
             raise SystemExit("ledger does not balance")
         conn.commit()
-        cur.execute("ANALYZE")
+        vacuum_analyze(conn)
 
     in_review = [r[0] for r in rounds if r[10] == "in_review"]
     counts.update(
@@ -338,7 +344,21 @@ def main() -> None:
         ensure_database(args.database_url)
     migrate(args.database_url)
     counts = generate(args.database_url, args.scale, args.seed, args.staff_email, args.staff_password)
+    refresh_scorecard(args.database_url)
     click.echo(" ".join(f"{k}={v:,}" for k, v in counts.items()))
+
+
+def refresh_scorecard(url: str) -> None:
+    """The scorecard reads stored totals, which the app keeps as it writes; rows copied in bypass it."""
+    from foundation import create_app
+    from foundation.extensions import db
+    from foundation.grants.scorecard import refresh_all_totals
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
+    with app.app_context():
+        rounds = refresh_all_totals()
+        db.session.commit()
+    click.echo(f"Scorecard totals worked out for {rounds} rounds.", err=True)
 
 
 if __name__ == "__main__":
