@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     FieldList,
     Form,
     FormField,
@@ -111,6 +112,11 @@ class RoundForm(FlaskForm):
     closes_at = LondonDateTimeField(
         "Closes", validators=[InputRequired("Enter when the round closes.")], description="UK time."
     )
+    review_deadline = DateField(
+        "Reviews due by",
+        validators=[Optional()],
+        description="Optional. The panel is reminded 7 days and 2 days before, and on the day.",
+    )
     min_award = MoneyField(
         "Smallest award (£)", validators=[InputRequired("Enter the smallest award."), _more_than_zero],
         description="In pounds, e.g. 500.",
@@ -129,6 +135,11 @@ class RoundForm(FlaskForm):
         if field.data and opens and field.data <= opens:
             raise ValidationError("The closing time must be after the opening time.")
 
+    def validate_review_deadline(self, field: DateField) -> None:
+        closes = self.closes_at.data if "closes_at" in self else None
+        if field.data and closes and field.data < closes.astimezone(LONDON).date():
+            raise ValidationError("Reviews can only be due on or after the day the round closes.")
+
     def validate_max_award(self, field: MoneyField) -> None:
         low = self.min_award.data if "min_award" in self else None
         if field.data is not None and low is not None and field.data < low:
@@ -140,7 +151,9 @@ class RoundForm(FlaskForm):
 
     def values(self) -> dict:
         out = {}
-        for name in ("name", "code", "description", "priorities", "eligibility", "opens_at", "closes_at"):
+        for name in (
+            "name", "code", "description", "priorities", "eligibility", "opens_at", "closes_at", "review_deadline",
+        ):  # fmt: skip
             if name in self:
                 out[name] = self[name].data
         if "min_award" in self:
@@ -155,6 +168,7 @@ class RoundForm(FlaskForm):
             "name": round_.name, "code": round_.code, "description": round_.description,
             "priorities": round_.priorities, "eligibility": round_.eligibility, "opens_at": round_.opens_at,
             "closes_at": round_.closes_at, "min_award": round_.min_award_pence, "max_award": round_.max_award_pence,
+            "review_deadline": round_.review_deadline,
         }  # fmt: skip
 
 
@@ -342,3 +356,13 @@ class DeclineReasonForm(FlaskForm):
         "Reason", validators=[DataRequired("Write the reason."), Length(max=200)], filters=[strip_text],
         description="Applicants who are declined see it, e.g. Outside the round's priorities.",
     )  # fmt: skip
+
+
+class ReviewDeadlineForm(FlaskForm):
+    """Setting or moving the review deadline once the round has closed."""
+
+    review_deadline = DateField(
+        "Reviews due by",
+        validators=[Optional()],
+        description="Leave empty for no deadline. The panel is reminded 7 days and 2 days before, and on the day.",
+    )

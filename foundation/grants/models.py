@@ -139,6 +139,8 @@ class GrantRound(db.Model):
     status: Mapped[RoundStatus] = mapped_column(
         enum_column(RoundStatus), default=RoundStatus.DRAFT, index=True
     )
+    # The day the panel's reviews are due (UK date, by the end of it); reviewers are reminded before it.
+    review_deadline: Mapped[date | None] = mapped_column(sa.Date)
     # Spread of reviewers' weighted scores (in points out of 100) above which an application is flagged.
     disagreement_threshold: Mapped[int] = mapped_column(default=20)
     next_reference: Mapped[int] = mapped_column(default=1)
@@ -570,6 +572,23 @@ class GrantReport(db.Model):
     staff_message: Mapped[str | None] = mapped_column(sa.Text)
 
     grant: Mapped[Grant] = relationship(back_populates="report")
+
+
+class ReviewReminder(db.Model):
+    """One row per review-deadline reminder sent about an assignment (7 days, 2 days, on the day), so each goes
+    once (foundation.reminders)."""
+
+    __tablename__ = "grant_review_reminder"
+    __table_args__ = (
+        sa.UniqueConstraint("assignment_id", "window", name="uq_grant_review_reminder_assignment_window"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("grant_review_assignment.id", ondelete="CASCADE"), index=True
+    )
+    window: Mapped[int]  # days before the deadline
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class GrantReminder(db.Model):

@@ -1,4 +1,4 @@
-"""End-of-grant report reminders (Celery beat), with a command to run them by hand."""
+"""Reminders (Celery beat): end-of-grant reports and the panel's review deadline, with commands to run them by hand."""
 
 from __future__ import annotations
 
@@ -30,3 +30,22 @@ def send_report_reminders_command() -> None:
     """Remind grant holders of end-of-grant reports due in 14 days or today."""
     sent = send_report_reminders.run()
     click.echo(f"{sent} end-of-grant report reminder(s) sent.")
+
+
+@shared_task(name="foundation.grants.report_tasks.send_review_deadline_reminders", ignore_result=True)
+def send_review_deadline_reminders() -> int:
+    """Remind panel reviewers a week and two days before their round's review deadline, and on the day."""
+    from foundation.grants import reviews
+
+    with current_app.test_request_context("/"):
+        begin_write_transaction()
+        sent = reviews.send_deadline_reminders()
+        db.session.commit()
+    return sent
+
+
+@bp.cli.command("send-review-reminders")
+def send_review_deadline_reminders_command() -> None:
+    """Remind panel reviewers of reviews due within a week, in two days or today."""
+    sent = send_review_deadline_reminders.run()
+    click.echo(f"{sent} review deadline reminder(s) sent.")

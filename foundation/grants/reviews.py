@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import url_for
@@ -39,6 +39,7 @@ from foundation.grants.models import (
     ConflictDeclaration,
     GrantRound,
     ReviewAssignment,
+    ReviewReminder,
     RoundStatus,
     Score,
 )
@@ -46,7 +47,8 @@ from foundation.grants.ranking import CriterionScore, weighted_score
 from foundation.members.models import Membership, User
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import notify
-from foundation.types import utcnow
+from foundation.reminders import ReminderSchedule, Window
+from foundation.types import london_today, utcnow
 
 # Staff assign reviewers while a round is open, closed or in review; once decided, reviews are closed.
 ASSIGNABLE_ROUND_STATUSES = frozenset({RoundStatus.OPEN, RoundStatus.CLOSED, RoundStatus.IN_REVIEW})
@@ -550,9 +552,77 @@ def remind(round_: GrantRound, by: User, reviewer_id: int | None = None) -> list
             link=url_for("grants.panel_home"),
             round=round_,
             assignments=assignments,
+            deadline=round_.review_deadline,
         )
         reminded.append(reviewer)
     return sorted(reminded, key=lambda u: (u.name.lower(), u.id))
+
+
+# The panel is reminded a week and two days before the round's review deadline, and on the day; each reminder
+# goes once per assignment (the log's unique constraint), one message per reviewer and round.
+DEADLINE_REMINDERS: ReminderSchedule[int] = ReminderSchedule(
+    windows=(Window(7, 7), Window(2, 2), Window(0, 0)),
+    item_id=ReviewReminder.assignment_id,
+    key=ReviewReminder.window,
+)
+
+
+def send_deadline_reminders(today: date | None = None) -> int:
+    """Remind reviewers whose round's review deadline comes within a reminder window of reviews they have not
+    submitted. Returns the number of messages sent. Needs a request context (links)."""
+    today = today or london_today()
+    due = (
+        sa.select(ReviewAssignment, GrantRound)
+        .join(Application, Application.id == ReviewAssignment.application_id)
+        .join(GrantRound, GrantRound.id == Application.round_id)
+        .where(
+            GrantRound.status == RoundStatus.IN_REVIEW,
+            GrantRound.review_deadline.is_not(None),
+            GrantRound.review_deadline >= today,
+            GrantRound.review_deadline <= DEADLINE_REMINDERS.horizon(today),
+            Application.status == ApplicationStatus.SUBMITTED,
+            ReviewAssignment.submitted_at.is_(None),
+            ReviewAssignment.conflict.in_([ConflictDeclaration.UNDECLARED, ConflictDeclaration.NONE]),
+        )
+        .options(selectinload(ReviewAssignment.reviewer), selectinload(ReviewAssignment.application))
+        .order_by(GrantRound.id, ReviewAssignment.reviewer_id, Application.reference, ReviewAssignment.id)
+    )
+    rows = db.session.execute(due).all()
+    sent = DEADLINE_REMINDERS.already_sent([a.id for a, _ in rows])
+    todo: dict[tuple[int, int], list[ReviewAssignment]] = defaultdict(list)
+    rounds: dict[int, GrantRound] = {}
+    for assignment, round_ in rows:
+        assert round_.review_deadline is not None
+        days_left = (round_.review_deadline - today).days
+        opened = [
+            w.key
+            for w in DEADLINE_REMINDERS.windows
+            if days_left <= w.days_before and (assignment.id, w.key) not in sent
+        ]
+        if opened and DEADLINE_REMINDERS.claim(assignment.id, opened):
+            todo[(round_.id, assignment.reviewer_id)].append(assignment)
+            rounds[round_.id] = round_
+    messages = 0
+    for (round_id, _), assignments in todo.items():
+        reviewer = assignments[0].reviewer
+        if reviewer.closed_at is not None:
+            continue
+        round_ = rounds[round_id]
+        assert round_.review_deadline is not None
+        days_left = (round_.review_deadline - today).days
+        when = "today" if days_left == 0 else ("tomorrow" if days_left == 1 else f"in {days_left} days")
+        notify(
+            reviewer,
+            NotificationKind.GRANTS,
+            f"Reviews due {when}: {len(assignments)} to finish in {round_.name}",
+            "grant_review_reminder",
+            link=url_for("grants.panel_home"),
+            round=round_,
+            assignments=assignments,
+            deadline=round_.review_deadline,
+        )
+        messages += 1
+    return messages
 
 
 # --- progress (for staff) ----------------------------------------------------------------------------------------

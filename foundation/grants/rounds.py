@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,7 +36,7 @@ from foundation.grants.models import (
     RoundStatus,
 )
 from foundation.members.models import User
-from foundation.types import utcnow
+from foundation.types import LONDON, london_today, utcnow
 
 # --- limits ------------------------------------------------------------------------------------------------------
 
@@ -60,7 +60,7 @@ UNDECIDED_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.MORE_INFO_R
 
 ROUND_FIELDS = (
     "name", "code", "description", "priorities", "eligibility", "opens_at", "closes_at", "min_award_pence",
-    "max_award_pence",
+    "max_award_pence", "review_deadline",
 )  # fmt: skip
 # Once a round is open, applicants rely on these: the code in their references, when it opened, the award range.
 LOCKED_ONCE_OPEN = ("code", "opens_at", "min_award_pence", "max_award_pence")
@@ -119,6 +119,7 @@ def _check_values(values: dict[str, Any], round_: GrantRound | None = None) -> d
         raise DomainError("Enter when the round closes.", field="closes_at")
     if closes_at <= opens_at:
         raise DomainError("The closing time must be after the opening time.", field="closes_at")
+    _check_review_deadline(clean.get("review_deadline"), closes_at)
     low, high = clean["min_award_pence"], clean["max_award_pence"]
     if low is None or low <= 0:
         raise DomainError("The minimum award must be more than £0.", field="min_award")
@@ -131,6 +132,28 @@ def _check_values(values: dict[str, Any], round_: GrantRound | None = None) -> d
             f"The maximum award can be at most {_pounds(MAX_AWARD_LIMIT_PENCE)}.", field="max_award"
         )
     return clean
+
+
+def _check_review_deadline(deadline: date | None, closes_at: datetime) -> None:
+    if deadline is not None and deadline < closes_at.astimezone(LONDON).date():
+        raise DomainError(
+            f"Reviews can only be due once the round has closed ({closes_at.astimezone(LONDON):%-d %B %Y}) "
+            "or later.",
+            field="review_deadline",
+        )
+
+
+def set_review_deadline(round_: GrantRound, deadline: date | None, today: date | None = None) -> None:
+    """Set or move the day the panel's reviews are due, at any point before the round is decided. A new date
+    earns the reminders of its own windows (those already sent for the old date stay sent)."""
+    if round_.status is RoundStatus.DECIDED:
+        raise Conflict("This round is decided: its reviews are closed.")
+    today = today or london_today()
+    if deadline is not None and deadline < today and deadline != round_.review_deadline:
+        raise DomainError("The review deadline cannot be in the past.", field="review_deadline")
+    _check_review_deadline(deadline, round_.closes_at)
+    round_.review_deadline = deadline
+    db.session.flush()
 
 
 def create_round(values: dict[str, Any], by: User | None) -> GrantRound:

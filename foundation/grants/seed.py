@@ -854,6 +854,8 @@ def _review_round(cast: _Cast) -> str | None:
     )  # fmt: skip
     rounds.advance(round_, cast.staff, now=cast.at(-40, 12))
     rounds.advance(round_, cast.staff, now=cast.at(-38, 9))
+    # The panel's reviews are due in a week, so the dashboard and the reminders have a date to work to.
+    round_.review_deadline = cast.at(7, 17).astimezone(LONDON).date()
 
     # Four reviewers who mark differently (Pat generously, Ravi harshly, Sian across the whole range, Gareth in
     # the middle), so calibration reorders some applications; Trowbridge's scores are far apart (flagged).

@@ -145,7 +145,13 @@ def _reports_due(viewer: Viewer) -> TodoGroup:
 
 def _assignments(viewer: Viewer) -> TodoGroup:
     rows, total = first_rows(
-        sa.select(ReviewAssignment.id, ReviewAssignment.conflict, Application.project_title, GrantRound.name)
+        sa.select(
+            ReviewAssignment.id,
+            ReviewAssignment.conflict,
+            Application.project_title,
+            GrantRound.name,
+            GrantRound.review_deadline,
+        )
         .join(Application, Application.id == ReviewAssignment.application_id)
         .join(GrantRound, GrantRound.id == Application.round_id)
         .where(
@@ -154,17 +160,21 @@ def _assignments(viewer: Viewer) -> TodoGroup:
             ReviewAssignment.conflict.in_([ConflictDeclaration.UNDECLARED, ConflictDeclaration.NONE]),
             GrantRound.status == RoundStatus.IN_REVIEW,
         )
-        .order_by(ReviewAssignment.assigned_at, ReviewAssignment.id)
+        .order_by(
+            GrantRound.review_deadline.asc().nulls_last(), ReviewAssignment.assigned_at, ReviewAssignment.id
+        )
     )
     items = []
-    for assignment_id, conflict, title, round_name in rows:
+    for assignment_id, conflict, title, round_name, deadline in rows:
         undeclared = conflict is ConflictDeclaration.UNDECLARED
+        due = f", due by {deadline:%-d %b %Y}" if deadline else ""
         items.append(
             TodoItem(
                 f"{'Declare any conflict of interest, then score' if undeclared else 'Score'} "
                 f"{title if not undeclared else 'an application'}",
                 url_for("grants.review", assignment_id=assignment_id),
-                detail=round_name,
+                detail=round_name + due,
+                urgent=deadline is not None and (deadline - viewer.today).days <= 2,
             )
         )
     return TodoGroup(

@@ -27,6 +27,7 @@ from foundation.grants.forms_rounds import (
     DepositForm,
     OpenRoundForm,
     QuestionsForm,
+    ReviewDeadlineForm,
     RoundForm,
 )
 from foundation.grants.models import DeclineReason, GrantRound, RoundStatus
@@ -92,8 +93,13 @@ def _render_manage(
     deallocate_form: DeallocateForm | None = None,
     advance_error: str | None = None,
     status: int = 200,
+    deadline_form: ReviewDeadlineForm | None = None,
 ):  # type: ignore[no-untyped-def]
     advance_form = AdvanceForm(formdata=None, data={"expected": round_.status.value})
+    if deadline_form is None and round_.status in (RoundStatus.CLOSED, RoundStatus.IN_REVIEW):
+        deadline_form = ReviewDeadlineForm(
+            formdata=None, prefix="deadline", data={"review_deadline": round_.review_deadline}
+        )
     target = svc.next_status(round_)
     return render_template(
         "grants/round_manage.html",
@@ -110,6 +116,7 @@ def _render_manage(
         transactions=svc.ledger_page(1, STAFF_LEDGER_SIZE, round_id=round_.id),
         public_page=round_.status is not RoundStatus.DRAFT,
         grant_page=_endpoint("grants.grant_manage"),
+        deadline_form=deadline_form,
     ), status
 
 
@@ -117,6 +124,22 @@ def _render_manage(
 @staff_required
 def round_manage(round_id: int):  # type: ignore[no-untyped-def]
     return _render_manage(_round(round_id))
+
+
+@bp.post("/staff/grants/rounds/<int:round_id>/review-deadline")
+@staff_required
+def round_review_deadline(round_id: int):  # type: ignore[no-untyped-def]
+    round_ = svc.lock_round(_round(round_id))
+    form = ReviewDeadlineForm(prefix="deadline")
+    outcome = submit_form(form, lambda: svc.set_review_deadline(round_, form.review_deadline.data))
+    if outcome.done:
+        deadline = round_.review_deadline
+        flash(
+            f"Reviews are due by {deadline:%-d %B %Y}." if deadline else "The review deadline is removed.",
+            "success",
+        )
+        return redirect(url_for("grants.round_manage", round_id=round_.id, _anchor="details"), 303)
+    return _render_manage(round_, status=outcome.status, deadline_form=form)
 
 
 @bp.route("/staff/grants/rounds/<int:round_id>/edit", methods=["GET", "POST"])
