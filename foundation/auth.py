@@ -22,6 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from foundation.db_setup import begin_write_transaction
 from foundation.extensions import db, login_manager
 from foundation.members.models import User, UserSession
+from foundation.navigation import figure_columns
+from foundation.navigation import remember as remember_nav_figures
 from foundation.notifications.models import Notification
 from foundation.notifications.services import remember_unread_count
 from foundation.types import utcnow
@@ -85,8 +87,9 @@ def _user_for_token(token: str) -> User | None:
         .correlate(User)
         .scalar_subquery()
     )
+    figures = figure_columns()
     row = db.session.execute(
-        sa.select(UserSession, User, unread)
+        sa.select(UserSession, User, unread, *figures)
         .join(User, User.id == UserSession.user_id)
         .where(
             UserSession.token_hash == _digest(token),
@@ -97,7 +100,8 @@ def _user_for_token(token: str) -> User | None:
     ).first()
     if row is None:
         return None
-    user_session, user, unread_count = row
+    user_session, user, unread_count, *nav_figures = row
+    remember_nav_figures(nav_figures)
     g.user_session_id = user_session.id
     g.user_session_seen = user_session.last_seen_at
     remember_unread_count(user, int(unread_count or 0))

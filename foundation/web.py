@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
+from foundation import navigation
 from foundation.db_setup import database_busy
 from foundation.errors import DomainError
 from foundation.forms import DB_INT_MAX, DB_INT_MIN, has_control_characters
@@ -187,13 +188,15 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict[str, Any]:
         unread = 0
+        nav: list[navigation.NavEntry] = []
         # current_user is None when templates render outside a request (emails rendered by workers); the busy page
         # asks the database nothing more.
         if current_user and current_user.is_authenticated and not g.get("database_busy"):
             from foundation.notifications.services import unread_count
 
             unread = unread_count(current_user)
-        return {"unread_notifications": unread, "today": date.today()}
+            nav = navigation.entries()
+        return {"unread_notifications": unread, "today": date.today(), "signed_in_nav": nav}
 
     @app.template_filter("london")
     def london(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:

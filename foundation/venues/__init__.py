@@ -6,6 +6,7 @@ bp = Blueprint("venues", __name__)
 MODULES = (
     "models",
     "todo",
+    "navigation",
     "views_ical",
     "views_booking",
     "views_venues",
