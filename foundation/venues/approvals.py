@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import aliased, contains_eager
 
 from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllowed
 from foundation.extensions import db
@@ -32,6 +32,7 @@ from foundation.venues.booking import (
     tell_booker,
 )
 from foundation.venues.models import Booking, Occurrence, Space, SpaceOccupancy, Venue
+from foundation.venues.search import LONGEST_OCCURRENCE
 
 # --- the queue ---------------------------------------------------------------------------------------------------
 
@@ -83,7 +84,7 @@ def request_queue(org_ids: Sequence[int], now: datetime | None = None) -> list[Q
     now = now or utcnow()
     if not org_ids:
         return []
-    return _queue_items(list(db.session.scalars(waiting_bookings(org_ids, now))), org_ids, now)
+    return _queue_items(list(db.session.scalars(waiting_bookings(org_ids, now))), now)
 
 
 def request_queue_page(org_ids: Sequence[int], page: int, now: datetime | None = None) -> Page[QueueItem]:
@@ -92,19 +93,24 @@ def request_queue_page(org_ids: Sequence[int], page: int, now: datetime | None =
     if not org_ids:
         return Page([], 1, QUEUE_PAGE_SIZE, 0)
     ids = paginate(waiting_bookings(org_ids, now), page, QUEUE_PAGE_SIZE)
-    return Page(_queue_items(ids.items, org_ids, now), ids.page, ids.per_page, ids.total)
+    return Page(_queue_items(ids.items, now), ids.page, ids.per_page, ids.total)
 
 
-def _queue_items(booking_ids: Sequence[int], org_ids: Sequence[int], now: datetime) -> list[QueueItem]:
+def _waiting_dates(
+    occ: type[Occurrence], booking_ids: Sequence[int], now: datetime
+) -> list[sa.ColumnElement[bool]]:
+    """The dates of these bookings the owner is asked about: requested, and still to come."""
+    return [occ.booking_id.in_(booking_ids), occ.status == REQUESTED, occ.starts_at > now]
+
+
+def _queue_items(booking_ids: Sequence[int], now: datetime) -> list[QueueItem]:
     """The bookings' requested dates with their clashes and competing requests, in a fixed number of queries."""
     if not booking_ids:
         return []
     occurrences = db.session.scalars(
         sa.select(Occurrence)
         .join(Occurrence.booking)
-        .where(
-            Occurrence.booking_id.in_(booking_ids), Occurrence.status == REQUESTED, Occurrence.starts_at > now
-        )
+        .where(*_waiting_dates(Occurrence, booking_ids, now))
         .order_by(Booking.created_at, Booking.id, Occurrence.starts_at)
         .options(
             contains_eager(Occurrence.booking).joinedload(Booking.space).joinedload(Space.venue),
@@ -114,119 +120,177 @@ def _queue_items(booking_ids: Sequence[int], org_ids: Sequence[int], now: dateti
             .selectinload(Organisation.documents),
         )
     ).all()
+    if not occurrences:
+        return []
     grouped: dict[int, list[Occurrence]] = {}
     for occ in occurrences:
         grouped.setdefault(occ.booking_id, []).append(occ)
-    # The owners' spaces, so each booking's whole family of spaces (its parts, what it is part of) is known
-    # without a query per booking.
-    spaces = db.session.scalars(
-        sa.select(Space).join(Space.venue).where(Venue.organisation_id.in_(org_ids))
-    ).all()
-    children: dict[int, list[int]] = {}
-    parent_of: dict[int, int | None] = {}
-    for space in spaces:
-        parent_of[space.id] = space.parent_id
-        if space.parent_id is not None:
-            children.setdefault(space.parent_id, []).append(space.id)
-
-    def occupied(space_id: int) -> set[int]:
-        out, stack = set(), [space_id]
-        while stack:
-            current = stack.pop()
-            out.add(current)
-            stack.extend(children.get(current, []))
-        return out
-
-    def related(space_id: int) -> set[int]:
-        out = occupied(space_id)
-        up = parent_of.get(space_id)
-        while up is not None:
-            out.add(up)
-            up = parent_of.get(up)
-        return out
-
-    windows = []
-    for occs in grouped.values():
-        space_id = occs[0].booking.space_id
-        lo, hi = min(o.starts_at for o in occs), max(o.ends_at for o in occs)
-        windows.append((occupied(space_id), related(space_id), lo, hi))
-    holds = db.session.scalars(
-        sa.select(SpaceOccupancy).where(
-            sa.or_(
-                *(
-                    sa.and_(
-                        SpaceOccupancy.space_id.in_(occ_ids),
-                        SpaceOccupancy.starts_at < hi,
-                        SpaceOccupancy.ends_at > lo,
-                    )
-                    for occ_ids, _, lo, hi in windows
-                )
-            )
+    space_ids = sorted({occ.space_id for occ in occurrences})
+    clashes = _clashes(booking_ids, space_ids, now)
+    competing = _competing(booking_ids, space_ids, now)
+    return [
+        QueueItem(
+            occs[0].booking,
+            occs,
+            good_standing(occs[0].booking.organisation),
+            {occ.id: clashes.get(occ.id, []) for occ in occs},
+            {occ.id: competing.get(occ.id, 0) for occ in occs},
         )
-    ).all()
-    pending = db.session.scalars(
-        sa.select(Occurrence).where(
-            Occurrence.status == REQUESTED,
-            sa.or_(
-                *(
-                    sa.and_(
-                        Occurrence.space_id.in_(rel_ids), Occurrence.starts_at < hi, Occurrence.ends_at > lo
-                    )
-                    for _, rel_ids, lo, hi in windows
-                )
+        for occs in grouped.values()
+    ]
+
+
+def _clashes(
+    booking_ids: Sequence[int], space_ids: Sequence[int], now: datetime
+) -> dict[int, list[Interval]]:
+    """Requested date id -> the times of the live holds it overlaps, in time order (each time once).
+
+    A booking of a space occupies the space and every space inside it, so a date clashes with a hold on any of
+    those; a booking of a space this one is part of wrote its holds on this one too.
+    """
+    mine = aliased(Occurrence)
+    inside = _spaces_inside(space_ids)
+    rows = db.session.execute(
+        sa.select(mine.id, SpaceOccupancy.starts_at, SpaceOccupancy.ends_at)
+        .select_from(mine)
+        .join(inside, inside.c.space_id == mine.space_id)
+        .join(
+            SpaceOccupancy,
+            sa.and_(
+                SpaceOccupancy.space_id == inside.c.member_id,
+                *_overlapping_each(SpaceOccupancy.starts_at, SpaceOccupancy.ends_at, mine),
             ),
         )
-    ).all()
-    items = []
-    for occs, (occ_ids, rel_ids, _, _) in zip(grouped.values(), windows, strict=True):
-        booking = occs[0].booking
-        clashes, competing = {}, {}
-        for occ in occs:
-            slot = Interval(occ.starts_at, occ.ends_at)
-            clashes[occ.id] = sorted(
-                {
-                    Interval(h.starts_at, h.ends_at)
-                    for h in holds
-                    if h.space_id in occ_ids and slot.overlaps(Interval(h.starts_at, h.ends_at))
-                },
-                key=lambda i: i.starts_at,
-            )
-            competing[occ.id] = sum(
-                1
-                for o in pending
-                if o.booking_id != booking.id
-                and o.space_id in rel_ids
-                and slot.overlaps(Interval(o.starts_at, o.ends_at))
-            )
-        items.append(QueueItem(booking, occs, good_standing(booking.organisation), clashes, competing))
-    return items
+        .where(*_waiting_dates(mine, booking_ids, now))
+        .distinct()
+        .order_by(mine.id, SpaceOccupancy.starts_at, SpaceOccupancy.ends_at)
+    )
+    out: dict[int, list[Interval]] = {}
+    for occ_id, starts_at, ends_at in rows:
+        out.setdefault(occ_id, []).append(Interval(starts_at, ends_at))
+    return out
+
+
+def _competing(booking_ids: Sequence[int], space_ids: Sequence[int], now: datetime) -> dict[int, int]:
+    """Requested date id -> how many requested dates of other bookings overlap it on a space it shares.
+
+    Two requests compete when one space is, is inside, or contains the other's: approving one of them makes
+    the other clash.
+    """
+    mine, theirs = aliased(Occurrence), aliased(Occurrence)
+    inside, around = _spaces_inside(space_ids), _spaces_around(space_ids)
+    related = sa.union(
+        sa.select(inside.c.space_id, inside.c.member_id), sa.select(around.c.space_id, around.c.member_id)
+    ).subquery("related")
+    rows = db.session.execute(
+        sa.select(mine.id, sa.func.count(sa.distinct(theirs.id)))
+        .select_from(mine)
+        .join(related, related.c.space_id == mine.space_id)
+        .join(
+            theirs,
+            sa.and_(
+                theirs.space_id == related.c.member_id,
+                theirs.status == REQUESTED,
+                theirs.booking_id != mine.booking_id,
+                *_overlapping_each(theirs.starts_at, theirs.ends_at, mine),
+            ),
+        )
+        .where(*_waiting_dates(mine, booking_ids, now))
+        .group_by(mine.id)
+    )
+    return {occ_id: int(n) for occ_id, n in rows}
+
+
+def _spaces_inside(space_ids: Sequence[int]) -> sa.CTE:
+    """(space_id, member_id): each of these spaces with itself and every space inside it, at any depth."""
+    tree = (
+        sa.select(Space.id.label("space_id"), Space.id.label("member_id"))
+        .where(Space.id.in_(space_ids))
+        .cte("spaces_inside", recursive=True)
+    )
+    part = aliased(Space)
+    # UNION, not UNION ALL: each pair once, so the walk ends even if the tree were ever cut wrongly.
+    return tree.union(sa.select(tree.c.space_id, part.id).where(part.parent_id == tree.c.member_id))
+
+
+def _spaces_around(space_ids: Sequence[int]) -> sa.CTE:
+    """(space_id, member_id): each of these spaces with every space it is part of, at any depth."""
+    tree = (
+        sa.select(Space.id.label("space_id"), Space.parent_id.label("member_id"))
+        .where(Space.id.in_(space_ids), Space.parent_id.is_not(None))
+        .cte("spaces_around", recursive=True)
+    )
+    whole = aliased(Space)
+    return tree.union(
+        sa.select(tree.c.space_id, whole.parent_id).where(
+            whole.id == tree.c.member_id, whole.parent_id.is_not(None)
+        )
+    )
+
+
+def _overlapping_each(
+    starts_at: sa.ColumnElement[datetime], ends_at: sa.ColumnElement[datetime], occ: type[Occurrence]
+) -> list[sa.ColumnElement[bool]]:
+    """Rows whose [starts_at, ends_at) overlaps the date `occ` of the same query: `search.overlapping` with the
+    bounds taken from each row of `occ`, so every date is a narrow range scan of a (space_id, starts_at, ...)
+    index rather than a read of everything its booking's whole span touches."""
+    return [
+        starts_at < occ.ends_at,
+        starts_at > _earlier(occ.starts_at, LONGEST_OCCURRENCE),
+        ends_at > occ.starts_at,
+    ]
+
+
+def _earlier(moment: sa.ColumnElement[datetime], by: timedelta) -> sa.ColumnElement[datetime]:
+    """A time column moved back, in SQL. SQLite keeps times as ISO text (UTC, no offset) and compares them as
+    text; its datetime() gives the same form to the second, which is all a bound with days to spare needs."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return sa.func.datetime(moment, f"-{int(by.total_seconds())} seconds")
+    return moment - sa.literal(by, sa.Interval())
+
+
+UPCOMING_SHOWN = 25
+
+
+@dataclass
+class Upcoming:
+    """The first confirmed dates coming up at the owner's venues, and how many there are in all."""
+
+    occurrences: list[Occurrence]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.occurrences)
 
 
 def upcoming_at_venues(
-    org_ids: Sequence[int], days: int = 28, now: datetime | None = None
-) -> list[Occurrence]:
+    org_ids: Sequence[int], days: int = 28, now: datetime | None = None, limit: int = UPCOMING_SHOWN
+) -> Upcoming:
+    """The next `limit` confirmed dates at these organisations' venues within `days`, soonest first, with the
+    number of all of them (counted in the same query)."""
     now = now or utcnow()
     if not org_ids:
-        return []
-    return list(
-        db.session.scalars(
-            sa.select(Occurrence)
-            .join(Occurrence.booking)
-            .join(Booking.space)
-            .join(Space.venue)
-            .where(
-                Venue.organisation_id.in_(org_ids),
-                Occurrence.status == CONFIRMED,
-                Occurrence.starts_at > now,
-                Occurrence.starts_at < now + timedelta(days=days),
-            )
-            .order_by(Occurrence.starts_at)
-            .options(
-                contains_eager(Occurrence.booking).contains_eager(Booking.space).contains_eager(Space.venue),
-                contains_eager(Occurrence.booking).joinedload(Booking.organisation),
-            )
+        return Upcoming([], 0)
+    rows = db.session.execute(
+        sa.select(Occurrence, sa.func.count().over())
+        .join(Occurrence.booking)
+        .join(Booking.space)
+        .join(Space.venue)
+        .where(
+            Venue.organisation_id.in_(org_ids),
+            Occurrence.status == CONFIRMED,
+            Occurrence.starts_at > now,
+            Occurrence.starts_at < now + timedelta(days=days),
         )
-    )
+        .order_by(Occurrence.starts_at, Occurrence.id)
+        .limit(limit)
+        .options(
+            contains_eager(Occurrence.booking).contains_eager(Booking.space).contains_eager(Space.venue),
+            contains_eager(Occurrence.booking).joinedload(Booking.organisation),
+        )
+    ).all()
+    return Upcoming([occ for occ, _ in rows], int(rows[0][1]) if rows else 0)
 
 
 # --- decisions ---------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ No double booking, on two levels:
 from __future__ import annotations
 
 import enum
+import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -677,65 +678,115 @@ class BookingSummary:
 
 
 def booking_list(
-    org_ids: Sequence[int], past: bool = False, page: int = 1, now: datetime | None = None
+    org_ids: Sequence[int],
+    past: bool = False,
+    page: int = 1,
+    now: datetime | None = None,
+    total: int | None = None,
 ) -> Page[BookingSummary]:
     """The organisations' bookings with a date still to come (soonest first), or with none (latest first), a
-    page at a time; the dates are counted in SQL, never loaded."""
+    page at a time; the dates are counted in SQL, never loaded. `total` is how many bookings the list has in
+    all when the caller knows it already (`booking_list_totals` at the same `now`); otherwise it is counted.
+
+    Only a booking whose last date has not passed can have a date to come (`_may_be_ahead`), so the next date is
+    looked for among those alone: the bookings of years gone by are listed as past without a look at their
+    dates. The page is chosen on the bookings alone, then its bookings are loaded with their spaces, venues and
+    organisations.
+    """
     now = now or utcnow()
     if not org_ids:
         return Page([], 1, BOOKINGS_PAGE_SIZE, 0)
-    next_start = (
-        sa.select(sa.func.min(Occurrence.starts_at))
-        .where(
-            Occurrence.booking_id == Booking.id,
-            Occurrence.starts_at > now,
-            Occurrence.status.in_([REQUESTED, CONFIRMED]),
-        )
-        .correlate(Booking)
-        .scalar_subquery()
-    )
-    stmt = (
-        sa.select(Booking, next_start.label("next_start"))
-        .where(Booking.organisation_id.in_(org_ids))
-        .options(
-            joinedload(Booking.space).joinedload(Space.venue),
-            joinedload(Booking.organisation),
-        )
-    )
     if past:
-        stmt = stmt.where(next_start.is_(None)).order_by(Booking.last_date.desc(), Booking.id.desc())
+        chosen = (
+            sa.select(Booking.id, sa.null().label("next_start"))
+            .where(Booking.organisation_id.in_(org_ids), sa.or_(~_may_be_ahead(now), ~_has_date_ahead(now)))
+            .order_by(Booking.last_date.desc(), Booking.id.desc())
+        )
     else:
-        stmt = stmt.where(next_start.is_not(None)).order_by(next_start, Booking.id)
-    rows = paginate_rows(stmt, page, BOOKINGS_PAGE_SIZE)
-    counts: dict[int, dict[OccurrenceStatus, int]] = {booking.id: {} for booking, _ in rows.items}
-    if counts:
+        next_start = (
+            sa.select(sa.func.min(Occurrence.starts_at))
+            .where(Occurrence.booking_id == Booking.id, *_ahead(now))
+            .correlate(Booking)
+            .scalar_subquery()
+        )
+        chosen = (
+            sa.select(Booking.id, next_start.label("next_start"))
+            .where(Booking.organisation_id.in_(org_ids), _may_be_ahead(now), next_start.is_not(None))
+            .order_by(next_start, Booking.id)
+        )
+    if total is None:
+        rows = paginate_rows(chosen, page, BOOKINGS_PAGE_SIZE)
+    else:
+        page = min(max(1, page), max(1, math.ceil(total / BOOKINGS_PAGE_SIZE)))
+        offset = (page - 1) * BOOKINGS_PAGE_SIZE
+        rows = Page(
+            list(db.session.execute(chosen.limit(BOOKINGS_PAGE_SIZE).offset(offset)).all()),
+            page,
+            BOOKINGS_PAGE_SIZE,
+            total,
+        )
+    ids = [booking_id for booking_id, _ in rows.items]
+    bookings: dict[int, Booking] = {}
+    counts: dict[int, dict[OccurrenceStatus, int]] = {booking_id: {} for booking_id in ids}
+    if ids:
+        bookings = {
+            b.id: b
+            for b in db.session.scalars(
+                sa.select(Booking)
+                .where(Booking.id.in_(ids))
+                .options(
+                    joinedload(Booking.space).joinedload(Space.venue),
+                    joinedload(Booking.organisation),
+                )
+            )
+        }
         for booking_id, status, n in db.session.execute(
             sa.select(Occurrence.booking_id, Occurrence.status, sa.func.count())
-            .where(Occurrence.booking_id.in_(list(counts)))
+            .where(Occurrence.booking_id.in_(ids))
             .group_by(Occurrence.booking_id, Occurrence.status)
         ):
             counts[booking_id][status] = n
-    items = [BookingSummary(booking, counts[booking.id], nxt) for booking, nxt in rows.items]
+    # A booking gone between the two reads is left out rather than failing the page.
+    items = [
+        BookingSummary(bookings[booking_id], counts[booking_id], nxt)
+        for booking_id, nxt in rows.items
+        if booking_id in bookings
+    ]
     return Page(items, rows.page, rows.per_page, rows.total)
 
 
 def booking_list_totals(org_ids: Sequence[int], now: datetime | None = None) -> tuple[int, int]:
-    """How many of the organisations' bookings have a date still to come, and how many have none."""
+    """How many of the organisations' bookings have a date still to come, and how many have none: one pass over
+    the bookings, looking for a date to come only in those whose last date has not passed."""
     now = now or utcnow()
     if not org_ids:
         return 0, 0
-    ahead = sa.exists().where(
-        Occurrence.booking_id == Booking.id,
-        Occurrence.starts_at > now,
-        Occurrence.status.in_([REQUESTED, CONFIRMED]),
-    )
-    row = db.session.execute(
-        sa.select(
-            sa.func.coalesce(sa.func.sum(sa.case((ahead, 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((ahead, 0), else_=1)), 0),
-        ).where(Booking.organisation_id.in_(org_ids))
+    # CASE tries its conditions in order: the EXISTS runs for recent bookings only, once each.
+    ahead = sa.case((~_may_be_ahead(now), 0), (_has_date_ahead(now), 1), else_=0)
+    total, upcoming = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(ahead), 0)).where(
+            Booking.organisation_id.in_(org_ids)
+        )
     ).one()
-    return int(row[0]), int(row[1])
+    return int(upcoming), int(total) - int(upcoming)
+
+
+def _ahead(now: datetime) -> tuple[sa.ColumnElement[bool], ...]:
+    """An occurrence still to come: requested or confirmed, starting after now."""
+    return Occurrence.starts_at > now, Occurrence.status.in_([REQUESTED, CONFIRMED])
+
+
+def _has_date_ahead(now: datetime) -> sa.Exists:
+    return sa.exists().where(Occurrence.booking_id == Booking.id, *_ahead(now))
+
+
+def _may_be_ahead(now: datetime) -> sa.ColumnElement[bool]:
+    """Whether a booking's last date leaves room for a date still to come.
+
+    Every date of a booking lies between its first and last dates (`last_date` is set when it is made and moved
+    on when a series is extended), so a date after now is on or after today in London and its booking's last
+    date is too. A day to spare, so the test can only ever let through more bookings than need looking at."""
+    return Booking.last_date >= london_today(now) - timedelta(days=1)
 
 
 def organisations_with_membership(user: User) -> list[Organisation]:

@@ -339,11 +339,15 @@ def _bookings_page(  # type: ignore[no-untyped-def]
 ):
     past = request.args.get("when") == "past"
     org_ids = [o.id for o in orgs]
-    upcoming_total, past_total = svc.booking_list_totals(org_ids)
+    now = utcnow()
+    upcoming_total, past_total = svc.booking_list_totals(org_ids, now)
+    bookings = svc.booking_list(
+        org_ids, past=past, page=page_number(), now=now, total=past_total if past else upcoming_total
+    )
     return render_template(
         "venues/bookings.html",
         orgs=orgs,
-        bookings=svc.booking_list(org_ids, past=past, page=page_number()),
+        bookings=bookings,
         past=past,
         upcoming_total=upcoming_total,
         past_total=past_total,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from foundation.members.models import MemberRole
+from foundation.pagination import Page
 from foundation.types import LONDON, utcnow
+from foundation.venues import booking as svc
 from foundation.venues.models import (
     Booking,
     BookingAlertPreference,
@@ -427,6 +429,121 @@ def test_bookings_list_and_nav_link(client, db, hall, booker):
     page = client.get("/bookings").get_data(as_text=True)
     assert "Cub night" in page and "2 confirmed" in page and "Someone else" not in page
     assert "Cub night" in client.get(f"/organisations/{org.id}/bookings").get_data(as_text=True)
+
+
+# --- the bookings list -------------------------------------------------------------------------------------------
+
+LIST_NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)  # a Tuesday, 10:00 in London
+
+
+def listed(db, org_ids: list[int], now: datetime) -> tuple[list[tuple[int, datetime]], list[int]]:  # type: ignore[no-untyped-def]
+    """The upcoming bookings (id, next date) soonest first and the past ones latest first, worked out from
+    every date of every booking: what the list must show."""
+    upcoming, past = [], []
+    for booking in db.session.scalars(sa.select(Booking).where(Booking.organisation_id.in_(org_ids))):
+        ahead = [
+            o.starts_at
+            for o in booking.occurrences
+            if o.starts_at > now and o.status in (REQUESTED, CONFIRMED)
+        ]
+        if ahead:
+            upcoming.append((min(ahead), booking.id))
+        else:
+            past.append((booking.last_date, booking.id))
+    return (
+        [(booking_id, nxt) for nxt, booking_id in sorted(upcoming)],
+        [booking_id for _, booking_id in sorted(past, reverse=True)],
+    )
+
+
+def every_page(org_ids: list[int], past: bool, now: datetime, total: int | None) -> list[Page]:
+    pages, number = [], 1
+    while True:
+        page = svc.booking_list(org_ids, past=past, page=number, now=now, total=total)
+        pages.append(page)
+        if not page.has_next:
+            return pages
+        number += 1
+
+
+def test_the_list_and_its_totals_follow_the_dates(db, hall, booker, monkeypatch):
+    _, org = booker
+    _, sister = make_booker(name="Trowbridge Explorers")
+    sep = date(2026, 9, 1)
+    make_booking(hall, org, date(2025, 6, 3), purpose="Long ago")
+    make_booking(hall, org, date(2026, 8, 20), purpose="Ended")
+    make_booking(hall, org, date(2026, 8, 3), date(2026, 8, 31), weekdays=(0,), purpose="Ended yesterday")
+    make_booking(hall, org, sep, start=time(8), end=time(9), purpose="This morning")
+    running = make_booking(hall, sister, sep, start=time(9, 30), end=time(11), purpose="Under way")
+    tonight = make_booking(hall, org, sep, purpose="Tonight")
+    cancelled = make_booking(
+        hall, org, date(2026, 9, 7), date(2026, 9, 21), weekdays=(0,), status=CANCELLED, purpose="Called off"
+    )
+    declined = make_booking(
+        hall, sister, date(2026, 8, 24), date(2026, 9, 28), weekdays=(0,), status=REQUESTED, purpose="Asked"
+    )
+    for occ in declined.occurrences:
+        if occ.starts_at > LIST_NOW and occ.starts_at.astimezone(LONDON).date() != date(2026, 9, 21):
+            occ.status = DECLINED
+    later = make_booking(hall, org, date(2026, 9, 14), date(2026, 10, 12), weekdays=(0,), purpose="Later")
+    make_booking(hall, make_org(), sep, start=time(20), end=time(21), purpose="Someone else's")
+    db.session.commit()
+    org_ids = [org.id, sister.id]
+
+    upcoming, past = listed(db, org_ids, LIST_NOW)
+    assert [booking_id for booking_id, _ in upcoming] == [tonight.id, later.id, declined.id]
+    assert running.id in past and cancelled.id in past and len(past) == 6
+    assert svc.booking_list_totals(org_ids, LIST_NOW) == (3, 6)
+    assert svc.booking_list_totals([org.id], LIST_NOW) == (2, 5)
+    assert svc.booking_list_totals([], LIST_NOW) == (0, 0)
+
+    monkeypatch.setattr(svc, "BOOKINGS_PAGE_SIZE", 2)
+    for past_list, want in ((False, upcoming), (True, [(booking_id, None) for booking_id in past])):
+        counted = every_page(org_ids, past_list, LIST_NOW, None)
+        given = every_page(org_ids, past_list, LIST_NOW, len(want))
+        for pages in (counted, given):
+            assert [(i.booking.id, i.next_start) for p in pages for i in p.items] == want
+            assert [p.total for p in pages] == [len(want)] * len(pages)
+        # A page past the end shows the last, whether the total was counted or given.
+        beyond = [svc.booking_list(org_ids, past_list, 99, LIST_NOW, t) for t in (None, len(want))]
+        assert [(p.page, [i.booking.id for i in p.items]) for p in beyond] == [
+            (counted[-1].page, [i.booking.id for i in counted[-1].items])
+        ] * 2
+    first = svc.booking_list(org_ids, page=1, now=LIST_NOW)
+    assert first.items[0].counts == {CONFIRMED: 1} and first.items[0].can_cancel
+    assert {CANCELLED: 3} in [i.counts for i in svc.booking_list(org_ids, True, 1, LIST_NOW).items]
+
+
+def test_around_london_midnight_the_times_decide(db, hall, booker):
+    _, org = booker
+    now = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)  # already 2 July in London
+    evening = make_booking(hall, org, date(2026, 7, 1), start=time(20), end=time(21))
+    late = make_booking(hall, org, date(2026, 7, 1), start=time(23), end=time(23, 59))
+    morning = make_booking(hall, org, date(2026, 7, 2), start=time(9), end=time(10))
+    db.session.commit()
+    assert svc.booking_list_totals([org.id], now) == (1, 2)
+    assert [i.booking.id for i in svc.booking_list([org.id], now=now).items] == [morning.id]
+    assert [i.booking.id for i in svc.booking_list([org.id], True, now=now).items] == [late.id, evening.id]
+    assert listed(db, [org.id], now) == (
+        [(morning.id, morning.occurrences[0].starts_at)],
+        [late.id, evening.id],
+    )
+
+
+def test_a_booking_whose_dates_have_passed_is_never_upcoming(client, db, hall, booker):
+    user, org = booker
+    today = utcnow().astimezone(LONDON).date()
+    ended = today - timedelta(days=7)
+    make_booking(hall, org, ended - timedelta(days=14), ended, weekdays=range(7), purpose="Summer scheme")
+    make_booking(hall, org, monday(), purpose="Cub night")
+    db.session.commit()
+    login(client, user)
+    for path in ("/bookings", f"/organisations/{org.id}/bookings"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Upcoming (1)" in page and "Past and cancelled (1)" in page
+        assert "Cub night" in page and "Summer scheme" not in page
+        past = client.get(path + "?when=past").get_data(as_text=True)
+        assert "Summer scheme" in past and "15 confirmed" in past and "Cub night" not in past
 
 
 # --- cancelling --------------------------------------------------------------------------------------------------
