@@ -96,6 +96,14 @@ class Config:
     # How many reverse proxies in front of the app append X-Forwarded-For (0: none, the header is ignored).
     PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
     FOUNDATION_ORG_ID = os.environ.get("FOUNDATION_ORG_ID", "360G-wypf")
+    # How people reach the Foundation: shown on the contact, privacy and accessibility pages. The demo phone number
+    # is in a range Ofcom keeps for fiction (01632 960xxx), so nobody real is called; set all three in production.
+    FOUNDATION_CONTACT_EMAIL = os.environ.get("FOUNDATION_CONTACT_EMAIL", "hello@wypf.org.uk")
+    FOUNDATION_CONTACT_PHONE = os.environ.get("FOUNDATION_CONTACT_PHONE", "01632 960 123")
+    # Comma-separated lines of the postal address.
+    FOUNDATION_POSTAL_ADDRESS = os.environ.get(
+        "FOUNDATION_POSTAL_ADDRESS", "Wiltshire Young People's Foundation, PO Box 1234, Trowbridge, Wiltshire"
+    )
 
     # Uploads live outside the static folder.
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER")  # default: instance/uploads

@@ -72,6 +72,10 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "public.member_profile": PUBLIC,
     "public.healthz": PUBLIC,
     "public.favicon": PUBLIC,
+    "public.accessibility": PUBLIC,
+    "public.privacy": PUBLIC,
+    "public.contact": PUBLIC,
+    "public.open_data": PUBLIC,
     # accounts: open to anyone (signed-in visitors are sent on to their dashboard)
     "members.register": PUBLIC,
     "members.login": PUBLIC,
@@ -178,6 +182,7 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "grants.round_new": STAFF,
     "grants.round_manage": STAFF,
     "grants.round_edit": STAFF,
+    "grants.round_review_deadline": STAFF,
     "grants.round_criteria": STAFF,
     "grants.round_questions": STAFF,
     "grants.round_advance": STAFF,

@@ -1,6 +1,9 @@
-"""Public pages: home, the member directory, and the health check."""
+"""Public pages: home, the member directory, the pages every footer links to (accessibility, privacy, contact,
+open data), and the health check."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app, jsonify, redirect, render_template, request, url_for
@@ -116,6 +119,57 @@ def member_profile(org_id: int):  # type: ignore[no-untyped-def]
     if org is None or org.status is not OrganisationStatus.APPROVED:
         return render_template("error.html", status=404, title="Not found", message="No such member."), 404
     return render_template("public/member.html", org=org)
+
+
+@dataclass(frozen=True)
+class FoundationContact:
+    email: str
+    phone: str
+    address_lines: list[str]
+
+
+def foundation_contact() -> FoundationContact:
+    """How to reach the Foundation, from the FOUNDATION_CONTACT_* and FOUNDATION_POSTAL_ADDRESS settings."""
+    config = current_app.config
+    address = config.get("FOUNDATION_POSTAL_ADDRESS") or ""
+    return FoundationContact(
+        email=config.get("FOUNDATION_CONTACT_EMAIL") or "",
+        phone=config.get("FOUNDATION_CONTACT_PHONE") or "",
+        address_lines=[line.strip() for line in address.split(",") if line.strip()],
+    )
+
+
+@bp.get("/accessibility")
+@public_page
+def accessibility():  # type: ignore[no-untyped-def]
+    return render_template(
+        "public/accessibility.html", contact=foundation_contact(), site_url=current_app.config["BASE_URL"]
+    )
+
+
+@bp.get("/privacy")
+@public_page
+def privacy():  # type: ignore[no-untyped-def]
+    return render_template(
+        "public/privacy.html",
+        contact=foundation_contact(),
+        sign_in_days=int(current_app.config["REMEMBER_COOKIE_DAYS"]),
+    )
+
+
+@bp.get("/contact")
+@public_page
+def contact():  # type: ignore[no-untyped-def]
+    return render_template("public/contact.html", contact=foundation_contact())
+
+
+@bp.get("/open-data")
+@public_page
+def open_data():  # type: ignore[no-untyped-def]
+    # Links to the files are built from the grants package's endpoint names in the template; this package
+    # imports no capability.
+    funder_id = current_app.config.get("FOUNDATION_ORG_ID") or "360G-wypf"
+    return render_template("public/open_data.html", funder_id=funder_id)
 
 
 def _escape_like(value: str) -> str:

@@ -271,7 +271,7 @@ def test_seed_grant_from_application_to_public_scorecard(db, live_server, smtp, 
     subject = f"{reference}: you have been awarded a seed grant"
     page.get_by_role("row").filter(has_text=subject).get_by_role("link", name=subject).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(subject)
-    page.get_by_role("link", name="Open").click()
+    page.get_by_role("link", name="Open", exact=True).click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text(PROJECT)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Offered")

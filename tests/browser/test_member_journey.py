@@ -157,7 +157,7 @@ def test_member_registers_organisation_and_staff_approve_it(db, live_server, smt
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{ORG}: approved")
     expect(page.get_by_role("article")).to_contain_text("Welcome aboard. Please upload your insurance.")
     expect(page.locator(".site-header .badge")).to_have_count(0)  # reading it cleared the badge
-    page.get_by_role("link", name="Open").click()
+    page.get_by_role("link", name="Open", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Approved")
 
     decided = email_to(smtp, "ada@example.org", f"{ORG}: approved")
