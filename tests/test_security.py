@@ -88,7 +88,10 @@ def test_content_security_policy_allows_no_inline_code_or_framing(client):
     assert "unsafe" not in client.get("/").headers["Content-Security-Policy"]
     # And the pages keep to it: no inline script or style for the policy to block.
     page = client.get("/").get_data(as_text=True)
-    assert "<script" not in page and "style=" not in page and "<style" not in page
+    scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", page, re.S)
+    assert scripts and all(body.strip() == "" for body in scripts), "scripts come from files, none inline"
+    assert all(src.startswith("/static/") for src in re.findall(r'<script\b[^>]*\bsrc="([^"]+)"', page))
+    assert "style=" not in page and "<style" not in page
 
 
 # --- production cookies -----------------------------------------------------------------------------------------
