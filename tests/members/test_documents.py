@@ -234,6 +234,11 @@ def test_a_pdf_name_with_other_content_is_refused_at_the_field(client, db, admin
     assert 'id="doc-safeguarding_policy-file-error"' in page
     assert "This file is not one we accept." in page
     assert documents(db) == [] and stored_files() == []
+    # The problem is named at the top of the page (the form itself is far down), linked to the file input.
+    summary = page[page.index('class="error-summary"') : page.index('id="documents"')]
+    assert page.index('class="error-summary"') < page.index("<h2>Details</h2>")
+    assert '<a href="#doc-safeguarding_policy-file">This file is not one we accept.' in summary
+    assert "<title>Error: " in page
 
 
 def test_a_docx_name_on_a_plain_zip_is_refused(client, db, admin, org, stored_files):
