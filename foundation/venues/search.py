@@ -661,7 +661,8 @@ class Block:
 
 
 class SegmentKind(enum.Enum):
-    FREE = "free"
+    FREE = "free"  # open, not held, and still to come: the only kind the booking form is offered for
+    PAST = "past"  # would have been free, but the time has gone (or started: see _past_until)
     BOOKED = "booked"
     REQUESTED = "requested"
     CLOSED = "closed"
@@ -677,10 +678,19 @@ class Segment:
     label: str
     blocks: tuple[Block, ...] = ()
     rows: int = 1  # grid rows it spans
+    past: bool = False  # over by now (a booking or closure kept for the record, greyed)
 
     @property
     def times(self) -> str:
         return f"{_clock(self.start)}–{_clock(self.end)}"
+
+    @property
+    def start_text(self) -> str:
+        return _clock(self.start)
+
+    @property
+    def end_text(self) -> str:
+        return _clock(self.end)
 
 
 def _clock(minutes: int) -> str:
@@ -735,10 +745,25 @@ class WeekCalendar:
     rows: list[GridRow]
     step: int  # minutes per grid row
     titles_shown: bool  # whether the viewer saw the purpose of any booking
+    today: date  # in London, when the calendar was made
 
     @property
     def week_end(self) -> date:
         return self.week_start + timedelta(days=6)
+
+    @property
+    def is_past(self) -> bool:
+        """The whole week is over: nothing in it can be booked."""
+        return self.week_end < self.today
+
+    @property
+    def is_current(self) -> bool:
+        return self.week_start <= self.today <= self.week_end
+
+    @property
+    def first_day(self) -> int:
+        """The day shown first where only one fits (phones): today in this week, otherwise Monday."""
+        return (self.today - self.week_start).days if self.is_current else 0
 
     @property
     def previous_week(self) -> date:
@@ -774,9 +799,14 @@ def _closures_between(venue_id: int, first: date, last: date) -> list[Closure]:
     )
 
 
-def week_calendar(space: Space, week_start: date, viewer: Any) -> WeekCalendar:
+def week_calendar(space: Space, week_start: date, viewer: Any, now: datetime | None = None) -> WeekCalendar:
     """Monday to Sunday (Europe/London) of the week containing `week_start`: opening hours, closures, bookings
-    and requests. Titles only for viewers who may see them; everyone else sees "Booked"."""
+    and requests. Titles only for viewers who may see them; everyone else sees "Booked".
+
+    Time before `now` (default: the current time) is past: what would be free there shows as `PAST`, never as
+    free, and bookings and closures that are over are marked `past`. So a `FREE` segment is always open, not
+    held and still to come, and the grid offers the booking form for each hour of it (see `_grid_cells`)."""
+    now = now or utcnow()
     week_start = monday_of(week_start)
     days_in_week = [week_start + timedelta(days=i) for i in range(7)]
     lo, hi = _london_midnight(week_start), _london_midnight(week_start + timedelta(days=7))
@@ -862,8 +892,8 @@ def week_calendar(space: Space, week_start: date, viewer: Any) -> WeekCalendar:
                 blocks=[b for b in blocks if b.starts_at < day_hi and b.ends_at > day_lo],
             )
         )
-    rows, step = _build_grid(days)
-    return WeekCalendar(space, venue, week_start, days, rows, step, titles_shown)
+    rows, step = _build_grid(days, now.astimezone(LONDON))
+    return WeekCalendar(space, venue, week_start, days, rows, step, titles_shown, london_today(now))
 
 
 def _block_minutes(block: Block, day: date) -> tuple[int, int]:
@@ -906,9 +936,52 @@ def _day_segments(day: CalendarDay, lo: int, hi: int) -> list[Segment]:
     return out
 
 
-def _build_grid(days: list[CalendarDay]) -> tuple[list[GridRow], int]:
+def _past_until(day: date, now: datetime, step: int) -> int:
+    """Up to which minute of `day` the grid shows time as past, given `now` in London: all of an earlier day,
+    none of a later one, and today up to now rounded up to the grid's step (a row that has started is past,
+    so every free cell starts at a row line and no free cell holds time that has gone)."""
+    if day < now.date():
+        return DAY_MINUTES
+    if day > now.date():
+        return 0
+    minutes = now.hour * 60 + now.minute + (1 if now.second or now.microsecond else 0)
+    return min(DAY_MINUTES, -(-minutes // step) * step)
+
+
+def _mark_past(segments: list[Segment], until: int) -> list[Segment]:
+    """Free time before `until` becomes past; bookings and closures that are over are marked so."""
+    out: list[Segment] = []
+    for seg in segments:
+        if seg.end <= until:
+            seg.past = True
+            if seg.kind is SegmentKind.FREE:
+                seg.kind, seg.label = SegmentKind.PAST, "Past"
+        elif seg.start < until and seg.kind is SegmentKind.FREE:
+            out.append(Segment(SegmentKind.PAST, seg.start, until, "Past", past=True))
+            seg.start = until
+        out.append(seg)
+    return out
+
+
+def _grid_cells(seg: Segment) -> list[Segment]:
+    """What the grid shows of a segment: a free stretch as one cell per clock hour (the part of the hour that is
+    free), so each cell can offer the booking form for that hour; anything else as one cell."""
+    if seg.kind is not SegmentKind.FREE:
+        return [seg]
+    cells: list[Segment] = []
+    start = seg.start
+    while start < seg.end:
+        end = min(seg.end, (start // 60 + 1) * 60)
+        cells.append(Segment(SegmentKind.FREE, start, end, seg.label))
+        start = end
+    return cells
+
+
+def _build_grid(days: list[CalendarDay], now: datetime) -> tuple[list[GridRow], int]:
     """Rows of `step` minutes from the first opening or booking of the week to the last, whole hours; each day's
-    segments placed in the row where they start, spanning as many rows as they last."""
+    segments placed in the row where they start, spanning as many rows as they last. `now` (in London) splits
+    past from free on a row line, so it never changes the step; free stretches are cut at each hour (hours
+    are whole numbers of rows too)."""
     starts, ends = [], []
     for day in days:
         for o, c in day.opening:
@@ -926,10 +999,12 @@ def _build_grid(days: list[CalendarDay]) -> tuple[list[GridRow], int]:
         day.segments = _day_segments(day, lo, hi)
     boundaries = {m for day in days for seg in day.segments for m in (seg.start, seg.end)}
     step = next((s for s in (60, 30, 15, 5) if all(m % s == 0 for m in boundaries)), 5)
+    for day in days:
+        day.segments = _mark_past(day.segments, _past_until(day.day, now, step))
     n_rows = (hi - lo) // step
     rows = [GridRow(lo + i * step, [None] * len(days)) for i in range(n_rows)]
     for col, day in enumerate(days):
-        for seg in day.segments:
+        for seg in (cell for whole in day.segments for cell in _grid_cells(whole)):
             first = round((seg.start - lo) / step)
             last = round((seg.end - lo) / step)
             if last <= first or first >= n_rows:

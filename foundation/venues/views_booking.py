@@ -114,13 +114,22 @@ _PREFILLED = (
 )
 
 
+# The search's own names for a slot, read too where the form's names are not given.
+_PREFILL_ALIASES = {"date": "first_date", "start": "start_time", "end": "end_time"}
+
+
 def _prefill(form: BookingForm) -> None:
-    """Fill the empty form from the query string, by the form's own field names; a value that does not read
-    (a mistyped date, an unknown choice) is left out rather than shown back, since nobody typed it here."""
-    given = BookingForm(formdata=request.args, meta={"csrf": False})
+    """Fill the empty form from the query string, by the form's own field names (or the search's `date`,
+    `start` and `end`); a value that does not read (a mistyped date, an unknown choice) is left out rather than
+    shown back, since nobody typed it here."""
+    args = request.args.copy()
+    for alias, name in _PREFILL_ALIASES.items():
+        if alias in args and name not in args:
+            args.setlist(name, args.getlist(alias))
+    given = BookingForm(formdata=args, meta={"csrf": False})
     for name in _PREFILLED:
         field = given[name]
-        if name not in request.args or field.process_errors or field.data in (None, "", []):
+        if name not in args or field.process_errors or field.data in (None, "", []):
             continue
         choices = getattr(field, "choices", None)
         if choices is not None:
@@ -129,6 +138,8 @@ def _prefill(form: BookingForm) -> None:
             if not set(values) <= known:
                 continue
         form[name].data = field.data
+    if form.start_time.data and form.end_time.data and form.end_time.data <= form.start_time.data:
+        form.end_time.data = None  # an end that is not after the start is no slot: left for the booker
 
 
 def _carry(form: BookingForm) -> list[tuple[str, str]]:

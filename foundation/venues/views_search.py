@@ -13,11 +13,12 @@ from wtforms.fields.choices import SelectChoice
 
 from foundation.extensions import db
 from foundation.pagecache import public_page
-from foundation.types import london_today
+from foundation.types import london_today, utcnow
 from foundation.venues import bp
 from foundation.venues import search as svc
 from foundation.venues.forms_search import SearchForm, WeekForm
 from foundation.venues.models import FeatureGroup, Space, Venue
+from foundation.web import external_url
 
 
 def public_space_or_404(space_id: int) -> Space:
@@ -144,22 +145,34 @@ def search():  # type: ignore[no-untyped-def]
 @bp.get("/spaces/<int:space_id>/calendar")
 @public_page
 def space_calendar(space_id: int):  # type: ignore[no-untyped-def]
+    """A space's week (the current one unless `week` names a day of another), each free hour a link to the
+    booking form for it. `day` (0 = Monday) picks the day shown where only one fits; wide screens show all.
+
+    The links are built once and the slots' query strings joined on in the template, and the page's
+    statements do not depend on how much the week holds. The busy-time feed's address is offered for
+    calendar apps, on the site's public address (BASE_URL)."""
     space = public_space_or_404(space_id)
     form = WeekForm(formdata=request.args)
     status = 200
-    week: date = london_today()
+    now = utcnow()
+    week: date = london_today(now)
     if form.validate():
         week = form.week.data or week
     else:
         status = 400
-    calendar = svc.week_calendar(space, week, current_user)
+    calendar = svc.week_calendar(space, week, current_user, now=now)
+    day = request.args.get("day", type=int)
     return (
         render_template(
             "venues/space_calendar.html",
             cal=calendar,
             form=form,
-            today=london_today(),
+            today=calendar.today,
             venue_url=venue_page_url(calendar.venue),
+            calendar_url=url_for("venues.space_calendar", space_id=space.id),
+            book_url=url_for("venues.book", space_id=space.id),
+            feed_url=external_url("venues.space_busy_feed", space_id=space.id),
+            shown_day=day if day is not None and 0 <= day <= 6 else calendar.first_day,
         ),
         status,
     )

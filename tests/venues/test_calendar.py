@@ -57,7 +57,8 @@ def slots(html: str) -> list[tuple[str, str, str]]:
     return [
         (kind, times, re.sub(r"\s+", " ", label).strip())
         for kind, times, label in re.findall(
-            r'class="slot slot-(\w+)">\s*<span class="slot-times">([^<]+)</span>\s*<span class="slot-label">([^<]+)</span>',
+            r'class="slot slot-(\w+)[^"]*"[^>]*>\s*(?:<a [^>]*>)?<span class="slot-times">([^<]+)</span>\s*'
+            r'<span class="slot-label">([^<]+)</span>',
             html,
         )
     ]
@@ -104,7 +105,10 @@ def test_the_page_is_public_and_gives_times_as_text(client, hall, venue, booker)
     assert f"Week of {mon:%A %-d %B %Y}" in html
     found = slots(html)
     assert ("booked", "18:00–19:30", "Booked") in found
-    assert ("free", "09:00–18:00", "Free") in found
+    # A free stretch shows (and links to the booking form) by the hour.
+    hours = [f"{h:02d}:00–{h + 1:02d}:00" for h in range(9, 18)] + ["19:30–20:00", "20:00–21:00"]
+    assert all(("free", times, "Free") in found for times in hours)
+    assert ("free", "09:00–18:00", "Free") not in found
     assert ("closed", "09:00–21:00", "Closed: Polling station") in found
     assert "Scout night" not in html
     # Every cell is either a block start or spanned by one above: 7 days of 24 half-hour rows.
@@ -226,7 +230,7 @@ def test_week_navigation_date_picker_and_booking_link(client, hall):  # type: ig
     assert (
         f'href="/spaces/{hall.id}/calendar?week={(mon + timedelta(days=7)).isoformat()}" rel="next"' in html
     )
-    assert re.search(r'<input id="week" name="week" type="date" value="[0-9-]+"', html)
+    assert re.search(r'<input [^>]*\bid="week" name="week" type="date" value="[0-9-]+"', html)
     day = (mon + timedelta(days=4)).isoformat()
     assert f'href="/spaces/{hall.id}/book?first_date={day}">Book this space</a>' in html
 
