@@ -13,6 +13,7 @@ import argparse
 import random
 import sys
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -67,6 +68,24 @@ def vacuum_analyze(conn: psycopg.Connection) -> None:
     updates, and the visibility map set so index-only scans need not visit the table."""
     conn.autocommit = True
     conn.execute("VACUUM ANALYZE")
+
+
+def finish_copy(conn: psycopg.Connection, cur: psycopg.Cursor, tables: Iterable[str]) -> None:
+    """After COPY: move each table's id sequence past the rows copied in, check the ledger still balances,
+    commit, and VACUUM ANALYZE."""
+    for table in tables:
+        cur.execute(
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+            f'(SELECT coalesce(max(id), 0) + 1 FROM "{table}"), false)'
+        )
+    cur.execute(
+        "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entry GROUP BY transaction_id "
+        "HAVING sum(amount_pence) <> 0) unbalanced"
+    )
+    if cur.fetchone()[0]:
+        raise SystemExit("ledger does not balance")
+    conn.commit()
+    vacuum_analyze(conn)
 
 
 def forget_people(cur: psycopg.Cursor, user_ids: list[int], org_ids: list[int]) -> None:

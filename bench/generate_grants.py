@@ -29,7 +29,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import TOWNS, copy_rows, forget_people, migrate, recreate_database, vacuum_analyze  # noqa: E402
+from generate import TOWNS, copy_rows, finish_copy, forget_people, migrate, recreate_database  # noqa: E402
 
 STAFF_EMAIL = "staff@grants.bench.example"
 STAFF_PASSWORD = "bench-staff-password"
@@ -298,22 +298,10 @@ def generate(url: str, scale: float, seed: int, staff_email: str, staff_password
                   "payment_reference", "transaction_id"], instalments)  # fmt: skip
         copy_rows(cur, "grant_report", ["id", "grant_id", "status", "what_happened", "young_people_reached",
                   "spend_summary", "spent_pence", "underspend_pence", "submitted_at", "reviewed_at"], reports)  # fmt: skip
-        for table in ("user", "organisation", "grant_round", "grant_criterion", "grant_round_question",
+        finish_copy(conn, cur, ("user", "organisation", "grant_round", "grant_criterion", "grant_round_question",
                       "grant_application", "grant_budget_line", "grant_review_assignment", "grant_score",
                       "grant_decision", "grant_award", "grant_instalment", "grant_report", "ledger_account",
-                      "ledger_transaction", "ledger_entry"):  # fmt: skip
-            cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                f'(SELECT coalesce(max(id), 0) + 1 FROM "{table}"), false)'
-            )
-        cur.execute(
-            "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entry GROUP BY transaction_id "
-            "HAVING sum(amount_pence) <> 0) unbalanced"
-        )
-        if cur.fetchone()[0]:
-            raise SystemExit("ledger does not balance")
-        conn.commit()
-        vacuum_analyze(conn)
+                      "ledger_transaction", "ledger_entry"))  # fmt: skip
 
     in_review = [r[0] for r in rounds if r[10] == "in_review"]
     counts.update(

@@ -48,7 +48,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import LONDON, TOWNS, copy_rows, forget_people, vacuum_analyze  # noqa: E402
+from generate import LONDON, TOWNS, copy_rows, finish_copy, forget_people  # noqa: E402
 from generate_grants import CRITERIA, ORG_PREFIX, STAFF_EMAIL  # noqa: E402
 
 DOMAIN = "people.bench.example"
@@ -463,19 +463,7 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
             (bookings_org, people["bookings"], UPCOMING_EVERY, "Weekly youth club %"),
         )
         moved = cur.rowcount
-        for table in COLUMNS:
-            cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                f'(SELECT coalesce(max(id), 0) + 1 FROM "{table}"), false)'
-            )
-        cur.execute(
-            "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entry GROUP BY transaction_id "
-            "HAVING sum(amount_pence) <> 0) unbalanced"
-        )
-        if cur.fetchone()[0]:
-            raise SystemExit("ledger does not balance")
-        conn.commit()
-        vacuum_analyze(conn)
+        finish_copy(conn, cur, COLUMNS)
 
     out = {table: len(rows) for table, rows in r.rows.items()}
     out["current_bookings_moved"] = moved

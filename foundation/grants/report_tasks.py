@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from celery import shared_task
 from flask import current_app
@@ -11,18 +13,23 @@ from foundation.extensions import db
 from foundation.grants import bp
 
 
+def _sweep(send: Callable[[], int]) -> int:
+    """Run a reminder sweep in one write transaction. Messages carry links built with url_for, which needs a
+    request context outside a request."""
+    with current_app.test_request_context("/"):
+        begin_write_transaction()
+        sent = send()
+        db.session.commit()
+    return sent
+
+
 @shared_task(name="foundation.grants.report_tasks.send_report_reminders", ignore_result=True)
 def send_report_reminders() -> int:
     """Remind organisations 14 days before their report is due and on the day. Each reminder goes once, so
     running this more often than daily only makes a late run catch up sooner."""
     from foundation.grants import reports
 
-    # Messages carry links built with url_for, which needs a request context outside a request.
-    with current_app.test_request_context("/"):
-        begin_write_transaction()
-        sent = reports.send_report_reminders()
-        db.session.commit()
-    return sent
+    return _sweep(reports.send_report_reminders)
 
 
 @bp.cli.command("send-report-reminders")
@@ -37,11 +44,7 @@ def send_review_deadline_reminders() -> int:
     """Remind panel reviewers a week and two days before their round's review deadline, and on the day."""
     from foundation.grants import reviews
 
-    with current_app.test_request_context("/"):
-        begin_write_transaction()
-        sent = reviews.send_deadline_reminders()
-        db.session.commit()
-    return sent
+    return _sweep(reviews.send_deadline_reminders)
 
 
 @bp.cli.command("send-review-reminders")
