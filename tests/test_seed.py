@@ -55,7 +55,10 @@ def test_seed_twice_adds_nothing_the_second_time(app, db):  # type: ignore[no-un
     )
     grant_tables = {name: n for name, n in first.items() if name.startswith(("grant_", "ledger_"))}
     # Every grants table has demo rows (reminders are sent by the daily task, not seeded).
-    assert sorted(name for name, n in grant_tables.items() if n == 0) == ["grant_reminder", "grant_review_reminder"]
+    assert sorted(name for name, n in grant_tables.items() if n == 0) == [
+        "grant_reminder",
+        "grant_review_reminder",
+    ]
 
 
 def test_demo_venues_cover_the_twelve_towns(app, db):  # type: ignore[no-untyped-def]
