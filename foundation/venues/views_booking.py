@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from foundation.errors import Conflict, DomainError
 from foundation.extensions import db
 from foundation.members.models import Organisation
-from foundation.members.organisations import good_standing
+from foundation.members.organisations import Standing, good_standing, organisations_for
 from foundation.pagination import page_number
 from foundation.permissions import deny, organisation_for, staff_required
 from foundation.types import utcnow
@@ -70,9 +70,21 @@ def _booking_or_404(booking_id: int) -> Booking:
 
 
 def _with_org_choices(form: BookingForm) -> list[Organisation]:
-    orgs = svc.organisations_with_membership(current_user)
+    # With their documents, so the form can say up front which of them can book (good standing).
+    orgs = organisations_for(current_user)
     form.organisation_id.choices = [SelectChoice(o.id, o.name) for o in orgs]
     return orgs
+
+
+def _standings(orgs: list[Organisation]) -> dict[int, Standing]:
+    return {o.id: good_standing(o) for o in orgs}
+
+
+def _book_form(form: BookingForm, space: Space, orgs: list[Organisation]) -> str:
+    """The booking form, saying up front which of the person's organisations cannot book and why."""
+    standings = _standings(orgs)
+    blocked = [(o, standings[o.id].reasons) for o in orgs if not standings[o.id].ok]
+    return render_template("venues/book_form.html", form=form, space=space, orgs=orgs, blocked=blocked)
 
 
 def _request_from(form: BookingForm, space: Space) -> BookingRequest:
@@ -225,13 +237,15 @@ def book(space_id: int):  # type: ignore[no-untyped-def]
     form = BookingForm()
     orgs = _with_org_choices(form)
     status = 200
+    standings = _standings(orgs)
     if request.method == "GET" and orgs:
-        form.organisation_id.data = orgs[0].id
+        # The first organisation that can book: nobody has to notice that the first by name cannot.
+        form.organisation_id.data = next((o.id for o in orgs if standings[o.id].ok), orgs[0].id)
         _prefill(form)
     _keyed(form)
     if request.method == "POST" and "edit" in request.form:
         # "Change details" on the preview: back to the form, filled in, nothing checked yet.
-        return render_template("venues/book_form.html", form=form, space=space, orgs=orgs)
+        return _book_form(form, space, orgs)
     if orgs and form.validate_on_submit():
         req = _request_from(form, space)
         try:
@@ -245,7 +259,7 @@ def book(space_id: int):  # type: ignore[no-untyped-def]
             status = _problems_to_fields(form, plan)
     elif form.is_submitted():
         status = 422 if orgs else 403
-    return render_template("venues/book_form.html", form=_keyed(form), space=space, orgs=orgs), status
+    return _book_form(_keyed(form), space, orgs), status
 
 
 def _render_preview(
@@ -291,7 +305,7 @@ def book_confirm(space_id: int):  # type: ignore[no-untyped-def]
     valid = form.validate_on_submit()
     if not valid and set(form.errors) - {"dates"}:
         # Details altered since the preview: show the form again.
-        return render_template("venues/book_form.html", form=_keyed(form), space=space, orgs=orgs), 422
+        return _book_form(_keyed(form), space, orgs), 422
     req = _request_from(form, space)
     if not valid:
         db.session.rollback()
@@ -307,7 +321,7 @@ def book_confirm(space_id: int):  # type: ignore[no-untyped-def]
             keep = chosen - set(exc.dates) if isinstance(exc, BookingClash) else chosen
             return _preview_again(space, form, req, keep, exc.message, exc.status_code)
         field_error(form, exc)
-        return render_template("venues/book_form.html", form=form, space=space, orgs=orgs), exc.status_code
+        return _book_form(form, space, orgs), exc.status_code
     db.session.commit()
     if new.occurrences and new.occurrences[0].status is svc.REQUESTED:
         flash("Your request is with the venue. We will let you know when they decide.", "success")
@@ -324,7 +338,7 @@ def _preview_again(
     except DomainError as exc:
         field_error(form, exc)
         orgs = _with_org_choices(form)
-        return render_template("venues/book_form.html", form=form, space=space, orgs=orgs), exc.status_code
+        return _book_form(form, space, orgs), exc.status_code
     return _render_preview(space, form, plan, chosen=chosen, dates_error=message, status=status)
 
 
