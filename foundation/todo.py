@@ -95,16 +95,16 @@ class TodoSection:
     build: SectionFn
 
 
-TODO_SECTIONS: list[TodoSection] = []
+DASHBOARD_SECTIONS: list[TodoSection] = []
 
 
 def todo_section(name: str, order: int) -> Callable[[SectionFn], SectionFn]:
     """Register a package's things to do; lower `order` comes first within each audience."""
 
     def register(fn: SectionFn) -> SectionFn:
-        if any(s.name == name for s in TODO_SECTIONS):
+        if any(s.name == name for s in DASHBOARD_SECTIONS):
             raise ValueError(f"to-do section {name!r} is registered twice")
-        TODO_SECTIONS.append(TodoSection(name, order, fn))
+        DASHBOARD_SECTIONS.append(TodoSection(name, order, fn))
         return fn
 
     return register
@@ -113,7 +113,7 @@ def todo_section(name: str, order: int) -> Callable[[SectionFn], SectionFn]:
 def todo_for(viewer: Viewer) -> list[tuple[Audience, list[TodoGroup]]]:
     """Every non-empty group, under its audience, audiences in order; audiences with nothing are left out."""
     groups: list[TodoGroup] = []
-    for section in sorted(TODO_SECTIONS, key=lambda s: s.order):
+    for section in sorted(DASHBOARD_SECTIONS, key=lambda s: s.order):
         groups.extend(g for g in section.build(viewer) if g.items or g.total)
     return [
         (a, [g for g in groups if g.audience is a]) for a in Audience if any(g.audience is a for g in groups)

@@ -522,6 +522,22 @@ def outstanding(round_id: int, reviewer_id: int | None = None) -> list[ReviewAss
     return list(db.session.scalars(stmt))
 
 
+def _remind_reviewer(
+    reviewer: User, round_: GrantRound, assignments: Sequence[ReviewAssignment], subject: str
+) -> None:
+    """One message listing the reviews a reviewer still has to do in a round, with its deadline if it has one."""
+    notify(
+        reviewer,
+        NotificationKind.GRANTS,
+        subject,
+        "grant_review_reminder",
+        link=url_for("grants.panel_home"),
+        round=round_,
+        assignments=assignments,
+        deadline=round_.review_deadline,
+    )
+
+
 def remind(round_: GrantRound, by: User, reviewer_id: int | None = None) -> list[User]:
     """Remind reviewers who have not submitted: one message each, listing what they still have to do.
     Records reminded_at on each outstanding assignment. Returns who was reminded."""
@@ -544,15 +560,11 @@ def remind(round_: GrantRound, by: User, reviewer_id: int | None = None) -> list
             continue
         for a in assignments:
             a.reminded_at = now
-        notify(
+        _remind_reviewer(
             reviewer,
-            NotificationKind.GRANTS,
+            round_,
+            assignments,
             f"Reminder: {len(assignments)} review{'s' if len(assignments) != 1 else ''} to finish in {round_.name}",
-            "grant_review_reminder",
-            link=url_for("grants.panel_home"),
-            round=round_,
-            assignments=assignments,
-            deadline=round_.review_deadline,
         )
         reminded.append(reviewer)
     return sorted(reminded, key=lambda u: (u.name.lower(), u.id))
@@ -611,15 +623,11 @@ def send_deadline_reminders(today: date | None = None) -> int:
         assert round_.review_deadline is not None
         days_left = (round_.review_deadline - today).days
         when = "today" if days_left == 0 else ("tomorrow" if days_left == 1 else f"in {days_left} days")
-        notify(
+        _remind_reviewer(
             reviewer,
-            NotificationKind.GRANTS,
+            round_,
+            assignments,
             f"Reviews due {when}: {len(assignments)} to finish in {round_.name}",
-            "grant_review_reminder",
-            link=url_for("grants.panel_home"),
-            round=round_,
-            assignments=assignments,
-            deadline=round_.review_deadline,
         )
         messages += 1
     return messages
