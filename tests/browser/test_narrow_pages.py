@@ -25,6 +25,7 @@ PAGES: dict[str | None, list[str]] = {
         "/venues/requests",
         "/inbox",
         "/spaces/{space}/calendar?day=3",
+        "/spaces/{space}/book",
     ],
     "staff@wypf.example": [
         "/staff/vetting",
@@ -33,13 +34,16 @@ PAGES: dict[str | None, list[str]] = {
         "/staff/grants/applications",
         "/scorecard",
         "/scorecard/rounds/{decided}",
+        "/staff/grants/rounds/{in_review}",
     ],
+    "panel@wypf.example": ["/panel", "/dashboard"],
 }
 
 
 def test_changed_pages_fit_a_phone_and_pass_the_accessibility_check(db, live_server, browse):  # type: ignore[no-untyped-def]  # noqa: ARG001
     list(seed())
     decided = db.session.scalar(sa.select(GrantRound.id).where(GrantRound.status == RoundStatus.DECIDED))
+    in_review = db.session.scalar(sa.select(GrantRound.id).where(GrantRound.status == RoundStatus.IN_REVIEW))
     # The space with the most bookings, so its calendar shows booked and requested times as well as free.
     space = db.session.scalar(
         sa.select(Booking.space_id)
@@ -59,7 +63,8 @@ def test_changed_pages_fit_a_phone_and_pass_the_accessibility_check(db, live_ser
             page.click("button[type=submit]")
             page.wait_for_url("**/dashboard")
         for path in paths:
-            page.goto(path.format(decided=decided, space=space))
+            response = page.goto(path.format(decided=decided, space=space, in_review=in_review))
+            assert response is not None and response.status == 200, f"{email}: {path}"
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > 390:
                 widest = page.evaluate(
