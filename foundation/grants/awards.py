@@ -9,10 +9,23 @@ check, so two clicks on "record payment" cannot both post.
 
 The organisation accepts what it was shown: the acceptance form carries a fingerprint of the offer (amount,
 conditions, schedule, report date), and an offer changed since the page was opened is refused with a 409.
+
+Stopping a grant (staff, with a reason the organisation is told), guarded in one place (`stop_refusal`):
+- withdraw the offer while nothing has been paid: OFFERED, or ACTIVE with no instalment paid. No money has
+  reached the organisation, so the grant is as if never made: the whole award is released to the round's budget
+  (ledger RELEASE grant:<id> -> round:<id>), every instalment is cancelled and the grant leaves the public
+  scorecard and open data (-> WITHDRAWN);
+- end the grant early once something has been paid: ACTIVE with at least one instalment paid and one unpaid.
+  What was paid stays paid and published; the unpaid instalments are cancelled, the unpaid amount is released to
+  the round's budget, and the award becomes what was paid (the amount before is kept) (-> ENDED). No end-of-grant
+  report is asked for.
+Both lock the grant row first (lock_grant, taken by the view), so two staff stopping the same grant at once
+release the money once: the second is refused, seeing the grant already stopped.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -27,9 +40,12 @@ from foundation.extensions import db
 from foundation.grants import ledger
 from foundation.grants.models import (
     Application,
+    ApplicationAction,
+    ApplicationEvent,
     Grant,
     GrantStatus,
     Instalment,
+    LedgerTransaction,
     TransactionKind,
 )
 from foundation.members.models import Membership, Standing, User
@@ -162,7 +178,10 @@ def change_award(grant: Grant, amount_pence: int, by: User) -> None:
     """
     if grant.status is not GrantStatus.OFFERED:
         raise IllegalTransition(
-            "The organisation has accepted this grant, so the award can no longer be changed.", field="amount"
+            _closed_message(grant, "the award can no longer be changed")
+            if grant.status.closed_early
+            else "The organisation has accepted this grant, so the award can no longer be changed.",
+            field="amount",
         )
     difference = amount_pence - grant.amount_pence
     if difference == 0:
@@ -192,6 +211,8 @@ def set_terms(grant: Grant, by: User, conditions: str, report_due_on: date) -> N
     conditions = (conditions or "").replace("\r\n", "\n").strip()
     if grant.status is GrantStatus.COMPLETED:
         raise IllegalTransition("This grant is completed; its terms can no longer change.")
+    if grant.status.closed_early:
+        raise IllegalTransition(_closed_message(grant, "its terms can no longer change"))
     if conditions != grant.conditions.strip() and grant.status is not GrantStatus.OFFERED:
         raise IllegalTransition(
             "The organisation has accepted these conditions; they can no longer change.", field="conditions"
@@ -212,6 +233,8 @@ def set_schedule(grant: Grant, by: User, rows: Sequence[tuple[date, int]]) -> No
     """Replace the unpaid instalments. Paid ones stay; with them the schedule must add up to the award."""
     if grant.status is GrantStatus.COMPLETED:
         raise IllegalTransition("This grant is completed; its payment schedule can no longer change.")
+    if grant.status.closed_early:
+        raise IllegalTransition(_closed_message(grant, "its payment schedule can no longer change"))
     paid = [i for i in grant.instalments if i.paid_at is not None]
     if not rows and not paid:
         raise DomainError("Add at least one instalment.", field="instalments")
@@ -256,6 +279,8 @@ def accept_grant(grant: Grant, by: User, fingerprint: str) -> None:
     """
     if not by.is_admin_of(grant.organisation_id):
         raise NotAllowed("Only an admin of the organisation can accept the grant conditions.")
+    if grant.status.closed_early:
+        raise IllegalTransition(_closed_message(grant, "it can no longer be accepted"))
     if grant.status is not GrantStatus.OFFERED:
         raise IllegalTransition(
             f"This grant was already accepted on {grant.accepted_at.astimezone(LONDON):%-d %b %Y}."
@@ -303,6 +328,8 @@ def record_payment(grant: Grant, instalment_id: int, by: User, reference: str) -
         raise IllegalTransition(
             "Payments are made only after the organisation accepts the grant conditions.", field="reference"
         )
+    if grant.status.closed_early:
+        raise IllegalTransition(_closed_message(grant, "no more payments are made"), field="reference")
     if grant.status is not GrantStatus.ACTIVE:
         raise IllegalTransition(f"This grant is {grant.status.label.lower()}; no more payments are made.")
     standing = payable(grant)
@@ -351,4 +378,164 @@ def _tell_payment(grant: Grant, instalment: Instalment) -> None:
         instalment=instalment,
         reference=reference,
         paid_so_far=grant.paid_pence,
+    )
+
+
+# --- withdrawing an offer, ending a grant early ------------------------------------------------------------------
+
+MAX_STOP_REASON_CHARS = 2000
+
+
+class Stop(enum.Enum):
+    """What staff can do to stop a grant (see the module's docstring for when each applies)."""
+
+    WITHDRAW = "withdraw"
+    END = "end"
+
+    @property
+    def verb(self) -> str:
+        return {Stop.WITHDRAW: "withdrawn", Stop.END: "ended early"}[self]
+
+
+def _closed_message(grant: Grant, consequence: str | None = None, already: bool = False) -> str:
+    """Why a stopped grant refuses: 'This offer was withdrawn on 3 Dec 2026 by Gita Grants; <consequence>.'
+    (or 'This grant was ended early ...')."""
+    what = "offer was withdrawn" if grant.status is GrantStatus.WITHDRAWN else "grant was ended early"
+    if already:
+        what = what.replace("was ", "was already ")
+    when = f" on {grant.closed_at.astimezone(LONDON):%-d %b %Y}" if grant.closed_at else ""
+    who = f" by {grant.closed_by.name}" if grant.closed_by is not None else ""
+    return f"This {what}{when}{who}" + (f"; {consequence}." if consequence else ".")
+
+
+def stop_refusal(grant: Grant, action: Stop) -> str | None:
+    """Why staff cannot withdraw the offer (or end the grant early) now, or None if they can.
+
+    The one place the rules live: the services raise this message, the pages show it instead of the form.
+    """
+    if grant.status.closed_early:
+        return _closed_message(grant, already=True)
+    if grant.status is GrantStatus.COMPLETED:
+        return f"This grant is completed (its end-of-grant report was accepted); it can no longer be {action.verb}."
+    paid = grant.paid_pence
+    if action is Stop.WITHDRAW:
+        if paid > 0:
+            return (
+                f"{pounds(paid)} of this grant has already been paid, so the offer can no longer be withdrawn. "
+                "End the grant early instead: the unpaid instalments are cancelled and what was paid stays paid."
+            )
+        return None
+    if grant.status is GrantStatus.OFFERED:
+        return (
+            "The organisation has not accepted this grant yet and nothing has been paid: withdraw the offer "
+            "instead."
+        )
+    if paid == 0:
+        return "Nothing has been paid on this grant yet: withdraw the offer instead."
+    if not any(i.paid_at is None and i.cancelled_at is None for i in grant.instalments):
+        return (
+            "Every instalment of this grant is paid, so there is nothing left to release. Money not spent comes "
+            "back with the end-of-grant report."
+        )
+    return None
+
+
+def withdraw_offer(grant: Grant, by: User, reason: str) -> LedgerTransaction | None:
+    """Withdraw the grant offer before anything is paid: the whole award goes back to the round's budget.
+
+    The caller has locked the grant (lock_grant). Returns the ledger RELEASE.
+    """
+    return _stop(grant, by, reason, Stop.WITHDRAW)
+
+
+def end_grant_early(grant: Grant, by: User, reason: str) -> LedgerTransaction | None:
+    """End an active grant early: unpaid instalments cancelled, the unpaid amount back to the round's budget.
+
+    The caller has locked the grant (lock_grant). Returns the ledger RELEASE.
+    """
+    return _stop(grant, by, reason, Stop.END)
+
+
+def _stop(grant: Grant, by: User, reason: str, action: Stop) -> LedgerTransaction | None:
+    refusal = stop_refusal(grant, action)
+    if refusal:
+        raise IllegalTransition(refusal, field="reason")
+    reason = (reason or "").replace("\r\n", "\n").strip()
+    if not reason:
+        raise DomainError(
+            "Say why the offer is withdrawn: the organisation is told."
+            if action is Stop.WITHDRAW
+            else "Say why the grant is ended early: the organisation is told.",
+            field="reason",
+        )
+    if len(reason) > MAX_STOP_REASON_CHARS:
+        raise DomainError(f"Keep the reason under {MAX_STOP_REASON_CHARS:,} characters.", field="reason")
+
+    now = utcnow()
+    for instalment in grant.instalments:
+        if instalment.paid_at is None and instalment.cancelled_at is None:
+            instalment.cancelled_at = now
+    # What the grant's account still holds (awarded, not paid) is what goes back: the ledger is the record.
+    grant_acct = ledger.grant_account(grant)
+    unpaid = ledger.balance(grant_acct)
+    reference = grant.application.reference or grant.application.project_title
+    txn = None
+    if unpaid > 0:
+        txn = ledger.transfer(
+            TransactionKind.RELEASE,
+            f"Offer to {reference} withdrawn"
+            if action is Stop.WITHDRAW
+            else f"Grant to {reference} ended early",
+            ("grant", grant.id),
+            grant_acct,
+            ledger.round_account(grant.round),
+            unpaid,
+            by,
+            round_=grant.round,
+            grant=grant,
+        )
+    if action is Stop.WITHDRAW:
+        grant.status = GrantStatus.WITHDRAWN
+    else:
+        grant.status = GrantStatus.ENDED
+        grant.awarded_before_end_pence = grant.amount_pence
+        grant.amount_pence = grant.paid_pence
+    grant.closed_at = now
+    grant.closed_by = by
+    grant.closed_reason = reason
+    released = f"{pounds(unpaid)} released to the round's budget." if unpaid > 0 else "Nothing to release."
+    db.session.add(
+        ApplicationEvent(
+            application_id=grant.application_id,
+            action=ApplicationAction.OFFER_WITHDRAWN
+            if action is Stop.WITHDRAW
+            else ApplicationAction.GRANT_ENDED,
+            message=f"{released}\n{reason}",
+            by_id=by.id,
+            created_at=now,
+        )
+    )
+    db.session.flush()
+    _tell_stopped(grant, action, unpaid)
+    return txn
+
+
+def _tell_stopped(grant: Grant, action: Stop, released_pence: int) -> None:
+    """The organisation's members hear that the offer was withdrawn (or the grant ended early), and why."""
+    reference = grant.application.reference or grant.application.project_title
+    subject = (
+        f"{reference}: the seed grant offer has been withdrawn"
+        if action is Stop.WITHDRAW
+        else f"{reference}: your seed grant has been ended early"
+    )
+    notify_members(
+        grant.organisation,
+        NotificationKind.GRANTS,
+        subject[:200],
+        "grant_offer_withdrawn" if action is Stop.WITHDRAW else "grant_ended_early",
+        link=url_for("grants.award_detail", grant_id=grant.id),
+        grant=grant,
+        reference=reference,
+        reason=grant.closed_reason,
+        released_pence=released_pence,
     )

@@ -147,6 +147,10 @@ def decidable(application: Application) -> str | None:
     if round_.status not in (RoundStatus.IN_REVIEW, RoundStatus.DECIDED):
         return f"Decisions cannot change while the round is {round_.status.label.lower()}."
     grant = application.grant
+    if grant is not None and grant.status is GrantStatus.WITHDRAWN:
+        return (
+            "The grant offer was withdrawn, so the decision stands as a record and can no longer be changed."
+        )
     if grant is not None and grant.status is not GrantStatus.OFFERED:
         return "The organisation has accepted the grant, so the decision can no longer be changed."
     return None

@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from foundation.forms import PenceField, strip_text, whole_number
-from foundation.grants.awards import MAX_CONDITIONS_CHARS, MAX_INSTALMENTS
+from foundation.grants.awards import MAX_CONDITIONS_CHARS, MAX_INSTALMENTS, MAX_STOP_REASON_CHARS
 from foundation.grants.decisions import MAX_FEEDBACK_CHARS
 from foundation.grants.models import DecisionOutcome
 from foundation.grants.reports import MAX_TEXT_CHARS
@@ -205,3 +205,33 @@ class ReportReviewForm(FlaskForm):
             ]
             return False
         return True
+
+
+class WithdrawOfferForm(FlaskForm):
+    reason = TextAreaField(
+        "Why is the offer withdrawn?",
+        validators=[
+            DataRequired("Say why the offer is withdrawn: the organisation is told."),
+            Length(
+                max=MAX_STOP_REASON_CHARS,
+                message=f"Keep the reason under {MAX_STOP_REASON_CHARS:,} characters.",
+            ),
+        ],
+        filters=[strip_text],
+        description="The organisation's members are sent this with the news.",
+    )
+
+
+class EndGrantForm(FlaskForm):
+    reason = TextAreaField(
+        "Why is the grant ended early?",
+        validators=[
+            DataRequired("Say why the grant is ended early: the organisation is told."),
+            Length(
+                max=MAX_STOP_REASON_CHARS,
+                message=f"Keep the reason under {MAX_STOP_REASON_CHARS:,} characters.",
+            ),
+        ],
+        filters=[strip_text],
+        description="The organisation's members are sent this with the news.",
+    )

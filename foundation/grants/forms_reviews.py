@@ -18,8 +18,10 @@ from foundation.grants.reviews import (
     MAX_REASON,
     MAX_REVIEWERS_PER_APPLICATION,
     ScoreInput,
+    comment_field,
     na_reason_field,
     score_field,
+    score_problems,
 )
 
 
@@ -48,9 +50,22 @@ class DeclarationForm(FlaskForm):
 
 
 class ScoreForm(FlaskForm):
-    """Built per round by `score_form`: score_<id>, na_<id>, na_reason_<id> and comment_<id> per criterion."""
+    """Built per round by `score_form`: score_<id>, na_<id>, na_reason_<id> and comment_<id> per criterion.
+
+    Validating reports every problem at once, each at its field: what cannot be read (not a whole number) and
+    every rule the scores break (reviews.score_problems), on every criterion; with `complete` (submitting),
+    each criterion not scored or n/a too."""
 
     criteria: list[Criterion]
+    complete: bool = False
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
+        ok = super().validate(extra_validators)
+        for name, message in score_problems(self.criteria, self.entries(), self.complete).items():
+            if not self[name].errors:  # one message a field: what was typed is said first
+                self[name].errors = [*self[name].errors, message]
+                ok = False
+        return ok
 
     def rows(self) -> list[tuple[Criterion, Any, Any, Any, Any]]:
         return [
@@ -59,7 +74,7 @@ class ScoreForm(FlaskForm):
                 self[score_field(c.id)],
                 self[f"na_{c.id}"],
                 self[na_reason_field(c.id)],
-                self[f"comment_{c.id}"],
+                self[comment_field(c.id)],
             )
             for c in self.criteria
         ]
@@ -70,7 +85,7 @@ class ScoreForm(FlaskForm):
                 score=self[score_field(c.id)].data,
                 not_applicable=bool(self[f"na_{c.id}"].data),
                 na_reason=self[na_reason_field(c.id)].data or "",
-                comment=self[f"comment_{c.id}"].data or "",
+                comment=self[comment_field(c.id)].data or "",
             )
             for c in self.criteria
         }
@@ -79,8 +94,9 @@ class ScoreForm(FlaskForm):
 def score_form(criteria: Sequence[Criterion], **kwargs: Any) -> ScoreForm:
     attrs: dict[str, Any] = {}
     for c in criteria:
-        attrs[score_field(c.id)] = IntegerField(
+        attrs[score_field(c.id)] = WholeNumberField(
             f"{c.name}: score from 0 to {c.max_score}",
+            message=f"Score {c.name} as a whole number from 0 to {c.max_score}.",
             validators=[
                 Optional(),
                 NumberRange(0, c.max_score, message=f"Score {c.name} from 0 to {c.max_score}."),
@@ -96,12 +112,19 @@ def score_form(criteria: Sequence[Criterion], **kwargs: Any) -> ScoreForm:
         attrs[f"na_{c.id}"] = BooleanField("Not applicable to this application (n/a)")
         attrs[na_reason_field(c.id)] = TextAreaField(
             "If n/a, why it does not apply",
-            validators=[Length(max=MAX_REASON)],
+            validators=[Length(max=MAX_REASON, message=f"Keep the reason under {MAX_REASON:,} characters.")],
             filters=[strip_text],
             render_kw={"rows": 2},
         )
-        attrs[f"comment_{c.id}"] = TextAreaField(
-            "Comments", validators=[Length(max=MAX_COMMENT)], filters=[strip_text]
+        attrs[comment_field(c.id)] = TextAreaField(
+            "Comments",
+            validators=[
+                Length(
+                    max=MAX_COMMENT,
+                    message=f"Keep your comment on {c.name} under {MAX_COMMENT:,} characters.",
+                )
+            ],
+            filters=[strip_text],
         )
     cls = type("RoundScoreForm", (ScoreForm,), attrs)
     form = cls(**kwargs)

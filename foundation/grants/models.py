@@ -340,6 +340,8 @@ class ApplicationAction(enum.Enum):
     WITHDRAWN = "withdrawn"
     AWARDED = "awarded"
     DECLINED = "declined"
+    OFFER_WITHDRAWN = "offer_withdrawn"  # staff withdrew the grant offer before any payment
+    GRANT_ENDED = "grant_ended"  # staff ended the grant early: unpaid instalments cancelled
 
 
 class ApplicationEvent(db.Model):
@@ -477,10 +479,24 @@ class GrantStatus(enum.Enum):
     OFFERED = "offered"  # awaiting the organisation's acceptance of the conditions
     ACTIVE = "active"  # conditions accepted; payments and the end-of-grant report follow
     COMPLETED = "completed"  # report accepted
+    WITHDRAWN = "withdrawn"  # offer withdrawn by staff before anything was paid: the whole award released
+    ENDED = "ended"  # ended early by staff after a payment: unpaid instalments cancelled, the rest released
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return {GrantStatus.WITHDRAWN: "Offer withdrawn", GrantStatus.ENDED: "Ended early"}.get(
+            self, self.value.capitalize()
+        )
+
+    @property
+    def closed_early(self) -> bool:
+        """Withdrawn or ended by staff: nothing more is paid, changed or reported."""
+        return self in (GrantStatus.WITHDRAWN, GrantStatus.ENDED)
+
+    @property
+    def changeable(self) -> bool:
+        """Its terms and schedule can still change (offered or active)."""
+        return self in (GrantStatus.OFFERED, GrantStatus.ACTIVE)
 
 
 class Grant(db.Model):
@@ -500,11 +516,18 @@ class Grant(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Withdrawn or ended early (GrantStatus.closed_early): when, by whom and why (the organisation is told why).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    closed_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # What the award was before it ended early (amount_pence then becomes what was paid).
+    awarded_before_end_pence: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     application: Mapped[Application] = relationship(back_populates="grant")
     round: Mapped[GrantRound] = relationship()
     organisation: Mapped[Organisation] = relationship()
-    accepted_by: Mapped[User | None] = relationship()
+    accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
     instalments: Mapped[list[Instalment]] = relationship(
         back_populates="grant", cascade="all, delete-orphan", order_by="Instalment.due_on"
     )
@@ -513,6 +536,13 @@ class Grant(db.Model):
     @property
     def paid_pence(self) -> int:
         return sum(i.amount_pence for i in self.instalments if i.paid_at is not None)
+
+    @property
+    def released_pence(self) -> int:
+        """What ending early released back to the round (0 unless ended early)."""
+        if self.awarded_before_end_pence is None:
+            return 0
+        return self.awarded_before_end_pence - self.amount_pence
 
 
 class Instalment(db.Model):
@@ -529,6 +559,8 @@ class Instalment(db.Model):
     paid_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     payment_reference: Mapped[str | None] = mapped_column(sa.String(100))
     transaction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ledger_transaction.id"))
+    # Not to be paid: the grant was withdrawn or ended early before this instalment's turn came.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     grant: Mapped[Grant] = relationship(back_populates="instalments")
 

@@ -145,6 +145,7 @@ def _reviews(user: User) -> dict[str, list[dict[str, Any]]]:
         "grant_decision.decided_by_id",
         "grant_instalment.paid_by_id",
         "grant_report.reviewed_by_id",
+        "grant_award.closed_by_id",
         "ledger_transaction.created_by_id",
     ),
 )
@@ -169,6 +170,9 @@ def _staff_actions(user: User) -> dict[str, list[dict[str, Any]]]:
     )
     reports = db.session.scalars(
         sa.select(GrantReport).where(GrantReport.reviewed_by_id == user.id).order_by(GrantReport.reviewed_at)
+    )
+    closed = db.session.scalars(
+        sa.select(Grant).where(Grant.closed_by_id == user.id).order_by(Grant.closed_at, Grant.id)
     )
     transactions = db.session.scalars(
         sa.select(LedgerTransaction)
@@ -213,6 +217,10 @@ def _staff_actions(user: User) -> dict[str, list[dict[str, Any]]]:
                 "at": plain(r.reviewed_at),
             }
             for r in reports
+        ],
+        "offers_withdrawn_or_ended": [
+            {"grant_id": g.id, "status": g.status.value, "reason": g.closed_reason, "at": plain(g.closed_at)}
+            for g in closed
         ],
         "ledger_transactions": [
             {"id": t.id, "kind": t.kind.value, "reason": t.reason, "at": plain(t.created_at)}

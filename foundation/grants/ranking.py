@@ -57,7 +57,9 @@ from foundation.grants.models import (
     ConflictDeclaration,
     Criterion,
     Decision,
+    Grant,
     GrantRound,
+    GrantStatus,
     ReviewAssignment,
     Score,
 )
@@ -178,6 +180,9 @@ class RankedApplication:
     status: ApplicationStatus
     amount_requested_pence: int
     awarded_pence: int | None = None
+    grant_status: GrantStatus | None = (
+        None  # the grant an award made, if any (an offer may have been withdrawn)
+    )
     reviews: list[ReviewScore] = field(default_factory=list)  # scored reviews, by reviewer name
     unscored_reviews: int = 0  # submitted with every criterion n/a
     pending_reviews: int = 0  # assigned and active, not yet submitted
@@ -359,9 +364,11 @@ def ranked_applications(round_id: int) -> list[RankedApplication]:
             Application.status,
             Application.amount_requested_pence,
             Decision.amount_pence,
+            Grant.status,
         )
         .join(Organisation, Organisation.id == Application.organisation_id)
         .outerjoin(Decision, Decision.application_id == Application.id)
+        .outerjoin(Grant, Grant.application_id == Application.id)
         .where(Application.round_id == round_id, Application.status.in_(RANKED_STATUSES))
         .order_by(Application.reference, Application.id)
     )
@@ -374,8 +381,9 @@ def ranked_applications(round_id: int) -> list[RankedApplication]:
             status=status,
             amount_requested_pence=amount,
             awarded_pence=awarded if status is ApplicationStatus.AWARDED else None,
+            grant_status=grant_status,
         )
-        for aid, reference, title, org_name, status, amount, awarded in db.session.execute(stmt)
+        for aid, reference, title, org_name, status, amount, awarded, grant_status in db.session.execute(stmt)
     ]
 
 
@@ -426,6 +434,11 @@ def round_fingerprint(round_: GrantRound) -> tuple[object, ...]:
         sa.select(
             sa.func.count(Decision.id), sa.func.max(Decision.decided_at), sa.func.sum(Decision.amount_pence)
         ).where(Decision.application_id.in_(apps)),
+        # Grants offered, withdrawn or ended early (the rows say so).
+        sa.select(
+            sa.func.count(Grant.id),
+            *(sa.func.sum(sa.case((Grant.status == s, 1), else_=0)) for s in GrantStatus),
+        ).where(Grant.round_id == round_.id),
         sa.select(
             sa.func.count(Criterion.id), sa.func.sum(Criterion.weight), sa.func.sum(Criterion.max_score)
         ).where(Criterion.round_id == round_.id),
@@ -613,3 +626,108 @@ def review_export(round_: GrantRound) -> tuple[list[str], list[list[object]]]:
                     review_cells += ["n/a" if na else score, na_reason or "", comment or ""]
             out.append(app_cells + review_cells)
     return header, out
+
+
+# --- one application's reviews, for the staff deciding it ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CriterionMark:
+    """One reviewer's mark on one criterion: a score, or n/a with its reason, and their comment."""
+
+    score: int | None
+    not_applicable: bool
+    na_reason: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class ReviewerReview:
+    """One assigned reviewer of an application, as the decide page shows them."""
+
+    assignment_id: int
+    reviewer_name: str
+    state: str  # in words: "Submitted", "Conflict declared", ...
+    counted: bool  # submitted and active: their scores count in the ranking and are shown
+    conflicted: bool  # declared a conflict of interest, or excluded as a member of the applicant: no scores
+    conflict_reason: str
+    marks: dict[int, CriterionMark]  # criterion id -> mark (submitted reviews only)
+    weighted: float | None  # the ranking's weighted score of this review (0-100)
+    z: float | None  # the ranking's z of this review against the reviewer's own marks
+
+    @property
+    def comments(self) -> list[tuple[int, CriterionMark]]:
+        return [(cid, m) for cid, m in self.marks.items() if m.comment or m.na_reason]
+
+
+@dataclass(frozen=True)
+class ApplicationReviews:
+    criteria: list[Criterion]
+    reviewers: list[ReviewerReview]
+    row: RankedApplication | None  # the application's row of the round's ranking (mean, calibrated, position)
+    ranked: int  # how many applications the ranking lists
+    money: ledger.RoundMoney
+
+    @property
+    def counted(self) -> list[ReviewerReview]:
+        return [r for r in self.reviewers if r.counted]
+
+
+def application_reviews(application: Application) -> ApplicationReviews:
+    """Every reviewer of one application with their marks per criterion and comments, and the application's
+    figures exactly as the ranking page has them (the same `round_ranking`, so the same mean, calibrated score,
+    z and position). A fixed number of queries: the ranking's, then criteria, assignments and marks."""
+    round_ = application.round
+    ranking = round_ranking(round_, SortBy.CALIBRATED)
+    row = next((r for r in ranking.rows if r.application_id == application.id), None)
+    weighted = {r.assignment_id: r.weighted for r in row.reviews} if row is not None else {}
+    criteria = list(
+        db.session.scalars(
+            sa.select(Criterion)
+            .where(Criterion.round_id == round_.id)
+            .order_by(Criterion.position, Criterion.id)
+        )
+    )
+    assignments = db.session.execute(
+        sa.select(
+            ReviewAssignment.id,
+            User.name,
+            ReviewAssignment.conflict,
+            ReviewAssignment.conflict_reason,
+            ReviewAssignment.submitted_at,
+            _member_of_applicant(),
+        )
+        .join(Application, Application.id == ReviewAssignment.application_id)
+        .join(User, User.id == ReviewAssignment.reviewer_id)
+        .where(ReviewAssignment.application_id == application.id)
+        .order_by(sa.func.lower(User.name), ReviewAssignment.id)
+    ).all()
+    marks: dict[int, dict[int, CriterionMark]] = defaultdict(dict)
+    for aid, cid, score, na, na_reason, comment in db.session.execute(
+        sa.select(
+            Score.assignment_id, Score.criterion_id, Score.score, Score.not_applicable, Score.na_reason,
+            Score.comment,
+        )
+        .join(ReviewAssignment, ReviewAssignment.id == Score.assignment_id)
+        .where(ReviewAssignment.application_id == application.id)
+    ):  # fmt: skip
+        marks[aid][cid] = CriterionMark(score, bool(na), na_reason or "", comment or "")
+    reviewers = []
+    for aid, name, conflict, reason, submitted_at, member in assignments:
+        conflicted = bool(member) or conflict in (ConflictDeclaration.CONFLICT, ConflictDeclaration.EXCLUDED)
+        counted = submitted_at is not None and not conflicted
+        reviewers.append(
+            ReviewerReview(
+                assignment_id=aid,
+                reviewer_name=name,
+                state=_review_state(conflict, submitted_at is not None, bool(member), bool(marks.get(aid))),
+                counted=counted,
+                conflicted=conflicted,
+                conflict_reason=(reason or "") if conflicted else "",
+                # A review in progress is the reviewer's draft: its marks are not shown.
+                marks=dict(marks.get(aid, {})) if counted else {},
+                weighted=weighted.get(aid) if counted else None,
+                z=row.z.get(aid) if counted and row is not None else None,
+            )
+        )
+    return ApplicationReviews(criteria, reviewers, row, len(ranking.rows), ranking.money)

@@ -77,6 +77,8 @@ def save_report(grant: Grant, by: User, data: ReportInput, submit: bool) -> Gran
         raise IllegalTransition(
             "Accept the grant conditions first; the report comes at the end of the grant."
         )
+    if grant.status.closed_early:
+        raise IllegalTransition(_stopped_words(grant) + "; no end-of-grant report is needed.")
     report = grant.report
     if grant.status is GrantStatus.COMPLETED or not editable(report):
         status = report.status.label.lower() if report else "closed"
@@ -185,9 +187,19 @@ def _submitted_report(grant: Grant) -> GrantReport:
     if report is None or report.status is not ReportStatus.SUBMITTED:
         state = report.status.label.lower() if report else "not written yet"
         raise IllegalTransition(f"Only a submitted report can be reviewed; this one is {state}.")
+    if grant.status.closed_early:
+        raise IllegalTransition(_stopped_words(grant) + "; its report is no longer reviewed.")
     if grant.status is not GrantStatus.ACTIVE:
         raise IllegalTransition(f"This grant is {grant.status.label.lower()}.")
     return report
+
+
+def _stopped_words(grant: Grant) -> str:
+    return (
+        "The offer of this grant was withdrawn"
+        if grant.status is GrantStatus.WITHDRAWN
+        else "This grant was ended early"
+    )
 
 
 def _reference(grant: Grant) -> str:

@@ -37,6 +37,7 @@ from foundation.grants.models import (
     Application,
     ApplicationStatus,
     ConflictDeclaration,
+    Criterion,
     GrantRound,
     ReviewAssignment,
     ReviewReminder,
@@ -58,17 +59,28 @@ MAX_COMMENT = 5000
 EXCLUDED_REASON = "Member of the applying organisation"
 
 
-class ReviewIncomplete(DomainError):
+class ScoresInvalid(DomainError):
+    """Scores that cannot be saved, every problem at once: messages per form field, in the order of the page,
+    e.g. {"score_12": "Score Need from 0 to 5.", "na_reason_14": "Say why Value for money does not apply..."}."""
+
+    def __init__(self, problems: Mapping[str, str], message: str | None = None) -> None:
+        # Callers that show one message get the first problem, at its field; pages show them all.
+        first_field, first_message = next(iter(problems.items()))
+        super().__init__(message or first_message, field=first_field)
+        self.problems = dict(problems)
+
+
+class ReviewIncomplete(ScoresInvalid):
     """A review cannot be submitted: messages per form field, e.g. {"score_12": "Score Need or mark it n/a."}."""
 
     def __init__(self, problems: Mapping[str, str]) -> None:
         names = len(problems)
         super().__init__(
+            problems,
             f"{names} criterion needs a score (or n/a) before you submit."
             if names == 1
-            else f"{names} criteria need a score (or n/a) before you submit."
+            else f"{names} criteria need a score (or n/a) before you submit.",
         )
-        self.problems = dict(problems)
 
 
 # --- locks -------------------------------------------------------------------------------------------------------
@@ -394,41 +406,59 @@ def _check_can_score(assignment: ReviewAssignment, reviewer: User) -> None:
         raise Conflict("The applicant is updating this application; you can score it once it is resubmitted.")
 
 
-def save_scores(assignment: ReviewAssignment, reviewer: User, entries: Mapping[int, ScoreInput]) -> None:
-    """Save the reviewer's scores and comments (all or some); they can come back and change them until they
-    submit. Each criterion: a whole number from 0 to its maximum, or n/a with a reason."""
-    _check_can_score(assignment, reviewer)
-    criteria = {c.id: c for c in assignment.application.round.criteria}
-    existing = {s.criterion_id: s for s in assignment.scores}
-    for criterion_id, entry in entries.items():
-        criterion = criteria.get(criterion_id)
-        if criterion is None:
-            raise DomainError("That criterion is not part of this round.")
+def comment_field(criterion_id: int) -> str:
+    return f"comment_{criterion_id}"
+
+
+def score_problems(
+    criteria: Sequence[Criterion], entries: Mapping[int, ScoreInput], complete: bool = False
+) -> dict[str, str]:
+    """Every problem with the scores as typed, by form field, in the order of the page (criterion by criterion:
+    score, n/a reason, comment). Each criterion: a whole number from 0 to its maximum, or n/a with a reason;
+    with `complete` (submitting), every criterion must be one or the other."""
+    problems: dict[str, str] = {}
+    for criterion in criteria:
+        entry = entries.get(criterion.id, ScoreInput())
         comment = (entry.comment or "").strip()
         na_reason = (entry.na_reason or "").strip()
-        if len(comment) > MAX_COMMENT:
-            raise DomainError(
-                f"Keep comments under {MAX_COMMENT} characters.", field=f"comment_{criterion_id}"
-            )
+        score_at, reason_at = score_field(criterion.id), na_reason_field(criterion.id)
         if entry.not_applicable:
             if entry.score is not None:
-                raise DomainError(
-                    f"Give {criterion.name} a score or mark it n/a, not both.",
-                    field=score_field(criterion_id),
-                )
+                problems[score_at] = f"Give {criterion.name} a score or mark it n/a, not both."
             if not na_reason:
-                raise DomainError(
-                    f"Say why {criterion.name} does not apply to this application.",
-                    field=na_reason_field(criterion_id),
-                )
-            if len(na_reason) > MAX_REASON:
-                raise DomainError(
-                    f"Keep the reason under {MAX_REASON} characters.", field=na_reason_field(criterion_id)
-                )
+                problems[reason_at] = f"Say why {criterion.name} does not apply to this application."
+            elif len(na_reason) > MAX_REASON:
+                problems[reason_at] = f"Keep the reason under {MAX_REASON:,} characters."
         elif entry.score is not None and not 0 <= entry.score <= criterion.max_score:
-            raise DomainError(
-                f"Score {criterion.name} from 0 to {criterion.max_score}.", field=score_field(criterion_id)
+            problems[score_at] = f"Score {criterion.name} from 0 to {criterion.max_score}."
+        elif entry.score is None and complete:
+            problems[score_at] = f"Score {criterion.name} from 0 to {criterion.max_score}, or mark it n/a."
+        if len(comment) > MAX_COMMENT:
+            problems[comment_field(criterion.id)] = (
+                f"Keep your comment on {criterion.name} under {MAX_COMMENT:,} characters."
             )
+    return problems
+
+
+def save_scores(
+    assignment: ReviewAssignment, reviewer: User, entries: Mapping[int, ScoreInput], complete: bool = False
+) -> None:
+    """Save the reviewer's scores and comments (all or some); they can come back and change them until they
+    submit. Each criterion: a whole number from 0 to its maximum, or n/a with a reason; with `complete` (about to
+    submit) every criterion must be scored or n/a. Every problem is reported at once (ScoresInvalid), and
+    nothing is written unless there is none."""
+    _check_can_score(assignment, reviewer)
+    round_criteria = list(assignment.application.round.criteria)
+    criteria = {c.id: c for c in round_criteria}
+    if any(criterion_id not in criteria for criterion_id in entries):
+        raise DomainError("That criterion is not part of this round.")
+    problems = score_problems(round_criteria, entries, complete)
+    if problems:
+        raise ScoresInvalid(problems)
+    existing = {s.criterion_id: s for s in assignment.scores}
+    for criterion_id, entry in entries.items():
+        comment = (entry.comment or "").strip()
+        na_reason = (entry.na_reason or "").strip()
         score = existing.get(criterion_id)
         if score is None:
             if entry.score is None and not entry.not_applicable and not comment:

@@ -25,6 +25,8 @@ from foundation.grants.models import (
     Application,
     ApplicationStatus,
     Criterion,
+    Decision,
+    DecisionOutcome,
     DeclineReason,
     Grant,
     GrantRound,
@@ -619,3 +621,28 @@ def set_decline_reason_active(reason: DeclineReason, active: bool) -> DeclineRea
     reason.active = active
     db.session.flush()
     return reason
+
+
+@dataclass(frozen=True)
+class DeclineCount:
+    reason: DeclineReason
+    declined: int  # applications of the round declined for this reason
+
+
+def decline_counts(round_id: int) -> list[DeclineCount]:
+    """How many of the round's applications were declined for each reason, in one grouped query: every reason
+    used in the round, and every reason still offered (at 0), in the list's order."""
+    declined = (
+        sa.select(Decision.decline_reason_id.label("reason_id"), sa.func.count().label("declined"))
+        .join(Application, Application.id == Decision.application_id)
+        .where(Application.round_id == round_id, Decision.outcome == DecisionOutcome.DECLINE)
+        .group_by(Decision.decline_reason_id)
+        .subquery("declined")
+    )
+    rows = db.session.execute(
+        sa.select(DeclineReason, sa.func.coalesce(declined.c.declined, 0))
+        .outerjoin(declined, declined.c.reason_id == DeclineReason.id)
+        .where(sa.or_(DeclineReason.active.is_(True), declined.c.declined.is_not(None)))
+        .order_by(DeclineReason.position, DeclineReason.id)
+    ).all()
+    return [DeclineCount(reason, int(count)) for reason, count in rows]

@@ -33,6 +33,7 @@ from foundation.grants.models import (
     Grant,
     GrantReport,
     GrantRound,
+    GrantStatus,
     Instalment,
     ReportStatus,
     RoundStatus,
@@ -87,7 +88,13 @@ def _paid_by_grant(round_ids: Sequence[int] | None = None) -> sa.Subquery:
 
 
 def _published_conditions() -> tuple[sa.ColumnElement[bool], ...]:
-    return (GrantRound.status == RoundStatus.DECIDED, Decision.outcome.in_(AWARD_OUTCOMES))
+    # A withdrawn offer paid nothing and awards nothing: it is not published. A grant ended early is, for what
+    # was paid (its amount became that when it ended).
+    return (
+        GrantRound.status == RoundStatus.DECIDED,
+        Decision.outcome.in_(AWARD_OUTCOMES),
+        Grant.status != GrantStatus.WITHDRAWN,
+    )
 
 
 def _published_rows(round_ids: Sequence[int]) -> sa.Subquery:

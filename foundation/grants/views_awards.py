@@ -1,11 +1,14 @@
 """Decisions, grants, payments and end-of-grant reports.
 
-Staff: decide an application; list grants; on a grant set its conditions, report date and payment schedule,
-record payments and review the end-of-grant report. Organisations: see the offer, accept the conditions (admins),
-and write the report (members). Pages for organisations never show reviewers' names or scores.
+Staff: decide an application (with every reviewer's scores and comments, and the ranking's figures); list
+grants; on a grant set its conditions, report date and payment schedule, record payments, review the end-of-grant
+report, and withdraw the offer or end the grant early (each confirmed on a page of its own, with a reason).
+Organisations: see the offer, accept the conditions (admins), and write the report (members). Pages for
+organisations never show reviewers' names or scores.
 
-Write views that check and then write (decide, accept, pay, report) begin with begin_write_transaction(): on
-SQLite it takes the write lock first; on PostgreSQL the services lock the round or grant row.
+Write views that check and then write (decide, accept, pay, report, withdraw, end) begin with
+begin_write_transaction(): on SQLite it takes the write lock first; on PostgreSQL the services lock the round or
+grant row.
 """
 
 from __future__ import annotations
@@ -21,16 +24,18 @@ from wtforms.fields.choices import SelectChoice
 from foundation.db_setup import begin_write_transaction
 from foundation.errors import DomainError
 from foundation.extensions import db
-from foundation.grants import awards, bp, decisions, ledger, reports
+from foundation.grants import awards, bp, decisions, ledger, ranking, reports
 from foundation.grants import report_tasks as _report_tasks  # noqa: F401  (registers `flask grants send-report-reminders`)
 from foundation.grants.forms_awards import (
     AcceptForm,
     DecisionForm,
+    EndGrantForm,
     PaymentForm,
     ReportForm,
     ReportReviewForm,
     ScheduleForm,
     TermsForm,
+    WithdrawOfferForm,
 )
 from foundation.grants.models import (
     Application,
@@ -110,11 +115,13 @@ def decide(application_id: int):  # type: ignore[no-untyped-def]
             return redirect(url_for("grants.decide", application_id=application.id))
     elif form.is_submitted():
         status = 422
+    scores = ranking.application_reviews(application)
     return render_template(
         "grants/decide.html",
         application=application,
         form=form,
-        money=ledger.money_for(application.round),
+        money=scores.money,
+        reviews=scores,
         why_not=decisions.decidable(application),
     ), status
 
@@ -180,6 +187,8 @@ def _manage_page(grant: Grant, status: int = 200, **forms: Any):  # type: ignore
         paid_ids=[i.id for i in grant.instalments if i.paid_at is not None],
         payable=awards.payable(grant),
         payments_held=awards.PAYMENTS_HELD,
+        can_withdraw=awards.stop_refusal(grant, awards.Stop.WITHDRAW) is None,
+        can_end=awards.stop_refusal(grant, awards.Stop.END) is None,
     ), status
 
 
@@ -288,6 +297,67 @@ def review_report(grant_id: int):  # type: ignore[no-untyped-def]
         "success",
     )
     return redirect(url_for("grants.grant_manage", grant_id=grant_id, _anchor="report"))
+
+
+# --- staff: withdrawing an offer, ending a grant early ---------------------------------------------------------
+
+_STOP_FORMS = {awards.Stop.WITHDRAW: WithdrawOfferForm, awards.Stop.END: EndGrantForm}
+_STOP_SERVICES = {awards.Stop.WITHDRAW: awards.withdraw_offer, awards.Stop.END: awards.end_grant_early}
+
+
+def _stop_page(grant: Grant, action: awards.Stop, form: Any, status: int = 200, refused: bool = False):  # type: ignore[no-untyped-def]
+    """The confirmation page: what will happen, the reason asked for, or why it cannot be done."""
+    unpaid = [i for i in grant.instalments if i.paid_at is None and i.cancelled_at is None]
+    return render_template(
+        "grants/grant_stop.html",
+        grant=grant,
+        application=grant.application,
+        action=action.value,
+        form=form,
+        refusal=awards.stop_refusal(grant, action),
+        refused=refused,
+        unpaid=unpaid,
+        unpaid_pence=sum(i.amount_pence for i in unpaid),
+    ), status
+
+
+def _stop_view(grant_id: int, action: awards.Stop):  # type: ignore[no-untyped-def]
+    form_class = _STOP_FORMS[action]
+    if request.method == "GET":
+        return _stop_page(db.get_or_404(Grant, grant_id), action, form_class(formdata=None))
+    grant = _locked_grant(grant_id)
+    form = form_class()
+    if not form.validate():
+        db.session.rollback()
+        refusal = awards.stop_refusal(grant, action)
+        return _stop_page(grant, action, form, 409 if refusal else 422, refused=bool(refusal))
+    try:
+        txn = _STOP_SERVICES[action](grant, _me(), form.reason.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        field_error(form, exc)
+        return _stop_page(grant, action, form, exc.status_code, refused=exc.status_code == 409)
+    released = sum(e.amount_pence for e in txn.entries if e.amount_pence > 0) if txn is not None else 0
+    db.session.commit()
+    ref = grant.application.reference or grant.application.project_title
+    what = "The offer was withdrawn" if action is awards.Stop.WITHDRAW else "The grant was ended early"
+    flash(
+        f"{ref}: {what}; {awards.pounds(released)} is back in the round's budget. The organisation has been told.",
+        "success",
+    )
+    return redirect(url_for("grants.grant_manage", grant_id=grant_id), 303)
+
+
+@bp.route("/staff/grants/grants/<int:grant_id>/withdraw", methods=["GET", "POST"])
+@staff_required
+def grant_withdraw(grant_id: int):  # type: ignore[no-untyped-def]
+    return _stop_view(grant_id, awards.Stop.WITHDRAW)
+
+
+@bp.route("/staff/grants/grants/<int:grant_id>/end", methods=["GET", "POST"])
+@staff_required
+def grant_end(grant_id: int):  # type: ignore[no-untyped-def]
+    return _stop_view(grant_id, awards.Stop.END)
 
 
 # --- organisations: the offer and the report -----------------------------------------------------------------

@@ -15,6 +15,7 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 from wtforms.fields.choices import SelectChoice
 
+from foundation.errors import DomainError
 from foundation.extensions import db
 from foundation.grants import bp, ranking, reviews
 from foundation.grants.forms_reviews import (
@@ -22,6 +23,7 @@ from foundation.grants.forms_reviews import (
     BulkAssignForm,
     DeclarationForm,
     RemindForm,
+    ScoreForm,
     UnassignForm,
     score_form,
 )
@@ -36,7 +38,7 @@ from foundation.grants.models import (
 from foundation.members.models import User
 from foundation.permissions import deny, panel_required, staff_required
 from foundation.types import LONDON, utcnow
-from foundation.web import spreadsheet_safe, submit_form
+from foundation.web import field_error, spreadsheet_safe, submit_form
 
 
 def _me() -> User:
@@ -107,6 +109,29 @@ def _existing_scores(assignment: ReviewAssignment) -> dict[str, object]:
     return data
 
 
+def _save_scores(assignment: ReviewAssignment, me: User, scoring: ScoreForm, submit: bool) -> int | None:
+    """Validate, save (and submit) the scores and commit; None when done, else the status to answer with."""
+    if not scoring.validate_on_submit():
+        db.session.rollback()
+        return 422
+    try:
+        reviews.save_scores(assignment, me, scoring.entries(), complete=submit)
+        if submit:
+            reviews.submit_review(assignment, me)
+    except reviews.ScoresInvalid as exc:
+        db.session.rollback()
+        for name, message in exc.problems.items():
+            if name in scoring and message not in scoring[name].errors:
+                scoring[name].errors = [*scoring[name].errors, message]
+        return exc.status_code
+    except DomainError as exc:
+        db.session.rollback()
+        field_error(scoring, exc)
+        return exc.status_code
+    db.session.commit()
+    return None
+
+
 _DECLARED = {
     ConflictDeclaration.NONE: ("Thank you. You can now read and score the application.", "success"),
     ConflictDeclaration.CONFLICT: (
@@ -149,19 +174,10 @@ def review(assignment_id: int):  # type: ignore[no-untyped-def]
             return redirect(url_for("grants.review", assignment_id=assignment_id), 303)
         status = outcome.status
     elif action in {"save", "submit"}:
-
-        def run_scores() -> None:
-            try:
-                reviews.save_scores(assignment, me, scoring.entries())
-                if action == "submit":
-                    reviews.submit_review(assignment, me)
-            except reviews.ReviewIncomplete as exc:
-                for name, message in exc.problems.items():
-                    scoring[name].errors = [*scoring[name].errors, message]
-                raise
-
-        outcome = submit_form(scoring, run_scores)
-        if outcome.done:
+        # Every problem at once (each at its field, 422), and nothing written unless there is none.
+        scoring.complete = action == "submit"
+        status = _save_scores(assignment, me, scoring, submit=action == "submit")
+        if status is None:
             flash(
                 "Your review is submitted. Thank you."
                 if action == "submit"
@@ -169,7 +185,6 @@ def review(assignment_id: int):  # type: ignore[no-untyped-def]
                 "success",
             )
             return redirect(url_for("grants.review", assignment_id=assignment_id), 303)
-        status = outcome.status
     application = assignment.application
     round_ = application.round
     member = reviews.is_member(me.id, application.organisation_id)

@@ -117,6 +117,11 @@ def _render_manage(
         public_page=round_.status is not RoundStatus.DRAFT,
         grant_page=_endpoint("grants.grant_manage"),
         deadline_form=deadline_form,
+        decline_counts=(
+            svc.decline_counts(round_.id)
+            if round_.status in (RoundStatus.IN_REVIEW, RoundStatus.DECIDED)
+            else []
+        ),
     ), status
 
 
