@@ -54,6 +54,7 @@ from foundation.venues.availability import (
     occupied_space_ids,
     opening_for,
 )
+from foundation.venues.cost import booking_cost
 from foundation.venues.models import (
     OCCURRENCE_TRANSITIONS,
     Booking,
@@ -865,6 +866,7 @@ def _tell_owner(booking: Booking, occurrences: Sequence[Occurrence], requested: 
             requested=requested,
             dates=dates_text(occurrences),
             summary=pattern_summary(booking),
+            cost=booking_cost(booking, occurrences),
         )
         if request_alerts_for(admin) is RequestAlerts.DAILY_DIGEST:
             # In the inbox now; by email only in the daily digest. Changed before the row is flushed, so the
@@ -892,6 +894,7 @@ def tell_booker(
             booking=booking,
             venue=venue,
             dates=dates_text(occurrences),
+            cost=booking_cost(booking, occurrences),
             reason=reason,
             by_owner=True,
         )

@@ -1,4 +1,5 @@
-"""iCalendar feeds (RFC 5545): busy times per space (public) and an organisation's bookings (private).
+"""iCalendar feeds (RFC 5545): busy times per space (public) and an organisation's bookings (private); and one
+booking's dates to come as a file to import (`booking_calendar`).
 
 A weekly series is one VEVENT with an RRULE in Europe/London wall-clock time, so a calendar app keeps 18:00 at
 18:00 across clock changes exactly as the booking service does. Every date of the series pattern that has no
@@ -13,8 +14,8 @@ from __future__ import annotations
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -158,8 +159,43 @@ def organisation_calendar(org: Organisation, since: datetime) -> Calendar:
     return cal
 
 
+def booking_calendar(booking: Booking, now: datetime, link: str | None = None) -> Calendar:
+    """One booking's requested and confirmed dates still to come, for a calendar app to import once: an event per
+    date (UID stable per date, so importing again updates rather than doubles), times in UTC, `link` (the
+    booking's page) in each description."""
+    space: Space = booking.space
+    occurrences = [o for o in booking.occurrences if o.status in PRIVATE_STATUSES and o.starts_at > now]
+    cal = _calendar(
+        name=f"{booking.purpose}: {space.name}, {space.venue.name}",
+        description=f"Venue Bank booking {booking.reference} by {booking.organisation.name}.",
+        subscription=False,
+    )
+    cal.add("method", "PUBLISH")
+    for occ in occurrences:
+        look = _describe_private(booking, occ)
+        extra = [f"Reference: {booking.reference}", *([f"Booking: {link}"] if link else [])]
+        look = replace(
+            look,
+            summary=_summary(f"{booking.purpose}: {space.name}", occ),
+            description="\n".join((look.description or "", *extra)),
+        )
+        cal.add_component(_single(uid_for(booking, occ), occ, look, now, tz=UTC))
+    return cal
+
+
 def _describe_busy(booking: Booking, occ: Occurrence) -> Look:
     return Look(summary=BUSY_SUMMARY, status="CONFIRMED")
+
+
+def _summary(title: str, occ: Occurrence) -> str:
+    return f"{title} (awaiting approval)" if occ.status is OccurrenceStatus.REQUESTED else title
+
+
+def _location(space: Space) -> str:
+    """Where a space is, on one line: the space, its venue and the venue's full address."""
+    venue: Venue = space.venue
+    parts = (space.name, venue.name, venue.address_line1, venue.address_line2, venue.town, venue.postcode)
+    return ", ".join(part for part in parts if part)
 
 
 def _describe_private(booking: Booking, occ: Occurrence) -> Look:
@@ -168,20 +204,9 @@ def _describe_private(booking: Booking, occ: Occurrence) -> Look:
     pending = occ.status is OccurrenceStatus.REQUESTED
     status_line = "Requested: waiting for the venue's approval" if pending else "Confirmed"
     return Look(
-        summary=f"{booking.purpose} (awaiting approval)" if pending else booking.purpose,
+        summary=_summary(booking.purpose, occ),
         status=_ICAL_STATUS[occ.status],
-        location=", ".join(
-            part
-            for part in (
-                space.name,
-                venue.name,
-                venue.address_line1,
-                venue.address_line2,
-                venue.town,
-                venue.postcode,
-            )
-            if part
-        ),
+        location=_location(space),
         description="\n".join(
             (
                 f"{space.name} at {venue.name}",
@@ -195,7 +220,7 @@ def _describe_private(booking: Booking, occ: Occurrence) -> Look:
 # --- building --------------------------------------------------------------------------------------------------
 
 
-def _calendar(name: str, description: str) -> Calendar:
+def _calendar(name: str, description: str, subscription: bool = True) -> Calendar:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -203,8 +228,9 @@ def _calendar(name: str, description: str) -> Calendar:
     cal.add("name", name)
     cal.add("x-wr-calname", name)
     cal.add("description", description)
-    cal.add("refresh-interval", vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", vDuration(REFRESH_INTERVAL))
+    if subscription:  # how often a subscribed app should look again; an imported file is read once
+        cal.add("refresh-interval", vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", vDuration(REFRESH_INTERVAL))
     return cal
 
 
@@ -329,16 +355,18 @@ def _days_between(first: date, last: date) -> Iterable[date]:
         day += timedelta(days=1)
 
 
-def _single(uid: str, occ: Occurrence, look: Look, stamp: datetime) -> Event:
-    return _event(uid, occ.starts_at, occ.ends_at, look, stamp)
+def _single(uid: str, occ: Occurrence, look: Look, stamp: datetime, tz: tzinfo = LONDON) -> Event:
+    return _event(uid, occ.starts_at, occ.ends_at, look, stamp, tz)
 
 
-def _event(uid: str, starts_at: datetime, ends_at: datetime, look: Look, stamp: datetime) -> Event:
+def _event(
+    uid: str, starts_at: datetime, ends_at: datetime, look: Look, stamp: datetime, tz: tzinfo = LONDON
+) -> Event:
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp.astimezone(UTC))
-    event.add("dtstart", starts_at.astimezone(LONDON))
-    event.add("dtend", ends_at.astimezone(LONDON))
+    event.add("dtstart", starts_at.astimezone(tz))
+    event.add("dtend", ends_at.astimezone(tz))
     event.add("summary", look.summary)
     event.add("status", look.status)
     event.add("transp", "OPAQUE")

@@ -277,6 +277,11 @@ class Booking(db.Model):
     def weekday_list(self) -> list[int]:
         return [int(d) for d in self.weekdays.split(",") if d != ""]
 
+    @property
+    def reference(self) -> str:
+        """What the booker and the venue quote to each other: "VB-000123", from the id (never reused)."""
+        return f"VB-{self.id:06d}"
+
 
 class Occurrence(db.Model):
     """One dated use of a space. Each has its own state; cancelled dates never come back."""

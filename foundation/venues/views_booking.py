@@ -1,5 +1,5 @@
-"""Booking pages: book a space (form, preview, confirm), our bookings, a booking, cancelling, extending,
-the owners' request queue, and the staff holiday editor.
+"""Booking pages: book a space (form, preview, confirm), our bookings, a booking (and its dates as a calendar
+file), cancelling, extending, the owners' request queue, and the staff holiday editor.
 
 A write view that books, decides or cancels starts with `begin_booking_transaction()` (the write lock on SQLite)
 and commits once at the end; a refusal rolls back and answers with the message at the field.
@@ -24,11 +24,12 @@ from foundation.members.organisations import Standing, good_standing, organisati
 from foundation.pagination import page_number
 from foundation.permissions import deny, organisation_for, staff_required
 from foundation.types import utcnow
-from foundation.venues import approvals, bp, cancellations
+from foundation.venues import approvals, bp, cancellations, ical
 from foundation.venues import booking as svc
 from foundation.venues import holidays as holiday_svc
 from foundation.venues.booking import AlreadyBooked, BookingClash, BookingRequest, DateState, Plan
 from foundation.venues.cancellations import CancelScope
+from foundation.venues.cost import booking_cost, plan_cost
 from foundation.venues.forms import (
     BookingForm,
     CancelForm,
@@ -41,7 +42,8 @@ from foundation.venues.forms import (
     new_submission_key,
 )
 from foundation.venues.models import Booking, Holiday, HolidayKind, RequestAlerts, Space
-from foundation.web import field_error, submit_form
+from foundation.venues.views_ical import ics_response
+from foundation.web import external_url, field_error, submit_form
 
 
 @bp.app_template_filter("booking_pattern")
@@ -278,6 +280,7 @@ def _render_preview(
             space=space,
             form=form,
             plan=plan,
+            cost=plan_cost(plan, chosen),
             carry=_carry(form),
             chosen=chosen,
             dates_error=dates_error,
@@ -324,9 +327,13 @@ def book_confirm(space_id: int):  # type: ignore[no-untyped-def]
         return _book_form(form, space, orgs), exc.status_code
     db.session.commit()
     if new.occurrences and new.occurrences[0].status is svc.REQUESTED:
-        flash("Your request is with the venue. We will let you know when they decide.", "success")
+        flash(
+            "Your request is with the venue. We will let you know when they decide. "
+            f"Your reference is {new.reference}.",
+            "success",
+        )
     else:
-        flash("Booked. The dates are yours.", "success")
+        flash(f"Booked. The dates are yours. Your reference is {new.reference}.", "success")
     return redirect(url_for("venues.booking_detail", booking_id=new.id))
 
 
@@ -390,11 +397,23 @@ def booking_detail(booking_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "venues/booking_detail.html",
         booking=booking,
+        cost=booking_cost(booking),
         now=utcnow(),
         is_booker=svc.is_booker_member(current_user, booking),
         is_owner=svc.is_owner_admin(current_user, booking),
         standing=good_standing(booking.organisation),
     )
+
+
+@bp.get("/bookings/<int:booking_id>/calendar.ics")
+@login_required
+def booking_calendar(booking_id: int):  # type: ignore[no-untyped-def]
+    """The booking's dates to come as a file for the person's calendar app: for whoever may see the booking."""
+    booking = _booking_or_404(booking_id)
+    cal = ical.booking_calendar(
+        booking, utcnow(), link=external_url("venues.booking_detail", booking_id=booking.id)
+    )
+    return ics_response(cal, f"{booking.reference}.ics", private=True, download=True)
 
 
 # --- cancelling --------------------------------------------------------------------------------------------------
@@ -499,6 +518,7 @@ def _render_extend_preview(
             space=booking.space,
             form=form,
             plan=plan,
+            cost=plan_cost(plan, chosen),
             carry=[("until", form.until.data.isoformat())],
             chosen=chosen,
             dates_error=dates_error,

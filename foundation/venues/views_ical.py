@@ -29,10 +29,13 @@ def _since() -> datetime:
     )
 
 
-def _ics_response(cal: Calendar, filename: str, private: bool) -> Response:
+def ics_response(cal: Calendar, filename: str, private: bool, download: bool = False) -> Response:
+    """A calendar as a feed to subscribe to, or (`download`) as a file to save and import."""
     response = Response(cal.to_ical(), mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    disposition = "attachment" if download else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    # A signed-in person's download is never stored whatever this says (private_pages_are_not_stored).
     response.headers["Cache-Control"] = f"{'private' if private else 'public'}, max-age={FEED_MAX_AGE}"
     if private:
         # The address is the secret: keep it out of search engines and other sites' logs.
@@ -47,7 +50,7 @@ def _ics_response(cal: Calendar, filename: str, private: bool) -> Response:
 def space_busy_feed(space_id: int):  # type: ignore[no-untyped-def]
     # An archived space (or one in an archived venue) is gone from every public page, its feed included.
     space = public_space_or_404(space_id)
-    return _ics_response(
+    return ics_response(
         ical.space_busy_calendar(space, _since()), f"space-{space.id}-busy.ics", private=False
     )
 
@@ -57,7 +60,7 @@ def organisation_feed(token: str):  # type: ignore[no-untyped-def]
     org = ical.organisation_for_token(token)
     if org is None:
         abort(404)
-    return _ics_response(ical.organisation_calendar(org, _since()), "bookings.ics", private=True)
+    return ics_response(ical.organisation_calendar(org, _since()), "bookings.ics", private=True)
 
 
 @bp.get("/organisations/<int:org_id>/calendars")

@@ -34,7 +34,7 @@ PURPOSE = "Youth club evening"
 
 def sign_in(page, live_server, email: str) -> None:  # type: ignore[no-untyped-def]
     page.goto("/")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in").click()
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="Sign in").click()
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -123,7 +123,9 @@ def test_youth_worker_books_weekly_and_the_venue_approves_the_series(
     # --- the booking page: requested, not yet confirmed ---
     expect(page.get_by_role("heading", level=1)).to_have_text(PURPOSE)
     expect(page.get_by_role("status")).to_have_text(
-        "Your request is with the venue. We will let you know when they decide."
+        re.compile(
+            r"^Your request is with the venue\. We will let you know when they decide\. Your reference is VB-\d{6}\.$"
+        )
     )
     expect(page.locator(".facts")).to_contain_text(f"{weekday}s, 18:00–20:00, {first:%-d %b %Y} to ")
     for day in dates:
