@@ -128,6 +128,7 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "venues.request_alerts": SIGNED_IN,
     "venues.organisation_bookings": ORG_READ,
     "venues.booking_detail": BOOKING_READ,
+    "venues.booking_calendar": BOOKING_READ,
     "venues.booking_cancel": BOOKING_BOOKER,
     "venues.booking_extend": BOOKING_BOOKER,
     "venues.booking_extend_confirm": BOOKING_BOOKER,
@@ -205,6 +206,8 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "grants.grant_schedule": STAFF,
     "grants.review_report": STAFF,
     "grants.record_payment": STAFF,
+    "grants.grant_withdraw": STAFF,
+    "grants.grant_end": STAFF,
     # Venue Bank: calendars
     "venues.space_busy_feed": PUBLIC,
     "venues.organisation_feed": PUBLIC,

@@ -19,7 +19,14 @@ import sqlalchemy as sa
 
 from foundation.auth import open_session
 from foundation.extensions import db
-from foundation.grants.models import ConflictDeclaration, GrantRound, ReviewAssignment, RoundStatus
+from foundation.grants.models import (
+    Application,
+    ConflictDeclaration,
+    GrantRound,
+    ReviewAssignment,
+    RoundStatus,
+    Score,
+)
 from foundation.members.models import DocumentKind, Invitation, MemberRole, OrganisationStatus
 from foundation.notifications.models import EmailStatus, NotificationKind
 from foundation.notifications.services import notify
@@ -106,6 +113,22 @@ def grow(world: World, n: int) -> None:
             )
         )  # fmt: skip
         make_application(round_, org_a, by=member)
+        # A's application in the matrix gets another submitted review (a mark and comment per criterion) and a
+        # declared conflict: the decide page lists every reviewer's marks.
+        application_a = db.session.get(Application, world.values["application_id"])
+        for conflict in (ConflictDeclaration.NONE, ConflictDeclaration.CONFLICT):
+            extra = ReviewAssignment(
+                application_id=application_a.id, reviewer_id=make_user(panel=True).id, conflict=conflict,
+                declared_at=utcnow(), submitted_at=utcnow() if conflict is ConflictDeclaration.NONE else None,
+                conflict_reason=None if conflict is ConflictDeclaration.NONE else f"Conflict {i}",
+            )  # fmt: skip
+            db.session.add(extra)
+            db.session.flush()
+            if conflict is ConflictDeclaration.NONE:
+                for criterion in application_a.round.criteria:
+                    db.session.add(
+                        Score(assignment_id=extra.id, criterion_id=criterion.id, score=3, comment=f"Note {i}")
+                    )
         decided = make_round(RoundStatus.IN_REVIEW, budget_pence=10_000_000)
         make_awarded_grant(decided, org_a, instalments=(100_000, 100_000), paid=1, reached=30, by=staff)
         make_awarded_grant(decided, other, towns=("Swindon",), reached=12, by=staff)

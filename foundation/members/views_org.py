@@ -31,10 +31,12 @@ def dashboard():  # type: ignore[no-untyped-def]
 @bp.route("/organisations/new", methods=["GET", "POST"])
 @login_required
 def register_organisation():  # type: ignore[no-untyped-def]
+    if not current_user.email_confirmed:
+        # Told before the form, not after filling it in: the form is offered once the address is confirmed.
+        refused = request.method == "POST"
+        return render_template("members/confirm_first.html", refused=refused), 403 if refused else 200
     form = OrganisationForm()
     status = 200
-    if not current_user.email_confirmed:
-        flash("Confirm your email address first: follow the link we sent you.", "warning")
     if form.validate_on_submit():
         try:
             org = organisations.register_organisation(current_user, _form_values(form))

@@ -51,7 +51,7 @@ WEIGHTED = "80.0"
 
 def sign_in(page, live_server, email: str) -> None:  # type: ignore[no-untyped-def]
     page.goto("/")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in").click()
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="Sign in").click()
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -215,7 +215,10 @@ def test_seed_grant_from_application_to_public_scorecard(db, live_server, smtp, 
     for name, score in SCORES.items():
         criterion = score_page.get_by_role("group", name=re.compile(rf"^{re.escape(name)} \(weight"))
         criterion.get_by_label(f"{name}: score from 0 to 5").fill(str(score))
+        criterion.get_by_text("Add a comment").click()
         criterion.get_by_label("Comments", exact=True).fill(f"{name}: a clear, well-argued case.")
+    # The running total follows the scores as they are typed.
+    expect(score_page.locator("#weighted-total")).to_have_text(WEIGHTED)
     screenshot(score_page, "grants-10-scoring")
     score_page.get_by_role("button", name="Submit review").click()
 
@@ -264,7 +267,7 @@ def test_seed_grant_from_application_to_public_scorecard(db, live_server, smtp, 
     assert len(told) == 1, [(m["To"], m["Subject"]) for m in smtp.messages]
 
     # --- 6. the applicant signs in again, finds the award in the inbox and accepts the conditions ---
-    page.get_by_role("navigation", name="Main").get_by_role("button", name="Sign out").click()
+    page.get_by_role("navigation", name="Account").get_by_role("button", name="Sign out").click()
     sign_in(page, live_server, "amira@makers.example.org")
     expect(page.locator(".site-header .badge")).to_have_text("1")
     page.get_by_role("link", name=re.compile(r"^Inbox")).click()
@@ -287,7 +290,7 @@ def test_seed_grant_from_application_to_public_scorecard(db, live_server, smtp, 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Active")
     expect(page.locator("#accepted")).to_contain_text("by Amira Admin")
     screenshot(page, "grants-16-accepted")
-    nav(page, "My organisations").click()
+    nav(page, "Dashboard").click()
     page.get_by_role("link", name=ORG).first.click()
     page.get_by_role("link", name="Our applications and grants").click()
     expect(page.get_by_role("row").filter(has_text=reference)).to_contain_text("Awarded")

@@ -46,7 +46,7 @@ def test_member_registers_organisation_and_staff_approve_it(db, live_server, smt
     expect(page.get_by_role("heading", level=1)).to_contain_text("Working together for young people")
     screenshot(page, "01-home")
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Create an account").click()
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="Create an account").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Create an account")
     page.get_by_label("Your name").fill("Ada Worker")
     page.get_by_label("Email address").fill("Ada@Example.org")

@@ -332,11 +332,19 @@ def test_unconfirmed_user_cannot_register_and_is_told_why(client, db, staff, mai
     db.session.commit()
     login(client, newbie)
 
-    page = client.get("/organisations/new").get_data(as_text=True)
-    assert "Confirm your email address first: follow the link we sent you." in page
+    # The dashboard does not offer the form; the form's address says why instead of showing it.
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "Confirm your email address" in dashboard and "Register an organisation" not in dashboard
+    resp = client.get("/organisations/new")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert (
+        "Before you register an organisation, confirm that <strong>new@example.org</strong> is yours" in page
+    )
+    assert 'name="name"' not in page and "Send the link again" in page
 
     resp = register(client)
-    assert resp.status_code == 422
+    assert resp.status_code == 403
     assert "Confirm your email address before registering an organisation." in resp.get_data(as_text=True)
     assert (count(db, Organisation), count(db, Membership), count(db, Notification)) == (0, 0, 0)
     assert mailbox.to("vera@wypf.org.uk") == []

@@ -13,7 +13,7 @@ from tests.venues.factories import make_booker, make_booking, make_space, make_v
 
 def nav(client) -> str:  # type: ignore[no-untyped-def]
     html = client.get("/inbox").get_data(as_text=True)
-    return html[html.index('<nav aria-label="Main">') : html.index("</nav>")]
+    return html[html.index('<nav aria-label="Main"') : html.index("</nav>")]
 
 
 def test_the_owner_sees_requests_waiting_and_others_do_not(client, db):

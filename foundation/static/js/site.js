@@ -1,3 +1,4 @@
+// The site's behaviour, all of it optional: every page works without scripts.
 // Error summaries (the GOV.UK pattern): after a failed submit the summary takes focus, so keyboard and screen
 // reader users hear what went wrong first; each link in it moves focus to its field and shows the field's label.
 (function () {
@@ -11,7 +12,32 @@
     return (input.id && document.querySelector('label[for="' + input.id + '"]')) || input;
   }
 
+  // The navigation folds behind the "Menu" button where the CSS says so (phones); Escape folds it again.
+  function initMenu() {
+    var button = document.querySelector(".menu-toggle");
+    var row = button && button.closest(".header-row");
+    if (!row) {
+      return;
+    }
+    function setOpen(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      row.classList.toggle("menu-open", open);
+    }
+    button.hidden = false;
+    row.classList.add("has-menu");
+    button.addEventListener("click", function () {
+      setOpen(button.getAttribute("aria-expanded") !== "true");
+    });
+    row.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && row.classList.contains("menu-open")) {
+        setOpen(false);
+        button.focus();
+      }
+    });
+  }
+
   function init() {
+    initMenu();
     var summary = document.querySelector(".error-summary");
     if (!summary) {
       return;

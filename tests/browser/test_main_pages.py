@@ -1,0 +1,215 @@
+"""The main pages of every kind of user, on the demo data, at a phone's width (390 px) and a laptop's (1280 px):
+each answers 200, nothing scrolls sideways on the phone (`document.documentElement.scrollWidth <= 390`; a wide
+table scrolls inside its own box), axe-core finds no serious or critical violation at either width, and a
+screenshot of each is kept under test-artifacts/screenshots/ (main-<who>-<page>-<width>.png)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from foundation.grants.models import (
+    Application,
+    ApplicationStatus,
+    ConflictDeclaration,
+    Grant,
+    GrantRound,
+    GrantStatus,
+    Instalment,
+    ReviewAssignment,
+    RoundStatus,
+)
+from foundation.members.models import Organisation, OrganisationStatus, User
+from foundation.seed import DEMO_PASSWORD, seed
+from foundation.venues.models import Booking, Space, Venue
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = (390, 1280)
+
+# Who visits (an email signs in first; None is an anonymous visitor), and the pages they open. Braces name ids
+# looked up in the demo data by `_ids`.
+PAGES: dict[str | None, list[str]] = {
+    None: [
+        "/",
+        "/venues",
+        "/venues?town=Chippenham&date={next_tuesday}&start=18:00&end=20:00",
+        "/venues/{venue}",
+        "/spaces/{busiest}/calendar",
+        "/grants",
+        "/grants/rounds/{open_round}",
+        "/grants/awards",
+        "/grants/ledger",
+        "/members",
+        "/members/{calne}",
+        "/scorecard",
+        "/scorecard/rounds/{decided}",
+        "/accessibility",
+        "/privacy",
+        "/contact",
+        "/open-data",
+        "/login",
+        "/register",
+    ],
+    "admin@calne-youth.example": [
+        "/dashboard",
+        "/organisations/{calne}",
+        "/organisations/{calne}/edit",
+        "/organisations/{calne}/venues",
+        "/venues/{venue}/manage",
+        "/venues/{venue}/edit",
+        "/spaces/{space}/edit",
+        "/venues/requests",
+        "/bookings",
+        "/bookings?when=past",
+        "/bookings/{calne_booking}",
+        "/bookings/{at_calne}",
+        "/spaces/{space}/book",
+        "/spaces/{busiest}/calendar?day=3",
+        "/organisations/{calne}/applications",
+        "/grants/applications/{calne_draft}",
+        "/grants/awards/{calne_grant}",
+        "/inbox",
+        "/account",
+        "/account/privacy",
+    ],
+    "panel@wypf.example": ["/dashboard", "/panel", "/panel/assignments/{assignment}"],
+    "panel4@wypf.example": ["/panel/assignments/{scoring}"],
+    "staff@wypf.example": [
+        "/dashboard",
+        "/staff/vetting",
+        "/staff/organisations/{pending}",
+        "/staff/users",
+        "/staff/outbox",
+        "/staff/grants",
+        "/staff/grants/rounds/{in_review}",
+        "/staff/grants/rounds/{in_review}/ranking",
+        "/staff/grants/applications",
+        "/staff/grants/applications/{submitted}/decide",
+        "/staff/grants/applications/{deciding}/decide",
+        "/staff/grants/grants",
+        "/staff/grants/grants/{calne_grant}",
+        "/staff/grants/grants/{offered}/withdraw",
+        "/staff/grants/grants/{part_paid}",
+        "/staff/grants/grants/{part_paid}/end",
+        "/staff/grants/fund",
+    ],
+}
+
+
+def _ids(db: Any) -> dict[str, object]:
+    from datetime import date, timedelta
+
+    one = db.session.scalar
+    calne = one(sa.select(Organisation.id).where(Organisation.name == "Calne Youth Project"))
+    venue = one(sa.select(Venue.id).where(Venue.organisation_id == calne).order_by(Venue.id))
+    today = date.today()
+    paid = sa.select(Instalment.id).where(Instalment.grant_id == Grant.id, Instalment.paid_at.is_not(None))
+    unpaid = sa.select(Instalment.id).where(Instalment.grant_id == Grant.id, Instalment.paid_at.is_(None))
+    return {
+        # The space with the most bookings, so its calendar shows booked and requested times as well as free.
+        "busiest": one(
+            sa.select(Booking.space_id)
+            .group_by(Booking.space_id)
+            .order_by(sa.func.count().desc(), Booking.space_id)
+            .limit(1)
+        ),
+        # A weekly booking at a venue of the Calne Youth Project's, so its admin sees its page with every date.
+        "at_calne": one(sa.select(Booking.id).where(Booking.uid == "demo-booking-calne-football")),
+        # A review in progress, an application with a declared conflict, an offer not yet accepted and a grant
+        # paid in part (to withdraw, and to end early).
+        "scoring": one(
+            sa.select(ReviewAssignment.id)
+            .join(User, User.id == ReviewAssignment.reviewer_id)
+            .where(
+                User.email == "panel4@wypf.example",
+                ReviewAssignment.submitted_at.is_(None),
+                ReviewAssignment.conflict == ConflictDeclaration.NONE,
+            )
+        ),
+        "deciding": one(
+            sa.select(ReviewAssignment.application_id)
+            .where(ReviewAssignment.conflict == ConflictDeclaration.CONFLICT)
+            .limit(1)
+        ),
+        "offered": one(sa.select(Grant.id).where(Grant.status == GrantStatus.OFFERED).limit(1)),
+        "part_paid": one(
+            sa.select(Grant.id)
+            .where(Grant.status == GrantStatus.ACTIVE, paid.exists(), unpaid.exists())
+            .limit(1)
+        ),
+        "calne": calne,
+        "venue": venue,
+        "space": one(sa.select(Space.id).where(Space.venue_id == venue).order_by(Space.id)),
+        "next_tuesday": (today + timedelta(days=(1 - today.weekday()) % 7 or 7)).isoformat(),
+        "open_round": one(sa.select(GrantRound.id).where(GrantRound.status == RoundStatus.OPEN)),
+        "decided": one(sa.select(GrantRound.id).where(GrantRound.status == RoundStatus.DECIDED)),
+        "in_review": one(sa.select(GrantRound.id).where(GrantRound.status == RoundStatus.IN_REVIEW)),
+        "calne_booking": one(
+            sa.select(Booking.id).where(Booking.organisation_id == calne).order_by(Booking.id)
+        ),
+        "calne_draft": one(
+            sa.select(Application.id).where(
+                Application.organisation_id == calne, Application.status == ApplicationStatus.DRAFT
+            )
+        ),
+        "calne_grant": one(sa.select(Grant.id).where(Grant.organisation_id == calne).order_by(Grant.id)),
+        "submitted": one(
+            sa.select(Application.id)
+            .join(GrantRound)
+            .where(GrantRound.status == RoundStatus.IN_REVIEW)
+            .order_by(Application.id)
+        ),
+        "assignment": one(
+            sa.select(ReviewAssignment.id)
+            .join(User, User.id == ReviewAssignment.reviewer_id)
+            .where(User.email == "panel@wypf.example")
+            .order_by(ReviewAssignment.id)
+        ),
+        "pending": one(sa.select(Organisation.id).where(Organisation.status == OrganisationStatus.PENDING)),
+    }
+
+
+def _slug(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+
+
+def test_main_pages_fit_a_phone_and_a_laptop_and_pass_the_accessibility_check(
+    db, live_server, browse, screenshot
+):  # type: ignore[no-untyped-def]  # noqa: ARG001
+    list(seed())
+    ids = _ids(db)
+    missing = [name for name, value in ids.items() if value is None]
+    assert missing == [], f"the demo data has none of: {missing}"
+    db.session.commit()
+    too_wide = []
+    for email, paths in PAGES.items():
+        who = (email or "anonymous").split("@")[0]
+        visitor = browse(who)
+        page = visitor.page
+        if email:
+            page.goto("/login")
+            page.fill("#email", email)
+            page.fill("#password", DEMO_PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url("**/dashboard")
+        for path in paths:
+            url = path.format(**ids)
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 844 if width < 600 else 900})
+                response = page.goto(url)
+                assert response is not None and response.status == 200, f"{who}: {url} at {width} px"
+                if width < 600:
+                    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+                    if scroll_width > width:
+                        widest = page.evaluate(
+                            "() => [...document.querySelectorAll('body *')].filter(e => !e.closest('.table-wrap') && e.getBoundingClientRect().right > 392)"
+                            ".slice(0, 3).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+                        )
+                        too_wide.append(f"{who} {url}: {scroll_width} px ({', '.join(widest)})")
+                screenshot(page, f"main-{who}-{_slug(path)}-{width}")
+        visitor.assert_clean()
+    assert too_wide == [], "\n".join(too_wide)
