@@ -32,9 +32,11 @@ TEST_WORKERS ?= 2
 test: install
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15 $(PYTEST_ARGS)
 
+# ruff (lint and format) over everything; mypy over foundation/, config.py and bench/ (settings in pyproject.toml).
 lint: install
 	$(BIN)/ruff check foundation tests bench config.py
 	$(BIN)/ruff format --check foundation tests bench config.py
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix foundation tests bench config.py

@@ -190,7 +190,9 @@ def explain(
     # The same plan again as JSON, to find its sequential scans.
     cur.execute("SAVEPOINT explain")
     cur.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + stmt.bound)
-    best = cur.fetchone()[0][0]
+    row = cur.fetchone()
+    assert row is not None, "EXPLAIN returns one row"
+    best = row[0][0]
     cur.execute("ROLLBACK TO SAVEPOINT explain")
     for node in _walk(best["Plan"]):
         if "Seq Scan" not in node["Node Type"]:

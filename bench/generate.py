@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -63,6 +64,15 @@ def copy_rows(cur: psycopg.Cursor, table: str, columns: list[str], rows: list[tu
             copy.write_row(row)
 
 
+def scalar(cur: psycopg.Cursor, sql: str) -> Any:
+    """The one value a query returns."""
+    cur.execute(sql)
+    row = cur.fetchone()
+    if row is None:
+        raise SystemExit(f"no row from: {sql}")
+    return row[0]
+
+
 def vacuum_analyze(conn: psycopg.Connection) -> None:
     """VACUUM ANALYZE, as autovacuum would have done on a live database: fresh statistics, no dead rows left by
     updates, and the visibility map set so index-only scans need not visit the table."""
@@ -78,11 +88,12 @@ def finish_copy(conn: psycopg.Connection, cur: psycopg.Cursor, tables: Iterable[
             f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
             f'(SELECT coalesce(max(id), 0) + 1 FROM "{table}"), false)'
         )
-    cur.execute(
+    unbalanced = scalar(
+        cur,
         "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entry GROUP BY transaction_id "
-        "HAVING sum(amount_pence) <> 0) unbalanced"
+        "HAVING sum(amount_pence) <> 0) unbalanced",
     )
-    if cur.fetchone()[0]:
+    if unbalanced:
         raise SystemExit("ledger does not balance")
     conn.commit()
     vacuum_analyze(conn)

@@ -29,7 +29,15 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import TOWNS, copy_rows, finish_copy, forget_people, migrate, recreate_database  # noqa: E402
+from generate import (  # noqa: E402
+    TOWNS,
+    copy_rows,
+    finish_copy,
+    forget_people,
+    migrate,
+    recreate_database,
+    scalar,
+)
 
 STAFF_EMAIL = "staff@grants.bench.example"
 STAFF_PASSWORD = "bench-staff-password"
@@ -80,8 +88,7 @@ def clear_previous(cur: psycopg.Cursor) -> None:
 
 
 def next_id(cur: psycopg.Cursor, table: str) -> int:
-    cur.execute(f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"')
-    return int(cur.fetchone()[0])
+    return int(scalar(cur, f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"'))
 
 
 def generate(url: str, scale: float, seed: int, staff_email: str, staff_password: str) -> dict[str, int]:

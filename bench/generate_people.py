@@ -48,7 +48,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import LONDON, TOWNS, copy_rows, finish_copy, forget_people  # noqa: E402
+from generate import LONDON, TOWNS, copy_rows, finish_copy, forget_people, scalar  # noqa: E402
 from generate_grants import CRITERIA, ORG_PREFIX, STAFF_EMAIL  # noqa: E402
 
 DOMAIN = "people.bench.example"
@@ -174,8 +174,7 @@ def clear_previous(cur: psycopg.Cursor) -> None:
 def next_ids(cur: psycopg.Cursor) -> dict[str, int]:
     out = {}
     for table in COLUMNS:
-        cur.execute(f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"')
-        out[table] = int(cur.fetchone()[0])
+        out[table] = int(scalar(cur, f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"'))
     return out
 
 
@@ -277,20 +276,20 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
         # --- documents and approvals of every approved organisation ---------------------------------------------
         for n, org in enumerate([*all_orgs, applicant_org]):
             by = admin_of.get(org)
-            first = now - timedelta(days=400 + n % 300)
+            joined = now - timedelta(days=400 + n % 300)
             lapsed = n % 20 == 7 and org != applicant_org  # venue_orgs[7] is one of the dashboard's
-            document(org, "safeguarding_policy", today - timedelta(days=30), by, first)
+            document(org, "safeguarding_policy", today - timedelta(days=30), by, joined)
             document(
                 org,
                 "safeguarding_policy",
                 today + timedelta(days=200 + n % 100),
                 by,
-                first + timedelta(days=330),
+                joined + timedelta(days=330),
             )
-            document(org, "insurance", today + timedelta(days=-10 if lapsed else 100 + n % 200), by, first)
-            document(org, "governing_document", None, by, first)
+            document(org, "insurance", today + timedelta(days=-10 if lapsed else 100 + n % 200), by, joined)
+            document(org, "governing_document", None, by, joined)
             if org != applicant_org:
-                decision(org, "approve", "pending", "approved", first + timedelta(days=3))
+                decision(org, "approve", "pending", "approved", joined + timedelta(days=3))
 
         # --- organisations awaiting vetting, and the other outcomes ---------------------------------------------
         counts = {"pending": n_pending, "changes_requested": n_changes, "rejected": n_rejected,
@@ -299,23 +298,23 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
         for status, how_many in counts.items():
             for _ in range(how_many):
                 n += 1
-                submitted = now - timedelta(days=rng.randint(1, 45), hours=rng.randint(0, 23))
+                applied = now - timedelta(days=rng.randint(1, 45), hours=rng.randint(0, 23))
                 label = status.replace("_", " ").capitalize()
-                oid = organisation(f"{PEOPLE_ORG_PREFIX} {label} Group {n}", status, n, submitted)
+                oid = organisation(f"{PEOPLE_ORG_PREFIX} {label} Group {n}", status, n, applied)
                 registrant = user(f"registrant{n}@{DOMAIN}", f"Bench Registrant {n}")
                 member(registrant, oid, "admin")
                 for kind in ("safeguarding_policy", "insurance", "governing_document")[: n % 4]:
                     valid = None if kind == "governing_document" else today + timedelta(days=300)
-                    document(oid, kind, valid, registrant, submitted + timedelta(hours=1))
+                    document(oid, kind, valid, registrant, applied + timedelta(hours=1))
                 if status == "changes_requested":
                     decision(
-                        oid, "request_changes", "pending", "changes_requested", submitted + timedelta(days=2)
+                        oid, "request_changes", "pending", "changes_requested", applied + timedelta(days=2)
                     )
                 elif status == "rejected":
-                    decision(oid, "reject", "pending", "rejected", submitted + timedelta(days=2))
+                    decision(oid, "reject", "pending", "rejected", applied + timedelta(days=2))
                 elif status == "suspended":
-                    decision(oid, "approve", "pending", "approved", submitted + timedelta(days=2))
-                    decision(oid, "suspend", "approved", "suspended", submitted + timedelta(days=20))
+                    decision(oid, "approve", "pending", "approved", applied + timedelta(days=2))
+                    decision(oid, "suspend", "approved", "suspended", applied + timedelta(days=20))
 
         # --- sign-ins of the last two months (the session lookup of every signed-in request searches these) -----
         for uid in population:

@@ -100,7 +100,9 @@ def _user_for_token(token: str) -> User | None:
     ).first()
     if row is None:
         return None
-    user_session, user, unread_count, *nav_figures = row
+    user_session: UserSession = row[0]
+    user: User = row[1]
+    unread_count, *nav_figures = row[2:]
     remember_nav_figures(nav_figures)
     g.user_session_id = user_session.id
     g.user_session_seen = user_session.last_seen_at
@@ -110,7 +112,8 @@ def _user_for_token(token: str) -> User | None:
 
 def current_session_id() -> int | None:
     """The UserSession this request is signed in with, if any."""
-    return g.get("user_session_id")
+    session_id: int | None = g.get("user_session_id")
+    return session_id
 
 
 def open_session(user: User, device: str = "") -> tuple[UserSession, str]:

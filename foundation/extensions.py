@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from celery import Celery, Task
 from flask import Flask
@@ -30,6 +31,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class. At run time it is Flask-SQLAlchemy's db.Model (the declarative base above, bound to the
+# extension's session and naming tables); to the type checker it is that typed base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -46,7 +54,7 @@ def celery_init_app(app: Flask) -> Celery:
 
     broker = app.config.get("CELERY_BROKER_URL")
     sweep = float(app.config["NOTIFICATION_SWEEP_SECONDS"])
-    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app: Celery = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(
         {
             "broker_url": broker or "memory://",

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import enum
 import re
 import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from wtforms import IntegerField, SelectMultipleField, StringField
-from wtforms.fields.choices import SelectChoice
+from wtforms import Field, IntegerField, SelectMultipleField
+
+# WTForms 3.3 wants choices as SelectChoice; the types-WTForms stubs describe 3.2, which has none, so the name is
+# imported here once, unchecked, and every form takes it from this module.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in the 3.2 stubs
 from wtforms.form import BaseForm
 from wtforms.validators import StopValidation
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 # "1250", "1,250", "1250.5", "1,250.50", ".50"; a thousands comma only where it belongs.
 MONEY_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d{1,2})?$")
@@ -55,9 +57,19 @@ class HeaderSafe:
             raise StopValidation(self.message)
 
 
-def enum_choices(enum_cls: Iterable[enum.Enum]) -> list[SelectChoice]:
+class Labelled(Protocol):
+    """An enum member with words for people (every state and kind enum here has them)."""
+
+    @property
+    def value(self) -> Any: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+def enum_choices(enum_cls: Iterable[Labelled]) -> list[Any]:
     """Choices from an enum whose members have a `label`."""
-    return [SelectChoice(m.value, m.label) for m in enum_cls]  # type: ignore[attr-defined]
+    return [SelectChoice(m.value, m.label) for m in enum_cls]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -67,11 +79,13 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PenceField(StringField):
+class PenceField(Field):
     """Money typed in pounds ("12.50", "£1,250", "12") and held as integer pence (1250).
 
     Subclasses word the messages for what the money is (a hire price, a grant amount)."""
 
+    widget = TextInput()
+    data: int | None
     negative_message = "An amount cannot be below zero."
     invalid_message = "Enter an amount in pounds and pence, e.g. 12.50."
 
@@ -89,7 +103,7 @@ class PenceField(StringField):
 
     def _value(self) -> str:
         if self.raw_data:
-            return self.raw_data[0]
+            return str(self.raw_data[0])
         if self.data is None:
             return ""
         pounds, pence = divmod(int(self.data), 100)

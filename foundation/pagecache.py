@@ -18,12 +18,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 from threading import Lock
-from typing import Any, TypeVar
+from typing import ParamSpec
 
 from flask import Response, current_app, make_response, request, session
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
 
 
 class _Store:
@@ -47,7 +48,7 @@ class _Store:
 
     def put(
         self, key: str, expires: float, body: bytes, status: int, headers: list[tuple[str, str]], size: int
-    ):
+    ) -> None:
         with self._lock:
             self._items[key] = (expires, body, status, headers)
             self._items.move_to_end(key)
@@ -78,11 +79,11 @@ def _private(response: Response) -> bool:
     return bool(response.cache_control.no_store or response.cache_control.private)
 
 
-def public_page(view: F) -> F:
+def public_page(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     """Serve the view from the per-worker cache for anonymous visitors (see the module docstring)."""
 
     @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         ttl = int(current_app.config.get("PUBLIC_PAGE_CACHE_SECONDS", 0) or 0)
         if ttl <= 0 or not _cacheable_visitor():
             return view(*args, **kwargs)
@@ -108,7 +109,7 @@ def public_page(view: F) -> F:
             response.headers["X-Page-Cache"] = "miss"
         return response
 
-    return wrapped  # type: ignore[return-value]
+    return wrapped
 
 
 def clear() -> None:

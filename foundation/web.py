@@ -9,13 +9,26 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, has_request_context, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
+from wtforms import Form
 
 from foundation import navigation
 from foundation.db_setup import database_busy
@@ -71,8 +84,10 @@ def cached_url_for(endpoint: str, **values: Any) -> str:
     else:
         cache: dict[tuple[Any, ...], str] = current_app.extensions["url_cache"]
         key = (request.script_root if has_request_context() else None, endpoint, *sorted(values.items()))
-        url = cache.get(key)  # type: ignore[assignment]
-        if url is None:
+        cached = cache.get(key)
+        if cached is not None:
+            url = cached
+        else:
             url = current_app.url_for(endpoint, **values)
             if len(cache) >= URL_CACHE_SIZE:
                 cache.clear()
@@ -112,10 +127,12 @@ def init_app(app: Flask) -> None:
     if proxies > 0:
         # Behind that many reverse proxies the client's address is in X-Forwarded-For; without this setting the
         # header is ignored, as any client can send it. Only the address is taken: Host and scheme are not.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=0, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # the documented way to wrap the WSGI app
+            app.wsgi_app, x_for=proxies, x_proto=0, x_host=0, x_port=0, x_prefix=0
+        )
 
     @app.after_request
-    def private_pages_are_not_stored(response):  # type: ignore[no-untyped-def]
+    def private_pages_are_not_stored(response: Response) -> Response:
         # Whatever is sent to a signed-in person (their name, bookings, messages) must not stay in a shared or
         # back-button cache. Stylesheets and images are the same for everyone.
         if request.endpoint != "static" and current_user.is_authenticated:
@@ -123,7 +140,7 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.after_request
-    def security_headers(response):  # type: ignore[no-untyped-def]
+    def security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -133,7 +150,7 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
-    def render_error(status: int, title: str, message: str) -> Any:
+    def render_error(status: int, title: str, message: str) -> ResponseReturnValue:
         if wants_json():
             return jsonify(error=title, message=message), status
         if isinstance(request.routing_exception, SecurityError):
@@ -142,7 +159,7 @@ def init_app(app: Flask) -> None:
         return render_template("error.html", status=status, title=title, message=message), status
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
         titles = {
             400: ("Bad request", "The request could not be understood. Please check the form and try again."),
             403: ("Not allowed", "You do not have permission to do that."),
@@ -159,16 +176,16 @@ def init_app(app: Flask) -> None:
         return render_error(exc.code or 500, title, message)
 
     @app.errorhandler(DomainError)
-    def domain_error(exc: DomainError):  # type: ignore[no-untyped-def]
+    def domain_error(exc: DomainError) -> ResponseReturnValue:
         return render_error(exc.status_code, "Could not do that", exc.message)
 
     @app.errorhandler(Exception)
-    def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def unexpected(exc: Exception) -> ResponseReturnValue:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500, "Something went wrong", "An unexpected error happened. It has been logged.")
 
     @app.errorhandler(OperationalError)
-    def database_gave_up(exc: OperationalError):  # type: ignore[no-untyped-def]
+    def database_gave_up(exc: OperationalError) -> ResponseReturnValue:
         """A lock or statement timeout: the row is busy (a long transaction elsewhere), nothing is wrong with the
         request. Roll back what this request did and ask for a retry; anything else is still a 500."""
         if not database_busy(exc):
@@ -243,7 +260,7 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def field_error(form, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
+def field_error(form: Form, exc: DomainError) -> None:
     """Put a service's message at the field that caused it (or at the top of the form)."""
     if exc.field and exc.field in form:
         form[exc.field].errors = [*form[exc.field].errors, exc.message]
@@ -269,7 +286,7 @@ class FormOutcome:
     result: Any = None
 
 
-def submit_form(form, action: Callable[[], Any]) -> FormOutcome:  # type: ignore[no-untyped-def]
+def submit_form(form: FlaskForm, action: Callable[[], Any]) -> FormOutcome:
     """The one way a view runs a form: validate, run the service, commit once, or show the error at its field.
 
     A first GET answers 200; invalid input 422 with messages at the fields; a refused action the domain error's
@@ -304,6 +321,6 @@ def _count_queries(app: Flask) -> None:
             g.query_count = g.get("query_count", 0) + 1
 
     @app.after_request
-    def _header(response):  # type: ignore[no-untyped-def]
+    def _header(response: Response) -> Response:
         response.headers["X-Query-Count"] = str(g.get("query_count", 0))
         return response

@@ -131,7 +131,7 @@ class IsolatedClient(FlaskClient):
     request's writes on its next access (commit expires every loaded object).
     """
 
-    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def open(self, *args, **kwargs):
         if has_app_context():
             _db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
@@ -159,12 +159,12 @@ def _truncate() -> None:
 
 
 @pytest.fixture
-def db(app):  # type: ignore[no-untyped-def]
+def db(app):
     return _db
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app):
     return app.test_client()
 
 
@@ -178,7 +178,7 @@ class Mailbox:
         if not self.folder.exists():
             return []
         files = sorted(self.folder.glob("*.eml"), key=lambda p: (p.stat().st_mtime_ns, p.name))
-        return [email.message_from_bytes(p.read_bytes(), policy=default_policy) for p in files]  # type: ignore[misc]
+        return [email.message_from_bytes(p.read_bytes(), policy=default_policy) for p in files]
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages() if m["To"] == address]

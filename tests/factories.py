@@ -116,5 +116,5 @@ def add_member(org: Organisation, user: User, role: MemberRole = MemberRole.MEMB
     return m
 
 
-def login(client, user: User, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def login(client, user: User, password: str = PASSWORD):
     return client.post("/login", data={"email": user.email, "password": password})

@@ -20,7 +20,7 @@ BEYOND_64_BITS = str(2**63)
 LARGEST = str(2**31 - 1)
 
 
-def _int_get_paths(app, number: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _int_get_paths(app, number: str) -> list[str]:
     """Every GET route with an integer argument, each integer set to `number` and any other argument to "x"."""
     paths = []
     for rule in app.url_map.iter_rules():
@@ -51,7 +51,7 @@ def test_a_real_id_still_routes(client, db):
 
 
 @pytest.fixture
-def booking_world(db):  # type: ignore[no-untyped-def]
+def booking_world(db):
     owner, owner_org = make_booker()
     space = make_space(make_venue(owner_org), needs_approval=True)
     booker, booker_org = make_booker()
@@ -101,7 +101,7 @@ def test_booking_for_a_huge_organisation_id_is_a_field_error(client, db, booking
 
 
 @pytest.fixture
-def grants_world(db):  # type: ignore[no-untyped-def]
+def grants_world(db):
     staff = make_user(staff=True)
     admin = make_user()
     org = make_org(admin)

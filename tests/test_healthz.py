@@ -18,7 +18,7 @@ def templates_rendered(app: Flask) -> Iterator[list[str]]:
     """Names of the templates the app renders inside the block."""
     names: list[str] = []
 
-    def record(sender, template, context, **extra):  # type: ignore[no-untyped-def]
+    def record(sender, template, context, **extra):
         names.append(template.name)
 
     template_rendered.connect(record, app)

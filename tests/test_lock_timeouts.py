@@ -82,12 +82,12 @@ def timed(call: Callable[[], Any]) -> tuple[Any, float]:
 
 
 @pytest.fixture
-def staff(db):  # type: ignore[no-untyped-def]
+def staff(db):
     return make_user(staff=True)
 
 
 @pytest.fixture
-def round_(db, staff):  # type: ignore[no-untyped-def]
+def round_(db, staff):
     return make_round(status=RoundStatus.IN_REVIEW, by=staff)
 
 
@@ -169,7 +169,7 @@ def test_a_table_locked_by_a_migration_gives_503_not_a_hang_and_health_stays_up(
 
 @pytest.mark.postgres_only
 def test_a_statement_past_the_statement_timeout_is_503(app, client, db):
-    def slow():  # type: ignore[no-untyped-def]
+    def slow():
         db.session.execute(sa.text("SELECT pg_sleep(:s)"), {"s": STATEMENT_TIMEOUT_MS / 1000 + 3})
         return "finished"
 

@@ -85,7 +85,7 @@ def test_scorecard_totals_are_filled_from_the_grants_already_decided(empty_datab
         downgrade(revision="0006")
         upgrade()
 
-        def key(row):  # type: ignore[no-untyped-def]
+        def key(row):
             return (row["round_id"], row["dimension"].value, row["name"])
 
         assert sorted(stored_totals(round_ids), key=key) == sorted(expected, key=key)

@@ -10,18 +10,18 @@ from tests.venues.factories import make_space, make_venue
 
 
 @pytest.fixture
-def app_config(app_config):  # type: ignore[no-untyped-def]
+def app_config(app_config):
     return {**app_config, "PUBLIC_PAGE_CACHE_SECONDS": 60}
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():  # type: ignore[no-untyped-def]
+def _empty_cache():
     pagecache.clear()
     yield
     pagecache.clear()
 
 
-def _hall(db, town: str = "Devizes"):  # type: ignore[no-untyped-def]
+def _hall(db, town: str = "Devizes"):
     owner = make_org(admin=make_user(), town=town)
     venue = make_venue(owner, name=f"{town} Scout Hut", town=town)
     make_space(venue, "Main hall")

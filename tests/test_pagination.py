@@ -10,7 +10,7 @@ from tests.grants.factories import make_application, make_round
 
 
 @pytest.fixture
-def staff_client(client, db):  # type: ignore[no-untyped-def]
+def staff_client(client, db):
     staff = make_user(staff=True)
     db.session.commit()
     login(client, staff)

@@ -319,7 +319,7 @@ def build_world() -> World:
     return World(users=users, values=values)
 
 
-def _url(rule, world: World) -> str:  # type: ignore[no-untyped-def]
+def _url(rule, world: World) -> str:
     from flask import url_for
 
     args = {}
@@ -336,7 +336,7 @@ def _url(rule, world: World) -> str:  # type: ignore[no-untyped-def]
     return url_for(rule.endpoint, **args)
 
 
-def _outcome(response) -> object:  # type: ignore[no-untyped-def]
+def _outcome(response) -> object:
     status = response.status_code
     if status in (301, 302, 303, 307, 308) and "/login" in response.headers.get("Location", ""):
         return LOGIN
@@ -345,7 +345,7 @@ def _outcome(response) -> object:  # type: ignore[no-untyped-def]
     return OK
 
 
-def _rules(app):  # type: ignore[no-untyped-def]
+def _rules(app):
     return sorted(
         (r for r in app.url_map.iter_rules() if r.endpoint != "static"), key=lambda r: (r.endpoint, r.rule)
     )
@@ -357,7 +357,7 @@ def test_every_route_is_in_the_matrix(app):
     assert set(MATRIX) - endpoints == set(), "matrix rows for routes that no longer exist"
 
 
-def pytest_generate_tests(metafunc):  # type: ignore[no-untyped-def]
+def pytest_generate_tests(metafunc):
     if "endpoint" in metafunc.fixturenames:
         metafunc.parametrize("endpoint", sorted(MATRIX))
 
@@ -369,14 +369,14 @@ def _expected(policy: tuple) -> dict[str, object]:
     return dict(zip(ROLES, policy, strict=True))
 
 
-def _clear(db) -> None:  # type: ignore[no-untyped-def]
+def _clear(db) -> None:
     db.session.remove()
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
 
 
-def _fresh_world(app, endpoint: str):  # type: ignore[no-untyped-def]
+def _fresh_world(app, endpoint: str):
     with app.test_request_context():
         world = build_world()
         rules = [r for r in _rules(app) if r.endpoint == endpoint]

@@ -136,7 +136,7 @@ def grow(world: World, n: int) -> None:
     db.session.commit()
 
 
-def measured_pages(app, world: World) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def measured_pages(app, world: World) -> dict[str, int]:
     """The statement count of each GET page, as its real user (and anonymously where the public may look)."""
     counts: dict[str, int] = {}
     with app.test_request_context():
@@ -197,13 +197,13 @@ def test_no_page_runs_a_query_per_row(app, db):  # noqa: ARG001
         )
 
 
-def debug_statements(app, world: World, url: str, role: str) -> list[str]:  # type: ignore[no-untyped-def]
+def debug_statements(app, world: World, url: str, role: str) -> list[str]:
     """The statements one page runs (for finding the query per row when the test above fails)."""
     import sqlalchemy as sa
 
     seen: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def record(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement.replace("\n", " ")[:300])
 
     client = app.test_client()

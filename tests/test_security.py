@@ -48,7 +48,7 @@ def csrf_token(page: str) -> str:
     return match.group(1)
 
 
-def set_cookies(resp) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+def set_cookies(resp) -> dict[str, dict[str, str]]:
     """Set-Cookie headers by cookie name: their attributes, lower-cased (flags map to "")."""
     found: dict[str, dict[str, str]] = {}
     for header in resp.headers.getlist("Set-Cookie"):
@@ -152,7 +152,7 @@ def test_production_cookies_are_secure_httponly_and_lax(make_app):
 
 
 @pytest.fixture
-def csrf_app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+def csrf_app(make_app) -> Flask:
     return make_app(WTF_CSRF_ENABLED=True)
 
 
@@ -201,7 +201,7 @@ ADDRESS_LIMIT = 7
 
 
 @pytest.fixture
-def throttled(make_app) -> Flask:  # type: ignore[no-untyped-def]
+def throttled(make_app) -> Flask:
     return make_app(
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="memory://",
@@ -216,11 +216,11 @@ def from_address(app: Flask, ip: str) -> FlaskClient:
     return client
 
 
-def attempt(client: FlaskClient, email: str, password: str = WRONG):  # type: ignore[no-untyped-def]
+def attempt(client: FlaskClient, email: str, password: str = WRONG):
     return client.post("/login", data={"email": email, "password": password})
 
 
-def assert_throttled(resp) -> None:  # type: ignore[no-untyped-def]
+def assert_throttled(resp) -> None:
     assert resp.status_code == 429
     assert TOO_MANY in resp.text
     assert int(resp.headers["Retry-After"]) > 0

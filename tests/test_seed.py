@@ -43,7 +43,7 @@ def row_counts() -> dict[str, int]:
     }
 
 
-def test_seed_twice_adds_nothing_the_second_time(app, db):  # type: ignore[no-untyped-def]
+def test_seed_twice_adds_nothing_the_second_time(app, db):
     first_run = list(seed())
     first = row_counts()
     assert any(line.startswith("venue ") for line in first_run)
@@ -61,7 +61,7 @@ def test_seed_twice_adds_nothing_the_second_time(app, db):  # type: ignore[no-un
     ]
 
 
-def test_demo_venues_cover_the_twelve_towns(app, db):  # type: ignore[no-untyped-def]
+def test_demo_venues_cover_the_twelve_towns(app, db):
     list(seed())
     venues = db.session.scalars(sa.select(Venue)).all()
     assert {v.town for v in venues} == TOWNS
@@ -89,14 +89,14 @@ def test_demo_venues_cover_the_twelve_towns(app, db):  # type: ignore[no-untyped
     assert held == {s.id for s in whole_booking.space.self_and_descendants()}
 
 
-def test_demo_venue_pages_render(app, db, client):  # type: ignore[no-untyped-def]
+def test_demo_venue_pages_render(app, db, client):
     list(seed())
     for venue in db.session.scalars(sa.select(Venue)).all():
         resp = client.get(f"/venues/{venue.id}")
         assert resp.status_code == 200 and venue.name in resp.get_data(as_text=True)
 
 
-def test_packages_register_their_demo_data_in_order(app):  # type: ignore[no-untyped-def]
+def test_packages_register_their_demo_data_in_order(app):
     # Members first: the capabilities' demo data is built on its organisations and users.
     assert [s.name for s in sorted(DEMO_STEPS, key=lambda s: s.order)] == ["members", "venues", "grants"]
     with pytest.raises(ValueError, match="registered twice"):
@@ -112,7 +112,7 @@ def rounds_by_status() -> dict[RoundStatus, GrantRound]:
     return found
 
 
-def test_demo_grant_rounds_in_every_state(app, db):  # type: ignore[no-untyped-def]
+def test_demo_grant_rounds_in_every_state(app, db):
     lines = list(seed())
     rounds = rounds_by_status()
     assert set(rounds) == {RoundStatus.DRAFT, RoundStatus.OPEN, RoundStatus.IN_REVIEW, RoundStatus.DECIDED}
@@ -134,7 +134,7 @@ def test_demo_grant_rounds_in_every_state(app, db):  # type: ignore[no-untyped-d
     assert all(any(email in line and "panel reviewer" in line for line in logins) for email in reviewers)
 
 
-def test_demo_round_in_review_has_applications_in_every_state(app, db, client):  # type: ignore[no-untyped-def]
+def test_demo_round_in_review_has_applications_in_every_state(app, db, client):
     list(seed())
     round_ = rounds_by_status()[RoundStatus.IN_REVIEW]
     apps = db.session.scalars(sa.select(Application).where(Application.round_id == round_.id)).all()
@@ -145,7 +145,7 @@ def test_demo_round_in_review_has_applications_in_every_state(app, db, client): 
     }  # fmt: skip
     assert all(a.reference and a.reference.startswith(round_.reference_prefix) for a in apps)
 
-    def active(a: Application) -> list:  # type: ignore[type-arg]
+    def active(a: Application) -> list:
         return [r for r in a.assignments if r.active]
 
     submitted = [a for a in apps if a.status is ApplicationStatus.SUBMITTED]
@@ -181,7 +181,7 @@ def test_demo_round_in_review_has_applications_in_every_state(app, db, client): 
     assert order(html) != order(raw), "calibration reorders the demo"
 
 
-def test_demo_decided_round_is_published(app, db, client):  # type: ignore[no-untyped-def]
+def test_demo_decided_round_is_published(app, db, client):
     list(seed())
     round_ = rounds_by_status()[RoundStatus.DECIDED]
     apps = db.session.scalars(sa.select(Application).where(Application.round_id == round_.id)).all()
@@ -208,7 +208,7 @@ def test_demo_decided_round_is_published(app, db, client):  # type: ignore[no-un
     assert recipients == {g.organisation.name for g in grants}
 
 
-def test_demo_ledger_balances(app, db):  # type: ignore[no-untyped-def]
+def test_demo_ledger_balances(app, db):
     list(seed())
     assert ledger.check_balanced() == []
 
@@ -236,7 +236,7 @@ def test_demo_ledger_balances(app, db):  # type: ignore[no-untyped-def]
         assert ledger.money_for(round_).committed_pence == awarded
 
 
-def test_demo_applicant_can_finish_and_submit_the_open_rounds_draft(app, db, client):  # type: ignore[no-untyped-def]
+def test_demo_applicant_can_finish_and_submit_the_open_rounds_draft(app, db, client):
     list(seed())
     round_ = rounds_by_status()[RoundStatus.OPEN]
     draft = db.session.scalar(
@@ -266,7 +266,7 @@ def test_demo_applicant_can_finish_and_submit_the_open_rounds_draft(app, db, cli
     assert draft.status is ApplicationStatus.SUBMITTED and draft.reference.startswith(round_.reference_prefix)
 
 
-def test_demo_documents_download_as_real_files(app, db, client):  # type: ignore[no-untyped-def]
+def test_demo_documents_download_as_real_files(app, db, client):
     from foundation.members.models import OrganisationDocument
 
     list(seed())

@@ -28,7 +28,7 @@ def expected() -> str:
     )
 
 
-def test_template_links_are_flasks_links_and_are_kept(app):  # type: ignore[no-untyped-def]
+def test_template_links_are_flasks_links_and_are_kept(app):
     with app.test_request_context("/"):
         first = unescape(render_template_string(TEMPLATE))
         assert first == expected()
@@ -45,7 +45,7 @@ def test_template_links_are_flasks_links_and_are_kept(app):  # type: ignore[no-u
         assert unescape(render_template_string(TEMPLATE)) == first
 
 
-def test_a_site_mounted_under_a_path_gets_its_own_links(app):  # type: ignore[no-untyped-def]
+def test_a_site_mounted_under_a_path_gets_its_own_links(app):
     with app.test_request_context("/"):
         unescape(render_template_string(TEMPLATE))
     with app.test_request_context("/", base_url="http://localhost/youth/"):

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from flask import url_for
@@ -53,7 +53,8 @@ TOWNS = (
 WILTSHIRE_WIDE = "Wiltshire-wide"
 AREA_CHOICES = (*TOWNS, WILTSHIRE_WIDE)
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 MAX_BUDGET_LINES = 20
 # Far above any seed grant: catches a slipped key before it reaches the database.
@@ -156,18 +157,18 @@ class VersionConflict(Conflict):
         super().__init__(VERSION_CONFLICT)
 
 
-def _versioned(service: F) -> F:
+def _versioned(service: Callable[P, R]) -> Callable[P, R]:
     """Someone else's change landed first (the version column matched no row): a conflict, not a crash,
     wherever the flush happens (an autoflush before a query included)."""
 
     @functools.wraps(service)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return service(*args, **kwargs)
         except StaleDataError:
             raise VersionConflict() from None
 
-    return wrapped  # type: ignore[return-value]
+    return wrapped
 
 
 def answer_field(question: RoundQuestion | int) -> str:
@@ -455,9 +456,9 @@ def submission_problems(
             )
         )
     if not closed_ok:
-        reason = round_closed_reason(round_, now)
-        if reason:
-            problems.append(Problem(None, reason))
+        closed_reason = round_closed_reason(round_, now)
+        if closed_reason:
+            problems.append(Problem(None, closed_reason))
 
     def missing(name: str, value: object, message: str) -> None:
         if value in (None, "", []):

@@ -309,7 +309,7 @@ def payable(grant: Grant) -> Standing:
     return good_standing(grant.organisation)
 
 
-def record_payment(grant: Grant, instalment_id: int, by: User, reference: str) -> Instalment:
+def record_payment(grant: Grant, instalment_id: int, by: User, reference: str | None) -> Instalment:
     """Staff record that an instalment was paid: ledger PAYMENT grant:<id> -> paid_out, with the reference.
 
     The caller has locked the grant (lock_grant), so the same instalment cannot be paid twice.

@@ -267,7 +267,11 @@ def decide(
 
     awarded = choice.outcome is not DecisionOutcome.DECLINE
     application.status = ApplicationStatus.AWARDED if awarded else ApplicationStatus.DECLINED
-    summary = f"{choice.outcome.label}: {pounds(amount)}" if awarded else f"Declined: {reason.label}"  # type: ignore[union-attr]
+    if awarded:
+        summary = f"{choice.outcome.label}: {pounds(amount)}"
+    else:
+        assert reason is not None  # a decline has its reason, checked above
+        summary = f"Declined: {reason.label}"
     db.session.add(
         ApplicationEvent(
             application=application,

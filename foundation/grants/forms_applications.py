@@ -6,6 +6,7 @@ Every field is optional here, so a half-finished draft can be saved; what submis
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -20,10 +21,16 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from foundation.forms import HeaderSafe, MultiCheckboxField, PenceField, strip_text, whole_number
+from foundation.forms import (
+    HeaderSafe,
+    MultiCheckboxField,
+    PenceField,
+    SelectChoice,
+    strip_text,
+    whole_number,
+)
 from foundation.grants.applications import (
     AREA_CHOICES,
     MAX_AGE,
@@ -55,8 +62,8 @@ class BudgetLineForm(Form):
     item = StringField("Item", validators=[Optional(), Length(max=200)], filters=[strip_text])
     cost = MoneyField("Cost (£)")
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
-        ok = super().validate(extra_validators)
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        ok: bool = super().validate(extra_validators)
         if not ok:
             return False
         if self.item.data and self.cost.data is None:
@@ -194,7 +201,7 @@ def application_form(
     form_cls = type("RoundApplicationForm", (ApplicationForm,), attrs)
     if application is not None and "formdata" not in kwargs:
         kwargs["data"] = data_from(application)
-    form = form_cls(**kwargs)
+    form: ApplicationForm = form_cls(**kwargs)
     form.budget_problems = []
     return form
 

@@ -5,6 +5,10 @@ The rules (budget, ranges, states) live in decisions.py, awards.py and reports.p
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -19,10 +23,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from foundation.forms import PenceField, strip_text, whole_number
+from foundation.forms import PenceField, SelectChoice, strip_text, whole_number
 from foundation.grants.awards import MAX_CONDITIONS_CHARS, MAX_INSTALMENTS, MAX_STOP_REASON_CHARS
 from foundation.grants.decisions import MAX_FEEDBACK_CHARS
 from foundation.grants.models import DecisionOutcome
@@ -65,8 +68,8 @@ class DecisionForm(FlaskForm):
         raw = str(self.version.data or "").strip()
         return int(raw) if raw.isdigit() else None
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
-        ok = super().validate(extra_validators)
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        ok: bool = super().validate(extra_validators)
         outcome = self.outcome.data
         if (
             outcome == DecisionOutcome.AWARD_PART.value
@@ -112,7 +115,7 @@ class InstalmentForm(Form):
             self.amount.raw_data and self.amount.raw_data[0].strip()
         )
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         ok = super().validate(extra_validators)
         if ok and self.used:
             if self.due_on.data is None:
@@ -126,12 +129,17 @@ class InstalmentForm(Form):
                 ok = False
         return ok
 
+    def value(self) -> tuple[date, int]:
+        """(due date, amount in pence): read only from a validated row in use, which has both."""
+        assert self.due_on.data is not None and self.amount.data is not None
+        return self.due_on.data, self.amount.data
+
 
 class ScheduleForm(FlaskForm):
     instalments = FieldList(FormField(InstalmentForm), min_entries=0, max_entries=MAX_INSTALMENTS)
 
-    def rows(self) -> list[tuple]:  # type: ignore[type-arg]
-        return [(e.form.due_on.data, e.form.amount.data) for e in self.instalments.entries if e.form.used]
+    def rows(self) -> list[tuple[date, int]]:
+        return [e.form.value() for e in self.instalments.entries if e.form.used]
 
 
 class PaymentForm(FlaskForm):
@@ -207,11 +215,12 @@ class ReportReviewForm(FlaskForm):
         return True
 
 
-class WithdrawOfferForm(FlaskForm):
-    reason = TextAreaField(
-        "Why is the offer withdrawn?",
+def _stop_reason(question: str, missing: str) -> TextAreaField:
+    """Why an offer is withdrawn or a grant ended: required, and sent to the organisation's members."""
+    return TextAreaField(
+        question,
         validators=[
-            DataRequired("Say why the offer is withdrawn: the organisation is told."),
+            DataRequired(missing),
             Length(
                 max=MAX_STOP_REASON_CHARS,
                 message=f"Keep the reason under {MAX_STOP_REASON_CHARS:,} characters.",
@@ -222,16 +231,13 @@ class WithdrawOfferForm(FlaskForm):
     )
 
 
+class WithdrawOfferForm(FlaskForm):
+    reason = _stop_reason(
+        "Why is the offer withdrawn?", "Say why the offer is withdrawn: the organisation is told."
+    )
+
+
 class EndGrantForm(FlaskForm):
-    reason = TextAreaField(
-        "Why is the grant ended early?",
-        validators=[
-            DataRequired("Say why the grant is ended early: the organisation is told."),
-            Length(
-                max=MAX_STOP_REASON_CHARS,
-                message=f"Keep the reason under {MAX_STOP_REASON_CHARS:,} characters.",
-            ),
-        ],
-        filters=[strip_text],
-        description="The organisation's members are sent this with the news.",
+    reason = _stop_reason(
+        "Why is the grant ended early?", "Say why the grant is ended early: the organisation is told."
     )

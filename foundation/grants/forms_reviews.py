@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from foundation.forms import WholeNumberField, strip_text, whole_number
+from foundation.forms import SelectChoice, WholeNumberField, strip_text, whole_number
 from foundation.grants.models import Criterion
 from foundation.grants.reviews import (
     MAX_COMMENT,
@@ -59,8 +58,8 @@ class ScoreForm(FlaskForm):
     criteria: list[Criterion]
     complete: bool = False
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
-        ok = super().validate(extra_validators)
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        ok: bool = super().validate(extra_validators)
         for name, message in score_problems(self.criteria, self.entries(), self.complete).items():
             if not self[name].errors:  # one message a field: what was typed is said first
                 self[name].errors = [*self[name].errors, message]
@@ -127,9 +126,9 @@ def score_form(criteria: Sequence[Criterion], **kwargs: Any) -> ScoreForm:
             filters=[strip_text],
         )
     cls = type("RoundScoreForm", (ScoreForm,), attrs)
-    form = cls(**kwargs)
+    form: ScoreForm = cls(**kwargs)
     form.criteria = list(criteria)
-    return form  # type: ignore[return-value]
+    return form
 
 
 class AssignForm(FlaskForm):

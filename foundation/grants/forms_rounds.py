@@ -6,7 +6,9 @@ money is typed in pounds and held in integer pence.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -21,12 +23,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import DateTimeLocalField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from foundation.forms import HeaderSafe, PenceField, WholeNumberField, strip_text
+from foundation.forms import HeaderSafe, PenceField, SelectChoice, WholeNumberField, strip_text
 from foundation.grants import rounds
-from foundation.grants.models import RoundStatus
+from foundation.grants.models import GrantRound, RoundStatus
 from foundation.types import LONDON
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -45,7 +46,7 @@ def london_to_utc(local: datetime) -> datetime:
 class LondonDateTimeField(DateTimeLocalField):
     """A date and time typed in UK local time; `data` is an aware UTC datetime."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault(
             "format", [LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
         )
@@ -83,12 +84,13 @@ def _more_than_zero(form: Form, field: MoneyField) -> None:
 
 
 class RoundForm(FlaskForm):
+    # An open round's form (OpenRoundForm) has no code, opening time or award range: those fields are None there.
     name = StringField(
         "Name", validators=[HeaderSafe(), DataRequired("Give the round a name."), Length(max=200)],
         filters=[strip_text],
         description="For example: Seed grants spring 2026.",
     )  # fmt: skip
-    code = StringField(
+    code: StringField | None = StringField(
         "Short code",
         validators=[DataRequired("Give the round a short code, e.g. SG26."), Length(max=10)],
         filters=[lambda v: v.strip().upper() if isinstance(v, str) else v],
@@ -106,7 +108,7 @@ class RoundForm(FlaskForm):
         "Who can apply", validators=[Optional(), Length(max=5000)], filters=[strip_text],
         description="The eligibility rules applicants must meet.",
     )  # fmt: skip
-    opens_at = LondonDateTimeField(
+    opens_at: LondonDateTimeField | None = LondonDateTimeField(
         "Opens", validators=[InputRequired("Enter when the round opens.")], description="UK time."
     )
     closes_at = LondonDateTimeField(
@@ -117,11 +119,11 @@ class RoundForm(FlaskForm):
         validators=[Optional()],
         description="Optional. The panel is reminded 7 days and 2 days before, and on the day.",
     )
-    min_award = MoneyField(
+    min_award: MoneyField | None = MoneyField(
         "Smallest award (£)", validators=[InputRequired("Enter the smallest award."), _more_than_zero],
         description="In pounds, e.g. 500.",
     )  # fmt: skip
-    max_award = MoneyField(
+    max_award: MoneyField | None = MoneyField(
         "Largest award (£)", validators=[InputRequired("Enter the largest award."), _more_than_zero],
         description="In pounds, e.g. 5,000.",
     )  # fmt: skip
@@ -131,7 +133,7 @@ class RoundForm(FlaskForm):
             raise ValidationError("Use 1 to 10 capital letters or digits, e.g. SG26.")
 
     def validate_closes_at(self, field: LondonDateTimeField) -> None:
-        opens = self.opens_at.data if "opens_at" in self else None
+        opens = self.opens_at.data if self.opens_at is not None else None
         if field.data and opens and field.data <= opens:
             raise ValidationError("The closing time must be after the opening time.")
 
@@ -141,7 +143,7 @@ class RoundForm(FlaskForm):
             raise ValidationError("Reviews can only be due on or after the day the round closes.")
 
     def validate_max_award(self, field: MoneyField) -> None:
-        low = self.min_award.data if "min_award" in self else None
+        low = self.min_award.data if self.min_award is not None else None
         if field.data is not None and low is not None and field.data < low:
             raise ValidationError(f"The largest award must be at least the smallest (£{low / 100:,.2f}).")
         if field.data is not None and field.data > rounds.MAX_AWARD_LIMIT_PENCE:
@@ -149,21 +151,21 @@ class RoundForm(FlaskForm):
                 f"The largest award can be at most £{rounds.MAX_AWARD_LIMIT_PENCE // 100:,}."
             )
 
-    def values(self) -> dict:
-        out = {}
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for name in (
             "name", "code", "description", "priorities", "eligibility", "opens_at", "closes_at", "review_deadline",
         ):  # fmt: skip
             if name in self:
                 out[name] = self[name].data
-        if "min_award" in self:
+        if self.min_award is not None:
             out["min_award_pence"] = self.min_award.data
-        if "max_award" in self:
+        if self.max_award is not None:
             out["max_award_pence"] = self.max_award.data
         return out
 
     @classmethod
-    def data_from(cls, round_) -> dict:  # type: ignore[no-untyped-def]
+    def data_from(cls, round_: GrantRound) -> dict[str, Any]:
         return {
             "name": round_.name, "code": round_.code, "description": round_.description,
             "priorities": round_.priorities, "eligibility": round_.eligibility, "opens_at": round_.opens_at,
@@ -201,8 +203,8 @@ class CriterionRow(Form):
         return bool(self.name.data or self.description.data or self.weight.raw_data and self.weight.raw_data[0].strip()
                     or self.max_score.raw_data and self.max_score.raw_data[0].strip())  # fmt: skip
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
-        ok = super().validate(extra_validators)
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        ok: bool = super().validate(extra_validators)
         if not self.used:
             return ok
         if not self.name.data:
@@ -217,6 +219,8 @@ class CriterionRow(Form):
         return ok
 
     def value(self) -> rounds.CriterionInput:
+        # Read only from a validated row in use, which has both numbers.
+        assert self.weight.data is not None and self.max_score.data is not None
         return rounds.CriterionInput(
             name=self.name.data or "", description=self.description.data or "",
             weight=int(self.weight.data), max_score=int(self.max_score.data),
@@ -226,8 +230,8 @@ class CriterionRow(Form):
 class CriteriaForm(FlaskForm):
     rows = FieldList(FormField(CriterionRow), min_entries=0, max_entries=rounds.MAX_CRITERIA + 6)
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
-        ok = super().validate(extra_validators)
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        ok: bool = super().validate(extra_validators)
         seen: dict[str, str] = {}
         used = [e.form for e in self.rows.entries if e.form.used]
         if len(used) > rounds.MAX_CRITERIA:
@@ -266,8 +270,8 @@ class QuestionRow(Form):
         return bool(self.prompt.data or self.help_text.data
                     or self.max_words.raw_data and self.max_words.raw_data[0].strip())  # fmt: skip
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
-        ok = super().validate(extra_validators)
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        ok: bool = super().validate(extra_validators)
         if self.used and not self.prompt.data:
             self.prompt.errors = [*self.prompt.errors, "Write the question."]
             ok = False
@@ -283,8 +287,8 @@ class QuestionRow(Form):
 class QuestionsForm(FlaskForm):
     rows = FieldList(FormField(QuestionRow), min_entries=0, max_entries=rounds.MAX_QUESTIONS + 6)
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
-        ok = super().validate(extra_validators)
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        ok: bool = super().validate(extra_validators)
         if len([e for e in self.rows.entries if e.form.used]) > rounds.MAX_QUESTIONS:
             self.form_errors.append(f"A round can have at most {rounds.MAX_QUESTIONS} questions of its own.")
             ok = False

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from foundation.extensions import db
+from foundation.extensions import Model
 from foundation.members.models import Organisation, User
 from foundation.types import UTCDateTime, enum_column, utcnow
 
@@ -46,7 +46,7 @@ class TransactionKind(enum.Enum):
         return self.value.replace("_", " ").capitalize()
 
 
-class LedgerAccount(db.Model):
+class LedgerAccount(Model):
     __tablename__ = "ledger_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,7 +57,7 @@ class LedgerAccount(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class LedgerTransaction(db.Model):
+class LedgerTransaction(Model):
     """One movement of money, with why and what caused it; its entries sum to zero."""
 
     __tablename__ = "ledger_transaction"
@@ -79,7 +79,7 @@ class LedgerTransaction(db.Model):
     created_by: Mapped[User | None] = relationship()
 
 
-class LedgerEntry(db.Model):
+class LedgerEntry(Model):
     __tablename__ = "ledger_entry"
     __table_args__ = (sa.CheckConstraint("amount_pence <> 0", name="amount_not_zero"),)
 
@@ -117,7 +117,7 @@ ROUND_TRANSITIONS: dict[RoundStatus, RoundStatus] = {
 }
 
 
-class GrantRound(db.Model):
+class GrantRound(Model):
     __tablename__ = "grant_round"
     __table_args__ = (
         sa.CheckConstraint("min_award_pence > 0", name="min_award_positive"),
@@ -169,7 +169,7 @@ class GrantRound(db.Model):
         return sum(c.weight for c in self.criteria)
 
 
-class RoundEvent(db.Model):
+class RoundEvent(Model):
     """Each staff step on a round (opened, closed, ...), with who and when."""
 
     __tablename__ = "grant_round_event"
@@ -185,7 +185,7 @@ class RoundEvent(db.Model):
     by: Mapped[User | None] = relationship()
 
 
-class Criterion(db.Model):
+class Criterion(Model):
     __tablename__ = "grant_criterion"
     __table_args__ = (
         sa.CheckConstraint("weight > 0", name="weight_positive"),
@@ -203,7 +203,7 @@ class Criterion(db.Model):
     round: Mapped[GrantRound] = relationship(back_populates="criteria")
 
 
-class RoundQuestion(db.Model):
+class RoundQuestion(Model):
     """A round's own question beyond the standard application fields."""
 
     __tablename__ = "grant_round_question"
@@ -241,7 +241,7 @@ class ApplicationStatus(enum.Enum):
         return self in {ApplicationStatus.DRAFT, ApplicationStatus.MORE_INFO_REQUESTED}
 
 
-class Application(db.Model):
+class Application(Model):
     __tablename__ = "grant_application"
     __table_args__ = (
         sa.UniqueConstraint("round_id", "organisation_id", name="uq_grant_application_round_org"),
@@ -303,7 +303,7 @@ class Application(db.Model):
         return sum(line.cost_pence for line in self.budget_lines)
 
 
-class BudgetLine(db.Model):
+class BudgetLine(Model):
     __tablename__ = "grant_budget_line"
     __table_args__ = (sa.CheckConstraint("cost_pence >= 0", name="cost_non_negative"),)
 
@@ -316,7 +316,7 @@ class BudgetLine(db.Model):
     application: Mapped[Application] = relationship(back_populates="budget_lines")
 
 
-class Answer(db.Model):
+class Answer(Model):
     __tablename__ = "grant_answer"
     __table_args__ = (
         sa.UniqueConstraint("application_id", "question_id", name="uq_grant_answer_app_question"),
@@ -344,7 +344,7 @@ class ApplicationAction(enum.Enum):
     GRANT_ENDED = "grant_ended"  # staff ended the grant early: unpaid instalments cancelled
 
 
-class ApplicationEvent(db.Model):
+class ApplicationEvent(Model):
     """The application's history: who did what, when, and the message if any."""
 
     __tablename__ = "grant_application_event"
@@ -370,7 +370,7 @@ class ConflictDeclaration(enum.Enum):
     EXCLUDED = "excluded"  # excluded automatically (the reviewer belongs to the applying organisation)
 
 
-class ReviewAssignment(db.Model):
+class ReviewAssignment(Model):
     __tablename__ = "grant_review_assignment"
     __table_args__ = (
         sa.UniqueConstraint("application_id", "reviewer_id", name="uq_grant_review_assignment_app_reviewer"),
@@ -399,7 +399,7 @@ class ReviewAssignment(db.Model):
         return self.conflict in {ConflictDeclaration.UNDECLARED, ConflictDeclaration.NONE}
 
 
-class Score(db.Model):
+class Score(Model):
     """A reviewer's score on one criterion: 0..max, or n/a with a reason."""
 
     __tablename__ = "grant_score"
@@ -427,7 +427,7 @@ class Score(db.Model):
 # --- deciding, paying, reporting ------------------------------------------------------------------------------------
 
 
-class DeclineReason(db.Model):
+class DeclineReason(Model):
     """A structured reason for declining, from a list staff maintain."""
 
     __tablename__ = "grant_decline_reason"
@@ -452,7 +452,7 @@ class DecisionOutcome(enum.Enum):
         }[self]
 
 
-class Decision(db.Model):
+class Decision(Model):
     __tablename__ = "grant_decision"
     __table_args__ = (sa.CheckConstraint("amount_pence >= 0", name="amount_non_negative"),)
 
@@ -499,7 +499,7 @@ class GrantStatus(enum.Enum):
         return self in (GrantStatus.OFFERED, GrantStatus.ACTIVE)
 
 
-class Grant(db.Model):
+class Grant(Model):
     __tablename__ = "grant_award"
     __table_args__ = (sa.CheckConstraint("amount_pence > 0", name="amount_positive"),)
 
@@ -545,7 +545,7 @@ class Grant(db.Model):
         return self.awarded_before_end_pence - self.amount_pence
 
 
-class Instalment(db.Model):
+class Instalment(Model):
     """One planned payment of a grant; paid when staff record it (a ledger transaction)."""
 
     __tablename__ = "grant_instalment"
@@ -578,7 +578,7 @@ class ReportStatus(enum.Enum):
         )
 
 
-class GrantReport(db.Model):
+class GrantReport(Model):
     """The end-of-grant report."""
 
     __tablename__ = "grant_report"
@@ -606,7 +606,7 @@ class GrantReport(db.Model):
     grant: Mapped[Grant] = relationship(back_populates="report")
 
 
-class ReviewReminder(db.Model):
+class ReviewReminder(Model):
     """One row per review-deadline reminder sent about an assignment (7 days, 2 days, on the day), so each goes
     once (foundation.reminders)."""
 
@@ -623,7 +623,7 @@ class ReviewReminder(db.Model):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class GrantReminder(db.Model):
+class GrantReminder(Model):
     """One row per report reminder sent (14 days before, on the due date), so each goes once."""
 
     __tablename__ = "grant_reminder"
@@ -646,7 +646,7 @@ class TotalsDimension(enum.Enum):
     TOWN = "town"  # by each town a grant serves (a grant counts in full under every town it serves)
 
 
-class ScorecardTotal(db.Model):
+class ScorecardTotal(Model):
     """The public scorecard's figures for one decided round, kept up to date in the transaction of every decision,
     payment or report that changes them (foundation.grants.scorecard), so the page reads a few dozen small rows
     instead of aggregating every grant. Rounds not decided have no rows."""

@@ -45,6 +45,7 @@ import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 
 import sqlalchemy as sa
@@ -285,7 +286,7 @@ def funding_line(rows: list[RankedApplication], remaining_pence: int) -> Funding
 # --- the queries -------------------------------------------------------------------------------------------------
 
 
-def _member_of_applicant():  # type: ignore[no-untyped-def]
+def _member_of_applicant() -> sa.Exists:
     """The reviewer belongs to the applying organisation (whatever their declaration says)."""
     return (
         sa.select(Membership.id)
@@ -339,7 +340,9 @@ def review_scores(round_id: int) -> tuple[list[ReviewScore], dict[int, int]]:
     rows = db.session.execute(stmt).all()
     # The panel is small: their names in one more query, rather than widening every grouped row.
     names = dict(
-        db.session.execute(sa.select(User.id, User.name).where(User.id.in_({r[2] for r in rows}))).all()
+        db.session.execute(sa.select(User.id, User.name).where(User.id.in_({r[2] for r in rows})))
+        .tuples()
+        .all()
     )
     reviews: list[ReviewScore] = []
     pending: dict[int, int] = defaultdict(int)
@@ -451,7 +454,7 @@ def round_fingerprint(round_: GrantRound) -> tuple[object, ...]:
     ]
     # Each aggregate is one row: joined side by side, they come back in one round trip.
     subs = [f.subquery() for f in figures]
-    joined = subs[0]
+    joined: sa.FromClause = subs[0]
     for sub in subs[1:]:
         joined = joined.join(sub, sa.true())
     row = db.session.execute(sa.select(*(c for sub in subs for c in sub.c)).select_from(joined)).one()
@@ -539,7 +542,7 @@ def review_export(round_: GrantRound) -> tuple[list[str], list[list[object]]]:
         )
     }
     assignments: dict[int, list[tuple]] = defaultdict(list)
-    for row in db.session.execute(
+    for review_row in db.session.execute(
         sa.select(
             ReviewAssignment.id,
             ReviewAssignment.application_id,
@@ -555,7 +558,7 @@ def review_export(round_: GrantRound) -> tuple[list[str], list[list[object]]]:
         .where(Application.round_id == round_.id, Application.status.in_(RANKED_STATUSES))
         .order_by(sa.func.lower(User.name), ReviewAssignment.id)
     ):
-        assignments[row[1]].append(tuple(row))
+        assignments[review_row[1]].append(tuple(review_row))
     scores: dict[int, dict[int, tuple]] = defaultdict(dict)
     for aid, cid, score, na, na_reason, comment in db.session.execute(
         sa.select(
@@ -588,8 +591,8 @@ def review_export(round_: GrantRound) -> tuple[list[str], list[list[object]]]:
     def when(value: object) -> str:
         if value is None:
             return ""
-        if hasattr(value, "astimezone"):
-            return value.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")  # type: ignore[union-attr]
+        if isinstance(value, datetime):
+            return value.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
         return str(value)
 
     out: list[list[object]] = []

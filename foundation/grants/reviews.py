@@ -336,7 +336,9 @@ def _check_reviewable(assignment: ReviewAssignment) -> None:
         )
 
 
-def declare(assignment: ReviewAssignment, reviewer: User, has_conflict: bool, reason: str = "") -> None:
+def declare(
+    assignment: ReviewAssignment, reviewer: User, has_conflict: bool, reason: str | None = ""
+) -> None:
     """The reviewer says whether they have a conflict of interest (with a reason if they do).
 
     Confirming none opens the application to them. A conflict may still be declared later, until the review is

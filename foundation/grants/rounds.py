@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -407,7 +408,9 @@ DEPOSIT_SOURCES = {
 }
 
 
-def record_deposit(amount_pence: int | None, reason: str, source: str, by: User | None) -> LedgerTransaction:
+def record_deposit(
+    amount_pence: int | None, reason: str | None, source: str, by: User | None
+) -> LedgerTransaction:
     """Money into the fund from outside (an opening balance, a grant to the foundation, interest...)."""
     if source not in DEPOSIT_SOURCES:
         raise DomainError("Choose where the money comes from.", field="source")
@@ -515,7 +518,7 @@ def ledger_page(page: int = 1, per_page: int = 50, round_id: int | None = None) 
     return LedgerPage(describe(txns), page, pages, total)
 
 
-def describe(txns: list[LedgerTransaction]) -> list[LedgerLine]:
+def describe(txns: Sequence[LedgerTransaction]) -> list[LedgerLine]:
     round_ids: set[int] = set()
     grant_ids: set[int] = set()
     for txn in txns:
@@ -540,7 +543,7 @@ def describe(txns: list[LedgerTransaction]) -> list[LedgerLine]:
     } if grant_ids else {}  # fmt: skip
 
     def reference(grant: Grant | None, grant_id: int) -> str:
-        if grant is not None and grant.application is not None and grant.application.reference:
+        if grant is not None and grant.application.reference:
             return grant.application.reference
         return f"grant {grant_id}"
 
@@ -598,7 +601,7 @@ def _clean_label(label: str | None, reason: DeclineReason | None = None) -> str:
     return label
 
 
-def add_decline_reason(label: str) -> DeclineReason:
+def add_decline_reason(label: str | None) -> DeclineReason:
     label = _clean_label(label)
     last = db.session.scalar(sa.select(sa.func.max(DeclineReason.position)))
     reason = DeclineReason(label=label, active=True, position=(last or 0) + 1)
@@ -607,7 +610,7 @@ def add_decline_reason(label: str) -> DeclineReason:
     return reason
 
 
-def rename_decline_reason(reason: DeclineReason, label: str) -> DeclineReason:
+def rename_decline_reason(reason: DeclineReason, label: str | None) -> DeclineReason:
     """Rename a reason. Decisions already made point at it, so they read the new wording too."""
     reason.label = _clean_label(label, reason)
     db.session.flush()

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 from sqlalchemy.orm import Session
 
-from foundation.extensions import db
+from foundation.extensions import Model, db
 from foundation.grants.models import (
     Application,
     Decision,
@@ -351,7 +351,7 @@ def _sums(pub: sa.Subquery) -> list[sa.Label[Any]]:
     ]
 
 
-def _town_values(towns: sa.ColumnElement[Any]) -> sa.TableValuedAlias:
+def _town_values(towns: sa.ColumnElement[Any]) -> sa.FromClause:
     if db.session.get_bind().dialect.name == "postgresql":
         return sa.func.json_array_elements_text(towns).table_valued("value").lateral("town")
     return sa.func.json_each(towns).table_valued("value").alias("town")
@@ -448,7 +448,7 @@ class _Changed:
         return bool(self.rounds or self.grants or self.applications or self.organisations)
 
 
-def _changed(obj: object, attr: str) -> bool:
+def _changed(obj: Model, attr: str) -> bool:
     return sa.inspect(obj).attrs[attr].history.has_changes()
 
 
@@ -460,18 +460,22 @@ def _note_changes(session: Session, flush_context: Any, instances: Any) -> None:
             if obj.id is not None:
                 changed.rounds.add(obj.id)
         elif isinstance(obj, Grant | Application):
-            if obj.round_id is not None and (
+            # None until the flush when a new grant or application was given its round as an object.
+            round_id: int | None = obj.round_id
+            if round_id is not None and (
                 isinstance(obj, Grant) or _changed(obj, "towns") or _changed(obj, "young_people_count")
             ):
-                changed.rounds.add(obj.round_id)
+                changed.rounds.add(round_id)
         elif isinstance(obj, Decision):
             if obj.application_id is not None:
                 changed.applications.add(obj.application_id)
         elif isinstance(obj, Instalment | GrantReport):
             if obj.grant_id is not None:
                 changed.grants.add(obj.grant_id)
-        elif isinstance(obj, Organisation) and obj.id is not None and _changed(obj, "area"):
-            changed.organisations.add(obj.id)
+        elif isinstance(obj, Organisation):
+            org_id: int | None = obj.id  # None on a new organisation, before its first flush
+            if org_id is not None and _changed(obj, "area"):
+                changed.organisations.add(org_id)
 
 
 @sa.event.listens_for(Session, "before_commit")

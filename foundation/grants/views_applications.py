@@ -14,13 +14,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from wtforms.fields.choices import SelectChoice
 
 from foundation.db_setup import begin_write_transaction
 from foundation.errors import DomainError, IllegalTransition
 from foundation.extensions import db
-from foundation.forms import whole_number
+from foundation.forms import SelectChoice, whole_number
 from foundation.grants import applications as svc
 from foundation.grants import bp
 from foundation.grants.applications import (
@@ -102,7 +102,7 @@ def _render_form(
     status: int = 200,
     lead: str | None = None,
     conflict: bool = False,
-) -> Any:
+) -> tuple[str, int]:
     eligibility = [
         p for p in svc.submission_problems(application, closed_ok=_closed_ok(application)) if not p.field
     ]
@@ -127,7 +127,7 @@ def _closed_ok(application: Application) -> bool:
     return application.status is ApplicationStatus.MORE_INFO_REQUESTED
 
 
-def _render_view(application: Application, status: int = 200, **forms: Any) -> Any:
+def _render_view(application: Application, status: int = 200, **forms: Any) -> tuple[str, int]:
     staff = current_user.is_staff
     applicant = svc.is_applicant(current_user, application)
     round_ = application.round
@@ -178,9 +178,11 @@ def _already_submitted(application: Application) -> bool:
     )
 
 
-def _answer_already_submitted(application: Application) -> Any:
+def _answer_already_submitted(application: Application) -> ResponseReturnValue:
+    submitted_at = application.submitted_at
+    assert submitted_at is not None  # answered only when _already_submitted
     flash(
-        f"This application was already submitted on {application.submitted_at.astimezone(LONDON):%-d %B %Y} "  # type: ignore[union-attr]
+        f"This application was already submitted on {submitted_at.astimezone(LONDON):%-d %B %Y} "
         f"(reference {application.reference}). Nothing was sent again.",
         "success",
     )
@@ -192,7 +194,7 @@ def _answer_already_submitted(application: Application) -> Any:
 
 @bp.route("/grants/rounds/<int:round_id>/apply", methods=["GET", "POST"])
 @login_required
-def application_new(round_id: int):  # type: ignore[no-untyped-def]
+def application_new(round_id: int) -> ResponseReturnValue:
     round_ = db.session.get(GrantRound, round_id)
     if round_ is None or round_.status is RoundStatus.DRAFT:
         abort(404)
@@ -246,7 +248,7 @@ def application_new(round_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/grants/applications/<int:application_id>", methods=["GET", "POST"])
 @login_required
-def application(application_id: int):  # type: ignore[no-untyped-def]
+def application(application_id: int) -> ResponseReturnValue:
     application = _application_or_404(application_id)
     if request.method == "GET":
         if svc.is_applicant(current_user, application) and application.status.editable:
@@ -275,7 +277,7 @@ def application(application_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/grants/applications/<int:application_id>/submit")
 @login_required
-def application_submit(application_id: int):  # type: ignore[no-untyped-def]
+def application_submit(application_id: int) -> ResponseReturnValue:
     # The reference counter is taken under the write lock (SQLite) / the round's row lock (PostgreSQL).
     begin_write_transaction()
     application = _application_or_404(application_id)
@@ -327,7 +329,7 @@ def application_submit(application_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/grants/applications/<int:application_id>/withdraw")
 @login_required
-def application_withdraw(application_id: int):  # type: ignore[no-untyped-def]
+def application_withdraw(application_id: int) -> ResponseReturnValue:
     application = _application_or_404(application_id)
     _applicant_only(application)
     form = WithdrawForm()
@@ -345,7 +347,7 @@ def application_withdraw(application_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/organisations/<int:org_id>/applications")
 @login_required
-def organisation_applications(org_id: int):  # type: ignore[no-untyped-def]
+def organisation_applications(org_id: int) -> ResponseReturnValue:
     org = organisation_for(org_id)
     applications = svc.applications_for_organisation(org)
     applied = {a.round_id for a in applications}
@@ -373,7 +375,7 @@ def organisation_applications(org_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/staff/grants/applications")
 @staff_required
-def staff_applications():  # type: ignore[no-untyped-def]
+def staff_applications() -> ResponseReturnValue:
     rounds = svc.visible_rounds()
     form = StaffFilterForm(formdata=request.args)
     form.round.choices = [
@@ -409,7 +411,7 @@ def _staff_application(application_id: int) -> Application:
 
 @bp.post("/staff/grants/applications/<int:application_id>/return")
 @staff_required
-def staff_return_application(application_id: int):  # type: ignore[no-untyped-def]
+def staff_return_application(application_id: int) -> ResponseReturnValue:
     application = _staff_application(application_id)
     form = ReturnForm()
     outcome = submit_form(
@@ -427,7 +429,7 @@ def staff_return_application(application_id: int):  # type: ignore[no-untyped-de
 
 @bp.post("/staff/grants/applications/<int:application_id>/accept-late")
 @staff_required
-def staff_accept_late(application_id: int):  # type: ignore[no-untyped-def]
+def staff_accept_late(application_id: int) -> ResponseReturnValue:
     begin_write_transaction()
     application = _staff_application(application_id)
     form = AcceptLateForm()

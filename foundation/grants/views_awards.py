@@ -17,13 +17,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms.fields.choices import SelectChoice
 
 from foundation.db_setup import begin_write_transaction
 from foundation.errors import DomainError
 from foundation.extensions import db
+from foundation.forms import SelectChoice
 from foundation.grants import awards, bp, decisions, ledger, ranking, reports
 from foundation.grants import report_tasks as _report_tasks  # noqa: F401  (registers `flask grants send-report-reminders`)
 from foundation.grants.forms_awards import (
@@ -46,17 +47,12 @@ from foundation.grants.models import (
     GrantStatus,
     ReportStatus,
 )
-from foundation.members.models import User
 from foundation.pagination import page_number, paginate
-from foundation.permissions import organisation_for, staff_required
+from foundation.permissions import organisation_for, signed_in_user, staff_required
 from foundation.web import field_error
 
 BLANK_INSTALMENT_ROWS = 3
 CHANGED_MEANWHILE = "Someone changed this at the same time. Check it again and retry."
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 # --- staff: deciding -------------------------------------------------------------------------------------------
@@ -64,7 +60,7 @@ def _me() -> User:
 
 @bp.route("/staff/grants/applications/<int:application_id>/decide", methods=["GET", "POST"])
 @staff_required
-def decide(application_id: int):  # type: ignore[no-untyped-def]
+def decide(application_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         begin_write_transaction()
     application = db.get_or_404(Application, application_id)
@@ -92,7 +88,9 @@ def decide(application_id: int):  # type: ignore[no-untyped-def]
             feedback=form.feedback.data or "",
         )
         try:
-            decision = decisions.decide(application, _me(), choice, decisions.SeenDecision(form.seen_version))
+            decision = decisions.decide(
+                application, signed_in_user(), choice, decisions.SeenDecision(form.seen_version)
+            )
             db.session.commit()
         except decisions.StaleDecision as exc:
             db.session.rollback()
@@ -131,7 +129,7 @@ def decide(application_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/staff/grants/grants")
 @staff_required
-def grant_list():  # type: ignore[no-untyped-def]
+def grant_list() -> ResponseReturnValue:
     status_value = request.args.get("status", "")
     status = next((s for s in GrantStatus if s.value == status_value), None)
     stmt = (
@@ -142,7 +140,9 @@ def grant_list():  # type: ignore[no-untyped-def]
     if status is not None:
         stmt = stmt.where(Grant.status == status)
     grants = paginate(stmt, page_number())
-    counts = dict(db.session.execute(sa.select(Grant.status, sa.func.count()).group_by(Grant.status)).all())
+    counts = dict(
+        db.session.execute(sa.select(Grant.status, sa.func.count()).group_by(Grant.status)).tuples().all()
+    )
     return render_template(
         "grants/grant_list.html",
         grants=grants,
@@ -153,7 +153,7 @@ def grant_list():  # type: ignore[no-untyped-def]
     )
 
 
-def _manage_page(grant: Grant, status: int = 200, **forms: Any):  # type: ignore[no-untyped-def]
+def _manage_page(grant: Grant, status: int = 200, **forms: Any) -> tuple[str, int]:
     """The staff grant page, with any form given (carrying its errors) in place of a fresh one."""
     terms = forms.get("terms") or TermsForm(formdata=None, obj=grant)
     schedule = forms.get("schedule")
@@ -194,7 +194,7 @@ def _manage_page(grant: Grant, status: int = 200, **forms: Any):  # type: ignore
 
 @bp.get("/staff/grants/grants/<int:grant_id>")
 @staff_required
-def grant_manage(grant_id: int):  # type: ignore[no-untyped-def]
+def grant_manage(grant_id: int) -> ResponseReturnValue:
     return _manage_page(db.get_or_404(Grant, grant_id))
 
 
@@ -206,7 +206,7 @@ def _locked_grant(grant_id: int) -> Grant:
 
 @bp.post("/staff/grants/grants/<int:grant_id>/terms")
 @staff_required
-def grant_terms(grant_id: int):  # type: ignore[no-untyped-def]
+def grant_terms(grant_id: int) -> ResponseReturnValue:
     grant = _locked_grant(grant_id)
     form = TermsForm()
     if not form.validate():
@@ -215,7 +215,9 @@ def grant_terms(grant_id: int):  # type: ignore[no-untyped-def]
     try:
         # Once accepted the conditions are shown, not edited: keep them as they are.
         conditions = form.conditions.data if grant.status is GrantStatus.OFFERED else grant.conditions
-        awards.set_terms(grant, _me(), conditions or "", form.report_due_on.data)
+        report_due_on = form.report_due_on.data
+        assert report_due_on is not None  # InputRequired: the form has validated
+        awards.set_terms(grant, signed_in_user(), conditions or "", report_due_on)
     except DomainError as exc:
         db.session.rollback()
         field_error(form, exc)
@@ -227,14 +229,14 @@ def grant_terms(grant_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/staff/grants/grants/<int:grant_id>/schedule")
 @staff_required
-def grant_schedule(grant_id: int):  # type: ignore[no-untyped-def]
+def grant_schedule(grant_id: int) -> ResponseReturnValue:
     grant = _locked_grant(grant_id)
     form = ScheduleForm()
     if not form.validate():
         db.session.rollback()
         return _manage_page(grant, 422, schedule=form)
     try:
-        awards.set_schedule(grant, _me(), form.rows())
+        awards.set_schedule(grant, signed_in_user(), form.rows())
     except DomainError as exc:
         db.session.rollback()
         field_error(form, exc)
@@ -246,7 +248,7 @@ def grant_schedule(grant_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/staff/grants/grants/<int:grant_id>/instalments/<int:instalment_id>/pay")
 @staff_required
-def record_payment(grant_id: int, instalment_id: int):  # type: ignore[no-untyped-def]
+def record_payment(grant_id: int, instalment_id: int) -> ResponseReturnValue:
     grant = _locked_grant(grant_id)
     if all(i.id != instalment_id for i in grant.instalments):
         abort(404)
@@ -256,7 +258,7 @@ def record_payment(grant_id: int, instalment_id: int):  # type: ignore[no-untype
         db.session.rollback()
         return _manage_page(grant, 422, **forms)
     try:
-        instalment = awards.record_payment(grant, instalment_id, _me(), form.reference.data)
+        instalment = awards.record_payment(grant, instalment_id, signed_in_user(), form.reference.data)
     except DomainError as exc:
         db.session.rollback()
         field_error(form, exc)
@@ -268,7 +270,7 @@ def record_payment(grant_id: int, instalment_id: int):  # type: ignore[no-untype
 
 @bp.post("/staff/grants/grants/<int:grant_id>/report/review")
 @staff_required
-def review_report(grant_id: int):  # type: ignore[no-untyped-def]
+def review_report(grant_id: int) -> ResponseReturnValue:
     grant = _locked_grant(grant_id)
     form = ReportReviewForm()
     action = request.form.get("action", "")
@@ -282,9 +284,11 @@ def review_report(grant_id: int):  # type: ignore[no-untyped-def]
         return _manage_page(grant, 422, review=form)
     try:
         if action == "accept":
-            reports.accept_report(grant, _me(), form.underspend_received.data, form.message.data or "")
+            reports.accept_report(
+                grant, signed_in_user(), form.underspend_received.data, form.message.data or ""
+            )
         else:
-            reports.request_more_info(grant, _me(), form.message.data or "")
+            reports.request_more_info(grant, signed_in_user(), form.message.data or "")
     except DomainError as exc:
         db.session.rollback()
         field_error(form, exc)
@@ -301,11 +305,20 @@ def review_report(grant_id: int):  # type: ignore[no-untyped-def]
 
 # --- staff: withdrawing an offer, ending a grant early ---------------------------------------------------------
 
-_STOP_FORMS = {awards.Stop.WITHDRAW: WithdrawOfferForm, awards.Stop.END: EndGrantForm}
+_STOP_FORMS: dict[awards.Stop, type[WithdrawOfferForm | EndGrantForm]] = {
+    awards.Stop.WITHDRAW: WithdrawOfferForm,
+    awards.Stop.END: EndGrantForm,
+}
 _STOP_SERVICES = {awards.Stop.WITHDRAW: awards.withdraw_offer, awards.Stop.END: awards.end_grant_early}
 
 
-def _stop_page(grant: Grant, action: awards.Stop, form: Any, status: int = 200, refused: bool = False):  # type: ignore[no-untyped-def]
+def _stop_page(
+    grant: Grant,
+    action: awards.Stop,
+    form: WithdrawOfferForm | EndGrantForm,
+    status: int = 200,
+    refused: bool = False,
+) -> tuple[str, int]:
     """The confirmation page: what will happen, the reason asked for, or why it cannot be done."""
     unpaid = [i for i in grant.instalments if i.paid_at is None and i.cancelled_at is None]
     return render_template(
@@ -321,7 +334,7 @@ def _stop_page(grant: Grant, action: awards.Stop, form: Any, status: int = 200, 
     ), status
 
 
-def _stop_view(grant_id: int, action: awards.Stop):  # type: ignore[no-untyped-def]
+def _stop_view(grant_id: int, action: awards.Stop) -> ResponseReturnValue:
     form_class = _STOP_FORMS[action]
     if request.method == "GET":
         return _stop_page(db.get_or_404(Grant, grant_id), action, form_class(formdata=None))
@@ -332,7 +345,7 @@ def _stop_view(grant_id: int, action: awards.Stop):  # type: ignore[no-untyped-d
         refusal = awards.stop_refusal(grant, action)
         return _stop_page(grant, action, form, 409 if refusal else 422, refused=bool(refusal))
     try:
-        txn = _STOP_SERVICES[action](grant, _me(), form.reason.data or "")
+        txn = _STOP_SERVICES[action](grant, signed_in_user(), form.reason.data or "")
     except DomainError as exc:
         db.session.rollback()
         field_error(form, exc)
@@ -350,13 +363,13 @@ def _stop_view(grant_id: int, action: awards.Stop):  # type: ignore[no-untyped-d
 
 @bp.route("/staff/grants/grants/<int:grant_id>/withdraw", methods=["GET", "POST"])
 @staff_required
-def grant_withdraw(grant_id: int):  # type: ignore[no-untyped-def]
+def grant_withdraw(grant_id: int) -> ResponseReturnValue:
     return _stop_view(grant_id, awards.Stop.WITHDRAW)
 
 
 @bp.route("/staff/grants/grants/<int:grant_id>/end", methods=["GET", "POST"])
 @staff_required
-def grant_end(grant_id: int):  # type: ignore[no-untyped-def]
+def grant_end(grant_id: int) -> ResponseReturnValue:
     return _stop_view(grant_id, awards.Stop.END)
 
 
@@ -365,12 +378,12 @@ def grant_end(grant_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/grants/awards")
 @login_required
-def award_list():  # type: ignore[no-untyped-def]
-    return render_template("grants/award_list.html", grants=awards.grants_of_user(_me()))
+def award_list() -> ResponseReturnValue:
+    return render_template("grants/award_list.html", grants=awards.grants_of_user(signed_in_user()))
 
 
-def _award_page(grant: Grant, form: AcceptForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
-    can_accept = grant.status is GrantStatus.OFFERED and _me().is_admin_of(grant.organisation_id)
+def _award_page(grant: Grant, form: AcceptForm | None = None, status: int = 200) -> tuple[str, int]:
+    can_accept = grant.status is GrantStatus.OFFERED and signed_in_user().is_admin_of(grant.organisation_id)
     if form is None and can_accept:
         form = AcceptForm(formdata=None, offer=awards.offer_fingerprint(grant))
     return render_template(
@@ -380,7 +393,7 @@ def _award_page(grant: Grant, form: AcceptForm | None = None, status: int = 200)
         report=grant.report,
         form=form,
         can_accept=can_accept,
-        is_member=_me().membership_of(grant.organisation_id) is not None,
+        is_member=signed_in_user().membership_of(grant.organisation_id) is not None,
         overdue=reports_overdue(grant),
         payable=awards.payable(grant),
     ), status
@@ -397,7 +410,7 @@ def reports_overdue(grant: Grant) -> bool:
 
 @bp.get("/grants/awards/<int:grant_id>")
 @login_required
-def award_detail(grant_id: int):  # type: ignore[no-untyped-def]
+def award_detail(grant_id: int) -> ResponseReturnValue:
     grant = db.get_or_404(Grant, grant_id)
     organisation_for(grant.organisation_id)
     return _award_page(grant)
@@ -405,7 +418,7 @@ def award_detail(grant_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/grants/awards/<int:grant_id>/accept")
 @login_required
-def award_accept(grant_id: int):  # type: ignore[no-untyped-def]
+def award_accept(grant_id: int) -> ResponseReturnValue:
     begin_write_transaction()
     grant = db.get_or_404(Grant, grant_id)
     organisation_for(grant.organisation_id, admin=True)
@@ -415,7 +428,7 @@ def award_accept(grant_id: int):  # type: ignore[no-untyped-def]
         db.session.rollback()
         return _award_page(grant, form, 422)
     try:
-        awards.accept_grant(grant, _me(), form.offer.data or "")
+        awards.accept_grant(grant, signed_in_user(), form.offer.data or "")
     except DomainError as exc:
         db.session.rollback()
         field_error(form, exc)
@@ -427,14 +440,14 @@ def award_accept(grant_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/grants/awards/<int:grant_id>/report", methods=["GET", "POST"])
 @login_required
-def award_report(grant_id: int):  # type: ignore[no-untyped-def]
+def award_report(grant_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         begin_write_transaction()
     grant = db.get_or_404(Grant, grant_id)
     organisation_for(grant.organisation_id)
     report: GrantReport | None = grant.report
     if request.method == "POST":
-        if _me().membership_of(grant.organisation_id) is None:
+        if signed_in_user().membership_of(grant.organisation_id) is None:
             abort(403)  # staff read the report here; the organisation writes it
         grant = awards.lock_grant(grant_id)
         report = grant.report
@@ -458,7 +471,7 @@ def award_report(grant_id: int):  # type: ignore[no-untyped-def]
                 spent_pence=form.spent.data,
             )
             try:
-                reports.save_report(grant, _me(), data, submit)
+                reports.save_report(grant, signed_in_user(), data, submit)
             except DomainError as exc:
                 db.session.rollback()
                 field_error(form, exc)
@@ -482,7 +495,7 @@ def award_report(grant_id: int):  # type: ignore[no-untyped-def]
         can_edit=(
             grant.status is GrantStatus.ACTIVE
             and reports.editable(grant.report)
-            and _me().membership_of(grant.organisation_id) is not None
+            and signed_in_user().membership_of(grant.organisation_id) is not None
         ),
         overdue=reports_overdue(grant),
     ), status

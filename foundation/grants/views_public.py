@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, jsonify, render_template, url_for
+from flask import Response, abort, current_app, jsonify, render_template, url_for
+from flask.typing import ResponseReturnValue
 
 from foundation.extensions import db
 from foundation.grants import bp, opendata
@@ -17,7 +18,7 @@ from foundation.web import external_url
 
 @bp.get("/scorecard")
 @public_page
-def scorecard():  # type: ignore[no-untyped-def]
+def scorecard() -> ResponseReturnValue:
     card = build_scorecard()
     return render_template(
         "grants/public_scorecard.html",
@@ -29,7 +30,7 @@ def scorecard():  # type: ignore[no-untyped-def]
 
 @bp.get("/scorecard/rounds/<int:round_id>")
 @public_page
-def scorecard_round(round_id: int):  # type: ignore[no-untyped-def]
+def scorecard_round(round_id: int) -> ResponseReturnValue:
     round_ = db.session.get(GrantRound, round_id)
     if round_ is None or round_.status is RoundStatus.DRAFT:
         abort(404)
@@ -40,7 +41,7 @@ def scorecard_round(round_id: int):  # type: ignore[no-untyped-def]
     )
 
 
-def _open_data_headers(response):  # type: ignore[no-untyped-def]
+def _open_data_headers(response: Response) -> Response:
     # Open data: anyone's tools may fetch it from their own pages.
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -48,7 +49,7 @@ def _open_data_headers(response):  # type: ignore[no-untyped-def]
 
 @bp.get("/open-data/360giving.json")
 @public_page
-def open_data_json():  # type: ignore[no-untyped-def]
+def open_data_json() -> ResponseReturnValue:
     body = opendata.package(
         download_url=external_url("grants.open_data_json"), access_url=external_url("grants.scorecard")
     )
@@ -65,7 +66,7 @@ def open_data_json():  # type: ignore[no-untyped-def]
 
 @bp.get("/open-data/360giving.csv")
 @public_page
-def open_data_csv():  # type: ignore[no-untyped-def]
+def open_data_csv() -> ResponseReturnValue:
     response = current_app.response_class(opendata.csv_text(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="wypf-360giving.csv"'
     return _open_data_headers(response)

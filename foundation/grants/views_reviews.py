@@ -11,12 +11,13 @@ import csv
 import io
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.utils import secure_filename
-from wtforms.fields.choices import SelectChoice
 
 from foundation.errors import DomainError
 from foundation.extensions import db
+from foundation.forms import SelectChoice
 from foundation.grants import bp, ranking, reviews
 from foundation.grants.forms_reviews import (
     AssignForm,
@@ -36,13 +37,9 @@ from foundation.grants.models import (
     RoundStatus,
 )
 from foundation.members.models import User
-from foundation.permissions import deny, panel_required, staff_required
+from foundation.permissions import deny, panel_required, signed_in_user, staff_required
 from foundation.types import LONDON, utcnow
 from foundation.web import field_error, spreadsheet_safe, submit_form
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 @bp.app_template_filter("score1")
@@ -76,8 +73,8 @@ def review_state(assignment: ReviewAssignment) -> str:
 
 @bp.get("/panel")
 @panel_required
-def panel_home():  # type: ignore[no-untyped-def]
-    assignments = reviews.my_assignments(_me())
+def panel_home() -> ResponseReturnValue:
+    assignments = reviews.my_assignments(signed_in_user())
     todo = [
         a
         for a in assignments
@@ -96,7 +93,7 @@ def _assignment_for_reviewer(assignment_id: int, lock: bool) -> ReviewAssignment
         assignment = db.session.get(ReviewAssignment, assignment_id)
     if assignment is None or assignment.reviewer_id != current_user.id:
         deny(404, f"review assignment {assignment_id} not theirs")
-    return assignment  # type: ignore[return-value]
+    return assignment
 
 
 def _existing_scores(assignment: ReviewAssignment) -> dict[str, object]:
@@ -147,10 +144,10 @@ _DECLARED = {
 
 @bp.route("/panel/assignments/<int:assignment_id>", methods=["GET", "POST"])
 @panel_required
-def review(assignment_id: int):  # type: ignore[no-untyped-def]
+def review(assignment_id: int) -> ResponseReturnValue:
     posting = request.method == "POST"
     assignment = _assignment_for_reviewer(assignment_id, lock=posting)
-    me = _me()
+    me = signed_in_user()
     action = request.form.get("action", "") if posting else ""
     if posting and action not in {"declare", "save", "submit"}:
         abort(400)
@@ -176,8 +173,8 @@ def review(assignment_id: int):  # type: ignore[no-untyped-def]
     elif action in {"save", "submit"}:
         # Every problem at once (each at its field, 422), and nothing written unless there is none.
         scoring.complete = action == "submit"
-        status = _save_scores(assignment, me, scoring, submit=action == "submit")
-        if status is None:
+        refused_status = _save_scores(assignment, me, scoring, submit=action == "submit")
+        if refused_status is None:
             flash(
                 "Your review is submitted. Thank you."
                 if action == "submit"
@@ -185,6 +182,7 @@ def review(assignment_id: int):  # type: ignore[no-untyped-def]
                 "success",
             )
             return redirect(url_for("grants.review", assignment_id=assignment_id), 303)
+        status = refused_status
     application = assignment.application
     round_ = application.round
     member = reviews.is_member(me.id, application.organisation_id)
@@ -231,13 +229,13 @@ def _staff_forms(
 
 @bp.route("/staff/grants/rounds/<int:round_id>/reviewers", methods=["GET", "POST"])
 @staff_required
-def round_reviewers(round_id: int):  # type: ignore[no-untyped-def]
+def round_reviewers(round_id: int) -> ResponseReturnValue:
     posting = request.method == "POST"
     action = request.form.get("action", "") if posting else ""
     if posting and action not in {"assign", "bulk", "remind", "unassign"}:
         abort(400)
     round_ = reviews.lock_round(round_id) if posting else db.get_or_404(GrantRound, round_id)
-    me = _me()
+    me = signed_in_user()
     panel = reviews.eligible_reviewers()
     assign, bulk, remind, unassign = _staff_forms(round_, action)
     submitted = [
@@ -279,7 +277,13 @@ def round_reviewers(round_id: int):  # type: ignore[no-untyped-def]
             return back
         status = outcome.status
     elif action == "bulk":
-        outcome = submit_form(bulk, lambda: reviews.bulk_assign(round_, bulk.per_application.data, me))
+
+        def run_bulk() -> reviews.BulkResult:
+            per_application = bulk.per_application.data
+            assert per_application is not None  # InputRequired: the form has validated
+            return reviews.bulk_assign(round_, per_application, me)
+
+        outcome = submit_form(bulk, run_bulk)
         if outcome.done:
             result: reviews.BulkResult = outcome.result
             flash(
@@ -340,7 +344,7 @@ def round_reviewers(round_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/staff/grants/rounds/<int:round_id>/ranking", endpoint="ranking")
 @staff_required
-def ranking_page(round_id: int):  # type: ignore[no-untyped-def]
+def ranking_page(round_id: int) -> ResponseReturnValue:
     # Endpoint `grants.ranking`; the function is named apart so it does not shadow the ranking module.
     round_ = db.get_or_404(GrantRound, round_id)
     sort = next((s for s in ranking.SortBy if s.value == request.args.get("sort")), ranking.SortBy.CALIBRATED)
@@ -357,7 +361,7 @@ def csv_safe(value: object) -> object:
 
 @bp.get("/staff/grants/rounds/<int:round_id>/export.csv")
 @staff_required
-def export_reviews(round_id: int):  # type: ignore[no-untyped-def]
+def export_reviews(round_id: int) -> ResponseReturnValue:
     round_ = db.get_or_404(GrantRound, round_id)
     header, rows = ranking.review_export(round_)
     buffer = io.StringIO()

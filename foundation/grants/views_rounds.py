@@ -8,8 +8,11 @@ ledger (/grants/ledger).
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from foundation.db_setup import begin_write_transaction
@@ -31,9 +34,8 @@ from foundation.grants.forms_rounds import (
     RoundForm,
 )
 from foundation.grants.models import DeclineReason, GrantRound, RoundStatus
-from foundation.members.models import User
 from foundation.pagecache import public_page
-from foundation.permissions import staff_required
+from foundation.permissions import signed_in_user, staff_required
 from foundation.types import utcnow
 from foundation.web import field_error, submit_form
 
@@ -41,9 +43,7 @@ BLANK_ROWS = 6
 LEDGER_PAGE_SIZE = 50
 STAFF_LEDGER_SIZE = 100
 
-
-def _staff() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+RowsFormT = TypeVar("RowsFormT", CriteriaForm, QuestionsForm)
 
 
 def _round(round_id: int) -> GrantRound:
@@ -59,7 +59,7 @@ def _endpoint(name: str) -> bool:
 
 @bp.get("/staff/grants")
 @staff_required
-def staff_rounds():  # type: ignore[no-untyped-def]
+def staff_rounds() -> ResponseReturnValue:
     all_rounds = db.session.scalars(
         sa.select(GrantRound).order_by(GrantRound.opens_at.desc(), GrantRound.id.desc())
     ).all()
@@ -73,9 +73,9 @@ def staff_rounds():  # type: ignore[no-untyped-def]
 
 @bp.route("/staff/grants/rounds/new", methods=["GET", "POST"])
 @staff_required
-def round_new():  # type: ignore[no-untyped-def]
+def round_new() -> ResponseReturnValue:
     form = RoundForm()
-    outcome = submit_form(form, lambda: svc.create_round(form.values(), _staff()))
+    outcome = submit_form(form, lambda: svc.create_round(form.values(), signed_in_user()))
     status = outcome.status
     if outcome.done:
         round_ = outcome.result
@@ -94,7 +94,7 @@ def _render_manage(
     advance_error: str | None = None,
     status: int = 200,
     deadline_form: ReviewDeadlineForm | None = None,
-):  # type: ignore[no-untyped-def]
+) -> tuple[str, int]:
     advance_form = AdvanceForm(formdata=None, data={"expected": round_.status.value})
     if deadline_form is None and round_.status in (RoundStatus.CLOSED, RoundStatus.IN_REVIEW):
         deadline_form = ReviewDeadlineForm(
@@ -127,13 +127,13 @@ def _render_manage(
 
 @bp.get("/staff/grants/rounds/<int:round_id>")
 @staff_required
-def round_manage(round_id: int):  # type: ignore[no-untyped-def]
+def round_manage(round_id: int) -> ResponseReturnValue:
     return _render_manage(_round(round_id))
 
 
 @bp.post("/staff/grants/rounds/<int:round_id>/review-deadline")
 @staff_required
-def round_review_deadline(round_id: int):  # type: ignore[no-untyped-def]
+def round_review_deadline(round_id: int) -> ResponseReturnValue:
     round_ = svc.lock_round(_round(round_id))
     form = ReviewDeadlineForm(prefix="deadline")
     outcome = submit_form(form, lambda: svc.set_review_deadline(round_, form.review_deadline.data))
@@ -149,7 +149,7 @@ def round_review_deadline(round_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/staff/grants/rounds/<int:round_id>/edit", methods=["GET", "POST"])
 @staff_required
-def round_edit(round_id: int):  # type: ignore[no-untyped-def]
+def round_edit(round_id: int) -> ResponseReturnValue:
     round_ = _round(round_id)
     if round_.status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
         flash(f"This round is {round_.status.label.lower()}: its details can no longer be changed.", "error")
@@ -164,7 +164,12 @@ def round_edit(round_id: int):  # type: ignore[no-untyped-def]
     return render_template("grants/round_form.html", form=form, round=round_), status
 
 
-def _rows_form(form_cls, existing: list[dict], blank: int, blank_row: dict | None = None):  # type: ignore[no-untyped-def]
+def _rows_form(
+    form_cls: type[RowsFormT],
+    existing: list[dict[str, Any]],
+    blank: int,
+    blank_row: dict[str, Any] | None = None,
+) -> RowsFormT:
     form = form_cls(formdata=None, data={"rows": existing})
     for _ in range(blank):
         form.rows.append_entry(blank_row)
@@ -187,7 +192,7 @@ def _questions_form(round_: GrantRound) -> QuestionsForm:
     return _rows_form(QuestionsForm, existing, max(BLANK_ROWS - len(existing), 3), {"required": True})
 
 
-def _locked(round_: GrantRound, what: str):  # type: ignore[no-untyped-def]
+def _locked(round_: GrantRound, what: str) -> ResponseReturnValue:
     flash(
         f"{what} can be changed only while the round is a draft; this round is {round_.status.label.lower()}.",
         "error",
@@ -197,7 +202,7 @@ def _locked(round_: GrantRound, what: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/staff/grants/rounds/<int:round_id>/criteria", methods=["GET", "POST"])
 @staff_required
-def round_criteria(round_id: int):  # type: ignore[no-untyped-def]
+def round_criteria(round_id: int) -> ResponseReturnValue:
     round_ = _round(round_id)
     if request.method == "GET":
         if round_.status is not RoundStatus.DRAFT:
@@ -214,7 +219,7 @@ def round_criteria(round_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/staff/grants/rounds/<int:round_id>/questions", methods=["GET", "POST"])
 @staff_required
-def round_questions(round_id: int):  # type: ignore[no-untyped-def]
+def round_questions(round_id: int) -> ResponseReturnValue:
     round_ = _round(round_id)
     if request.method == "GET":
         if round_.status is not RoundStatus.DRAFT:
@@ -231,7 +236,7 @@ def round_questions(round_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/staff/grants/rounds/<int:round_id>/advance")
 @staff_required
-def round_advance(round_id: int):  # type: ignore[no-untyped-def]
+def round_advance(round_id: int) -> ResponseReturnValue:
     begin_write_transaction()
     round_ = _round(round_id)
     form = AdvanceForm()
@@ -240,7 +245,7 @@ def round_advance(round_id: int):  # type: ignore[no-untyped-def]
             round_, advance_error="Use the button on this page to move the round on.", status=400
         )
     try:
-        event = svc.advance(round_, _staff(), expected=form.expected_status())
+        event = svc.advance(round_, signed_in_user(), expected=form.expected_status())
     except DomainError as exc:
         db.session.rollback()
         return _render_manage(_round(round_id), advance_error=exc.message, status=exc.status_code)
@@ -251,32 +256,34 @@ def round_advance(round_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/staff/grants/rounds/<int:round_id>/allocate")
 @staff_required
-def round_allocate(round_id: int):  # type: ignore[no-untyped-def]
+def round_allocate(round_id: int) -> ResponseReturnValue:
     begin_write_transaction()
     round_ = _round(round_id)
     form = AllocateForm(prefix="allocate")
     outcome = submit_form(
-        form, lambda: svc.allocate_budget(round_, form.amount.data, _staff(), form.reason.data)
+        form, lambda: svc.allocate_budget(round_, form.amount.data, signed_in_user(), form.reason.data)
     )
     if not outcome.done:
         # a refused action was rolled back: the round is read afresh
         return _render_manage(_round(round_id), allocate_form=form, status=outcome.status)
+    assert form.amount.data is not None  # the allocation ran, so the amount was given
     flash(f"£{form.amount.data / 100:,.2f} allocated to {round_.name}.", "success")
     return redirect(url_for("grants.round_manage", round_id=round_.id) + "#budget")
 
 
 @bp.post("/staff/grants/rounds/<int:round_id>/deallocate")
 @staff_required
-def round_deallocate(round_id: int):  # type: ignore[no-untyped-def]
+def round_deallocate(round_id: int) -> ResponseReturnValue:
     begin_write_transaction()
     round_ = _round(round_id)
     form = DeallocateForm(prefix="deallocate")
     outcome = submit_form(
-        form, lambda: svc.deallocate_budget(round_, form.amount.data, _staff(), form.reason.data)
+        form, lambda: svc.deallocate_budget(round_, form.amount.data, signed_in_user(), form.reason.data)
     )
     if not outcome.done:
         # a refused action was rolled back: the round is read afresh
         return _render_manage(_round(round_id), deallocate_form=form, status=outcome.status)
+    assert form.amount.data is not None  # the amount was handed back, so it was given
     flash(f"£{form.amount.data / 100:,.2f} handed back to the fund from {round_.name}.", "success")
     return redirect(url_for("grants.round_manage", round_id=round_.id) + "#budget")
 
@@ -284,7 +291,7 @@ def round_deallocate(round_id: int):  # type: ignore[no-untyped-def]
 # --- staff: the fund -----------------------------------------------------------------------------------------------
 
 
-def _render_fund(form: DepositForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_fund(form: DepositForm | None = None, status: int = 200) -> tuple[str, int]:
     page_no = request.args.get("page", 1, type=int) or 1
     all_rounds = db.session.scalars(
         sa.select(GrantRound).order_by(GrantRound.opens_at.desc(), GrantRound.id.desc())
@@ -302,23 +309,24 @@ def _render_fund(form: DepositForm | None = None, status: int = 200):  # type: i
 
 @bp.get("/staff/grants/fund")
 @staff_required
-def fund():  # type: ignore[no-untyped-def]
+def fund() -> ResponseReturnValue:
     return _render_fund()
 
 
 @bp.post("/staff/grants/fund/deposits")
 @staff_required
-def fund_deposit():  # type: ignore[no-untyped-def]
+def fund_deposit() -> ResponseReturnValue:
     form = DepositForm()
     if not form.validate_on_submit():
         return _render_fund(form, 422)
     try:
-        svc.record_deposit(form.amount.data, form.reason.data, form.source.data, _staff())
+        svc.record_deposit(form.amount.data, form.reason.data, form.source.data, signed_in_user())
     except DomainError as exc:
         db.session.rollback()
         field_error(form, exc)
         return _render_fund(form, exc.status_code)
     db.session.commit()
+    assert form.amount.data is not None  # the deposit was recorded, so the amount was given
     flash(f"£{form.amount.data / 100:,.2f} added to the fund.", "success")
     return redirect(url_for("grants.fund"))
 
@@ -327,7 +335,7 @@ def fund_deposit():  # type: ignore[no-untyped-def]
 
 
 def _render_reasons(form: DeclineReasonForm | None = None, editing: tuple[int, DeclineReasonForm] | None = None,
-                    status: int = 200):  # type: ignore[no-untyped-def]  # fmt: skip
+                    status: int = 200) -> tuple[str, int]:  # fmt: skip
     return render_template(
         "grants/round_decline_reasons.html",
         reasons=svc.decline_reasons(include_inactive=True),
@@ -338,7 +346,7 @@ def _render_reasons(form: DeclineReasonForm | None = None, editing: tuple[int, D
 
 @bp.route("/staff/grants/decline-reasons", methods=["GET", "POST"])
 @staff_required
-def decline_reasons():  # type: ignore[no-untyped-def]
+def decline_reasons() -> ResponseReturnValue:
     if request.method == "GET":
         return _render_reasons()
     form = DeclineReasonForm()
@@ -357,7 +365,7 @@ def decline_reasons():  # type: ignore[no-untyped-def]
 
 @bp.post("/staff/grants/decline-reasons/<int:reason_id>")
 @staff_required
-def decline_reason_update(reason_id: int):  # type: ignore[no-untyped-def]
+def decline_reason_update(reason_id: int) -> ResponseReturnValue:
     reason = db.get_or_404(DeclineReason, reason_id)
     action = request.form.get("action", "rename")
     try:
@@ -394,7 +402,7 @@ def decline_reason_update(reason_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/grants")
 @public_page
-def rounds_public():  # type: ignore[no-untyped-def]
+def rounds_public() -> ResponseReturnValue:
     shown = db.session.scalars(
         sa.select(GrantRound)
         .where(GrantRound.status != RoundStatus.DRAFT)
@@ -417,7 +425,7 @@ def rounds_public():  # type: ignore[no-untyped-def]
 
 @bp.get("/grants/rounds/<int:round_id>")
 @public_page
-def round_public(round_id: int):  # type: ignore[no-untyped-def]
+def round_public(round_id: int) -> ResponseReturnValue:
     round_ = db.session.get(GrantRound, round_id)
     staff = current_user.is_authenticated and current_user.is_staff
     if round_ is None or (round_.status is RoundStatus.DRAFT and not staff):
@@ -437,7 +445,7 @@ def round_public(round_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/grants/ledger")
 @public_page
-def ledger_public():  # type: ignore[no-untyped-def]
+def ledger_public() -> ResponseReturnValue:
     page_no = request.args.get("page", 1, type=int) or 1
     return render_template(
         "grants/fund_ledger.html",

@@ -17,7 +17,6 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     URL,
     DataRequired,
@@ -30,7 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from foundation.forms import HeaderSafe, enum_choices, lower_text, strip_text
+from foundation.forms import HeaderSafe, SelectChoice, enum_choices, lower_text, strip_text
 from foundation.members.models import Area, DocumentKind, LegalForm, MemberRole, Sector
 from foundation.members.validation import (
     normalise_charity_number,

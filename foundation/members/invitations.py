@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -132,7 +133,7 @@ def _send_invitation(inv: Invitation, org: Organisation, by: User, invitee: User
     token = invitation_token(inv)
     path = url_for("members.invitation", token=token)
     subject = f"{by.name} invited you to join {org.name}"
-    context = {
+    context: dict[str, Any] = {
         "organisation_name": org.name,
         "inviter_name": by.name,
         "role_label": inv.role.label,
@@ -217,7 +218,7 @@ def accept(inv: Invitation, user: User) -> Acceptance:
         .values(accepted_at=now, accepted_by_id=user.id)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if cast("sa.CursorResult[Any]", result).rowcount != 1:
         raise InvitationRefused(f"This invitation to join {org.name} can no longer be used.", inv)
     db.session.refresh(inv)
     # The link reached this address, which proves it as a confirmation link would.

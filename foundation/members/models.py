@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from foundation.extensions import db
+from foundation.extensions import Model
 from foundation.types import UTCDateTime, enum_column, utcnow
 
 
@@ -149,7 +149,7 @@ class DocumentKind(enum.Enum):
         }[self]
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -190,7 +190,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id}>"
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One sign-in on one device. The session (and remember-me) cookie carries a random token and only its SHA-256
     is kept here, so this table opens no account. Signing out revokes the row, which ends every copy of the cookie.
     """
@@ -209,7 +209,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     __tablename__ = "organisation"
     __table_args__ = (
         sa.CheckConstraint(
@@ -278,7 +278,7 @@ class Organisation(db.Model):
         return f"<Organisation {self.id} {self.name!r}>"
 
 
-class Membership(db.Model):
+class Membership(Model):
     __tablename__ = "membership"
     __table_args__ = (sa.UniqueConstraint("user_id", "organisation_id", name="uq_membership_user_org"),)
 
@@ -293,7 +293,7 @@ class Membership(db.Model):
     organisation: Mapped[Organisation] = relationship(back_populates="memberships", lazy="joined")
 
 
-class OrganisationDocument(db.Model):
+class OrganisationDocument(Model):
     """An uploaded file. The newest of each kind is the current one; older ones stay as history."""
 
     __tablename__ = "organisation_document"
@@ -315,7 +315,7 @@ class OrganisationDocument(db.Model):
     uploaded_by: Mapped[User | None] = relationship(lazy="joined")
 
 
-class DocumentReminder(db.Model):
+class DocumentReminder(Model):
     """One row per reminder sent, so a reminder goes once whatever the number of sweeps."""
 
     __tablename__ = "document_reminder"
@@ -329,7 +329,7 @@ class DocumentReminder(db.Model):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class VettingDecision(db.Model):
+class VettingDecision(Model):
     __tablename__ = "vetting_decision"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -345,7 +345,7 @@ class VettingDecision(db.Model):
     decided_by: Mapped[User | None] = relationship(lazy="joined")
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     __tablename__ = "invitation"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from wtforms import Form
 
 from foundation.auth import current_session_id, log_event, sign_in, sign_out
 from foundation.errors import DomainError
@@ -25,7 +27,7 @@ def _login_account_key() -> str:
     return "login-account:" + (request.form.get("email") or "").strip().lower()
 
 
-def _failed(response) -> bool:  # type: ignore[no-untyped-def]
+def _failed(response: Response) -> bool:
     # Only failed attempts count against the limits.
     return response.status_code != 302
 
@@ -33,12 +35,13 @@ def _failed(response) -> bool:  # type: ignore[no-untyped-def]
 @bp.route("/register", methods=["GET", "POST"])
 # Each sign-up sends an email, to a new address or to the owner of a taken one.
 @limiter.limit("10 per hour", methods=["POST"])
-def register():  # type: ignore[no-untyped-def]
+def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("members.dashboard"))
     form = RegisterForm()
     outcome = submit_form(
-        form, lambda: accounts.register_user(form.name.data, form.email.data, form.password.data)
+        form,
+        lambda: accounts.register_user(form.name.data or "", form.email.data or "", form.password.data or ""),
     )
     if outcome.done:
         registration: accounts.Registration = outcome.result
@@ -57,7 +60,7 @@ def register():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/confirm/<token>")
-def confirm_email(token: str):  # type: ignore[no-untyped-def]
+def confirm_email(token: str) -> ResponseReturnValue:
     try:
         accounts.confirm_email(token)
     except DomainError as exc:
@@ -72,7 +75,7 @@ def confirm_email(token: str):  # type: ignore[no-untyped-def]
 @bp.post("/confirm/resend")
 @login_required
 @limiter.limit("5 per hour", key_func=lambda: f"resend:{current_user.id}")
-def resend_confirmation():  # type: ignore[no-untyped-def]
+def resend_confirmation() -> ResponseReturnValue:
     if current_user.email_confirmed:
         flash("Your email address is already confirmed.", "info")
     else:
@@ -90,7 +93,7 @@ def resend_confirmation():  # type: ignore[no-untyped-def]
     methods=["POST"],
     deduct_when=_failed,
 )
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("members.dashboard"))
     form = LoginForm()
@@ -98,9 +101,9 @@ def login():  # type: ignore[no-untyped-def]
         form.next.data = safe_next(request.args.get("next")) or ""
     status = 200
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        user = accounts.authenticate(form.email.data or "", form.password.data or "")
         if user is None:
-            log_event("login_failed", email_domain=form.email.data.rpartition("@")[2])
+            log_event("login_failed", email_domain=(form.email.data or "").rpartition("@")[2])
             form.password.errors = ["The email address or password is not right."]
             status = 401
         else:
@@ -116,7 +119,7 @@ def login():  # type: ignore[no-untyped-def]
 
 @bp.post("/logout")
 @login_required
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     log_event("logout", user=current_user.id)
     sign_out()
     flash("You are signed out.", "info")
@@ -125,10 +128,10 @@ def logout():  # type: ignore[no-untyped-def]
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
-def forgot_password():  # type: ignore[no-untyped-def]
+def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
+        accounts.request_password_reset(form.email.data or "")
         db.session.commit()
         flash("If that address has an account, a reset link is on its way. It works for two hours.", "info")
         return redirect(url_for("members.login"))
@@ -136,14 +139,14 @@ def forgot_password():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-def reset_password(token: str):  # type: ignore[no-untyped-def]
+def reset_password(token: str) -> ResponseReturnValue:
     try:
         user = accounts.user_for_reset_token(token)
     except DomainError as exc:
         return render_template("members/link_problem.html", message=exc.message), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        accounts.set_password(user, form.password.data, reason="reset")
+        accounts.set_password(user, form.password.data or "", reason="reset")
         if user.email_confirmed_at is None:
             # Following a link sent to the address proves it, as a confirmation link would.
             from foundation.types import utcnow
@@ -158,12 +161,12 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
-def account():  # type: ignore[no-untyped-def]
+def account() -> ResponseReturnValue:
     profile = ProfileForm(obj=current_user, prefix="profile")
     pw_form = ChangePasswordForm(prefix="pw")
     email_form = ChangeEmailForm(prefix="email")
     status = 200
-    action = request.form.get("action")
+    action = request.form.get("action", "")
     if request.method == "POST":
         try:
             if action == "profile" and profile.validate():
@@ -174,8 +177,8 @@ def account():  # type: ignore[no-untyped-def]
             if action == "password" and pw_form.validate():
                 accounts.change_password(
                     current_user,
-                    pw_form.current_password.data,
-                    pw_form.password.data,
+                    pw_form.current_password.data or "",
+                    pw_form.password.data or "",
                     keep_session=current_session_id(),
                 )
                 db.session.commit()
@@ -184,7 +187,7 @@ def account():  # type: ignore[no-untyped-def]
                 return redirect(url_for("members.account"))
             if action == "email" and email_form.validate():
                 accounts.request_email_change(
-                    current_user, email_form.email.data, email_form.current_password.data
+                    current_user, email_form.email.data or "", email_form.current_password.data or ""
                 )
                 db.session.commit()
                 flash(
@@ -194,7 +197,8 @@ def account():  # type: ignore[no-untyped-def]
                 return redirect(url_for("members.account"))
         except DomainError as exc:
             db.session.rollback()
-            field_error({"profile": profile, "password": pw_form, "email": email_form}[action], exc)
+            forms: dict[str, Form] = {"profile": profile, "password": pw_form, "email": email_form}
+            field_error(forms[action], exc)
             status = exc.status_code
         else:
             status = 422
@@ -204,7 +208,7 @@ def account():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/account/email/confirm/<token>")
-def confirm_email_change(token: str):  # type: ignore[no-untyped-def]
+def confirm_email_change(token: str) -> ResponseReturnValue:
     try:
         user = accounts.confirm_email_change(token)
     except DomainError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, send_file, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from foundation.errors import DomainError
@@ -23,7 +24,7 @@ def document_kinds() -> list[DocumentKind]:
 
 @bp.post("/organisations/<int:org_id>/documents")
 @login_required
-def upload_document(org_id: int):  # type: ignore[no-untyped-def]
+def upload_document(org_id: int) -> ResponseReturnValue:
     org = organisation_for(org_id, admin=True)
     form = DocumentForm()
     status = 422
@@ -56,7 +57,7 @@ def upload_document(org_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/organisations/<int:org_id>/documents/<int:doc_id>")
 @login_required
-def download_document(org_id: int, doc_id: int):  # type: ignore[no-untyped-def]
+def download_document(org_id: int, doc_id: int) -> ResponseReturnValue:
     org = organisation_for(org_id)
     doc, path = documents.document_for_download(current_user, org, doc_id)
     name = download_name(doc.original_filename, doc.content_type)

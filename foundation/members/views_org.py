@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from foundation.errors import DomainError
@@ -21,7 +22,7 @@ def _form_values(form: OrganisationForm) -> dict:
 
 @bp.get("/dashboard")
 @login_required
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard() -> ResponseReturnValue:
     orgs = organisations.organisations_for(current_user)
     standings = {org.id: organisations.good_standing(org) for org in orgs}
     todo = todo_for(Viewer.of(current_user, orgs))
@@ -30,7 +31,7 @@ def dashboard():  # type: ignore[no-untyped-def]
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
 @login_required
-def register_organisation():  # type: ignore[no-untyped-def]
+def register_organisation() -> ResponseReturnValue:
     if not current_user.email_confirmed:
         # Told before the form, not after filling it in: the form is offered once the address is confirmed.
         refused = request.method == "POST"
@@ -59,7 +60,7 @@ def register_organisation():  # type: ignore[no-untyped-def]
 
 @bp.get("/organisations/<int:org_id>")
 @login_required
-def organisation(org_id: int):  # type: ignore[no-untyped-def]
+def organisation(org_id: int) -> ResponseReturnValue:
     org = organisation_for(org_id)
     return render_template(
         "members/organisation.html",
@@ -71,7 +72,7 @@ def organisation(org_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit_organisation(org_id: int):  # type: ignore[no-untyped-def]
+def edit_organisation(org_id: int) -> ResponseReturnValue:
     org = organisation_for(org_id, admin=True)
     form = OrganisationForm(obj=None if request.method == "POST" else _prefill(org))
     outcome = submit_form(form, lambda: organisations.update_organisation(org, _form_values(form)))
@@ -84,7 +85,7 @@ def edit_organisation(org_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/organisations/<int:org_id>/resubmit")
 @login_required
-def resubmit_organisation(org_id: int):  # type: ignore[no-untyped-def]
+def resubmit_organisation(org_id: int) -> ResponseReturnValue:
     org = organisation_for(org_id, admin=True)
     if org.status is not OrganisationStatus.CHANGES_REQUESTED:
         abort(409)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from foundation.auth import log_event
@@ -59,13 +60,13 @@ def _membership_in(org: Organisation, membership_id: int) -> Membership:
 
 @bp.post("/organisations/<int:org_id>/invitations")
 @login_required
-def invite_colleague(org_id: int):  # type: ignore[no-untyped-def]
+def invite_colleague(org_id: int) -> ResponseReturnValue:
     org = organisation_for(org_id, admin=True)
     form = InviteForm()
     if not form.validate_on_submit():
         return _org_page(org, 422, invite_form=form)
     try:
-        inv = invitations.invite(org, current_user, form.email.data, MemberRole(form.role.data))
+        inv = invitations.invite(org, current_user, form.email.data or "", MemberRole(form.role.data))
     except DomainError as exc:
         db.session.rollback()
         field_error(form, exc)
@@ -79,7 +80,7 @@ def invite_colleague(org_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/organisations/<int:org_id>/invitations/<int:invitation_id>/revoke")
 @login_required
-def revoke_invitation(org_id: int, invitation_id: int):  # type: ignore[no-untyped-def]
+def revoke_invitation(org_id: int, invitation_id: int) -> ResponseReturnValue:
     org = organisation_for(org_id, admin=True)
     inv = db.session.get(Invitation, invitation_id)
     if inv is None or inv.organisation_id != org.id:
@@ -96,7 +97,7 @@ def revoke_invitation(org_id: int, invitation_id: int):  # type: ignore[no-untyp
 
 @bp.post("/organisations/<int:org_id>/members/<int:membership_id>/role")
 @login_required
-def change_member_role(org_id: int, membership_id: int):  # type: ignore[no-untyped-def]
+def change_member_role(org_id: int, membership_id: int) -> ResponseReturnValue:
     org = organisation_for(org_id, admin=True)
     m = _membership_in(org, membership_id)
     form = RoleForm()
@@ -115,7 +116,7 @@ def change_member_role(org_id: int, membership_id: int):  # type: ignore[no-unty
 
 @bp.post("/organisations/<int:org_id>/members/<int:membership_id>/remove")
 @login_required
-def remove_member(org_id: int, membership_id: int):  # type: ignore[no-untyped-def]
+def remove_member(org_id: int, membership_id: int) -> ResponseReturnValue:
     org = organisation_for(org_id, admin=True)
     m = _membership_in(org, membership_id)
     name, user_id, was_self = m.user.name, m.user_id, m.user_id == current_user.id
@@ -134,7 +135,7 @@ def remove_member(org_id: int, membership_id: int):  # type: ignore[no-untyped-d
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
-def invitation(token: str):  # type: ignore[no-untyped-def]
+def invitation(token: str) -> ResponseReturnValue:
     try:
         inv = invitations.invitation_for_token(token)
         if current_user.is_authenticated:

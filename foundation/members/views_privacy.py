@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 
 from foundation.auth import log_event
@@ -17,7 +18,7 @@ from foundation.types import utcnow
 from foundation.web import field_error
 
 
-def _page(form: CloseAccountForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _page(form: CloseAccountForm, status: int = 200) -> ResponseReturnValue:
     return render_template(
         "members/privacy.html", form=form, handover=privacy.admin_handover_needed(current_user)
     ), status
@@ -25,13 +26,13 @@ def _page(form: CloseAccountForm, status: int = 200):  # type: ignore[no-untyped
 
 @bp.get("/account/privacy", endpoint="privacy")
 @login_required
-def privacy_page():  # type: ignore[no-untyped-def]
+def privacy_page() -> ResponseReturnValue:
     return _page(CloseAccountForm())
 
 
 @bp.get("/account/privacy/export")
 @login_required
-def export_data():  # type: ignore[no-untyped-def]
+def export_data() -> ResponseReturnValue:
     data = export_user_data(current_user)
     log_event("data_exported", user=current_user.id)
     filename = f"wypf-my-data-{utcnow():%Y-%m-%d}.json"
@@ -44,13 +45,13 @@ def export_data():  # type: ignore[no-untyped-def]
 
 @bp.post("/account/close")
 @login_required
-def close_account():  # type: ignore[no-untyped-def]
+def close_account() -> ResponseReturnValue:
     form = CloseAccountForm()
     if not form.validate_on_submit():
         return _page(form, 422)
     user_id = current_user.id
     try:
-        privacy.close_account(current_user, form.current_password.data)
+        privacy.close_account(current_user, form.current_password.data or "")
     except DomainError as exc:
         db.session.rollback()
         field_error(form, exc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 
 from foundation.auth import log_event
@@ -22,13 +22,13 @@ from foundation.members.models import (
     VettingAction,
 )
 from foundation.pagination import page_number, paginate
-from foundation.permissions import staff_required
+from foundation.permissions import signed_in_user, staff_required
 from foundation.web import field_error
 
 
 @bp.get("/staff/vetting")
 @staff_required
-def vetting_queue():  # type: ignore[no-untyped-def]
+def vetting_queue() -> ResponseReturnValue:
     status_value = request.args.get("status", OrganisationStatus.PENDING.value)
     status = next((s for s in OrganisationStatus if s.value == status_value), OrganisationStatus.PENDING)
     orgs = paginate(
@@ -40,9 +40,9 @@ def vetting_queue():  # type: ignore[no-untyped-def]
         page_number(),
     )
     counts = dict(
-        db.session.execute(
-            sa.select(Organisation.status, sa.func.count()).group_by(Organisation.status)
-        ).all()
+        db.session.execute(sa.select(Organisation.status, sa.func.count()).group_by(Organisation.status))
+        .tuples()
+        .all()
     )
     return render_template(
         "members/staff_queue.html",
@@ -55,7 +55,7 @@ def vetting_queue():  # type: ignore[no-untyped-def]
 
 @bp.route("/staff/organisations/<int:org_id>", methods=["GET", "POST"])
 @staff_required
-def vetting_review(org_id: int):  # type: ignore[no-untyped-def]
+def vetting_review(org_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         # A suspension may cancel bookings across many venues: their checks and writes go under the write lock.
         begin_write_transaction()
@@ -71,7 +71,7 @@ def vetting_review(org_id: int):  # type: ignore[no-untyped-def]
         else:
             try:
                 outcome = organisations.decide(
-                    org, _staff(), action, form.message.data, form.cancel_future_bookings.data
+                    org, signed_in_user(), action, form.message.data, form.cancel_future_bookings.data
                 )
             except DomainError as exc:
                 db.session.rollback()
@@ -98,16 +98,12 @@ def _from(action: VettingAction) -> frozenset[OrganisationStatus]:
     return VETTING_TRANSITIONS[action][0]
 
 
-def _staff() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
-
-
 USERS_PAGE_SIZE = 50
 
 
 @bp.get("/staff/users")
 @staff_required
-def staff_users():  # type: ignore[no-untyped-def]
+def staff_users() -> ResponseReturnValue:
     q = (request.args.get("q") or "").strip()[:100]
     stmt = sa.select(User).where(User.closed_at.is_(None))
     if q:
@@ -121,12 +117,12 @@ def staff_users():  # type: ignore[no-untyped-def]
 
 @bp.post("/staff/users/<int:user_id>/roles")
 @staff_required
-def set_user_roles(user_id: int):  # type: ignore[no-untyped-def]
+def set_user_roles(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
     try:
         roles.set_roles(
             user,
-            by=_staff(),
+            by=signed_in_user(),
             panel=request.form.get("panel") == "1",
             staff=request.form.get("staff") == "1",
         )
@@ -136,7 +132,11 @@ def set_user_roles(user_id: int):  # type: ignore[no-untyped-def]
         return redirect(url_for("members.staff_users")), 303
     db.session.commit()
     log_event(
-        "roles_changed", user=user.id, by=_staff().id, panel=user.is_panel_reviewer, staff=user.is_staff
+        "roles_changed",
+        user=user.id,
+        by=signed_in_user().id,
+        panel=user.is_panel_reviewer,
+        staff=user.is_staff,
     )
     flash(f"Roles for {user.name} are saved.", "success")
     return redirect(url_for("members.staff_users"))

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from foundation.extensions import db
+from foundation.extensions import Model
 from foundation.members.models import User
 from foundation.types import UTCDateTime, enum_column, utcnow
 
@@ -66,7 +66,7 @@ class EmailStatus(enum.Enum):
             return "delivery uncertain"
         if self is EmailStatus.SENDING_DATA:
             return "sending"
-        return self.value.replace("_", " ")
+        return str(self.value).replace("_", " ")
 
 
 class EmailStep(enum.Enum):
@@ -106,7 +106,7 @@ EMAIL_TRANSITIONS: dict[EmailStep, tuple[frozenset[EmailStatus], EmailStatus]] =
 }
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notification"
     __table_args__ = (
         sa.Index("ix_notification_outbox", "email_status", "next_attempt_at"),
@@ -152,7 +152,7 @@ class Notification(db.Model):
     user: Mapped[User | None] = relationship()
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(Model):
     """Per user and kind: email as well as the inbox (the default), or the inbox only."""
 
     __tablename__ = "notification_preference"

@@ -362,7 +362,8 @@ def _permanent(exc: Exception) -> bool:
 
 def backoff(attempts: int) -> timedelta:
     base = timedelta(seconds=int(current_app.config["NOTIFICATION_RETRY_AFTER_SECONDS"]))
-    return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+    delay: timedelta = min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+    return delay
 
 
 def deliver(notification_id: int) -> EmailStatus | None:

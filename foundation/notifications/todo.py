@@ -39,7 +39,9 @@ def _undelivered() -> TodoGroup:
             sa.select(Notification.email_status, sa.func.count(Notification.id))
             .where(Notification.email_status.in_([EmailStatus.FAILED, EmailStatus.UNCERTAIN]))
             .group_by(Notification.email_status)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     items = []
     failed, uncertain = counts.get(EmailStatus.FAILED, 0), counts.get(EmailStatus.UNCERTAIN, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from foundation.extensions import db
@@ -25,7 +26,7 @@ def _own(notification_id: int) -> Notification:
 
 @bp.get("/inbox")
 @login_required
-def inbox():  # type: ignore[no-untyped-def]
+def inbox() -> ResponseReturnValue:
     only_unread = request.args.get("unread") == "1"
     stmt = sa.select(Notification).where(
         Notification.user_id == current_user.id, Notification.in_inbox.is_(True)
@@ -40,7 +41,7 @@ def inbox():  # type: ignore[no-untyped-def]
 
 @bp.get("/inbox/<int:notification_id>")
 @login_required
-def show(notification_id: int):  # type: ignore[no-untyped-def]
+def show(notification_id: int) -> ResponseReturnValue:
     n = _own(notification_id)
     if n.read_at is None:
         services.mark_read(n)
@@ -50,7 +51,7 @@ def show(notification_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/inbox/<int:notification_id>/read")
 @login_required
-def mark_read(notification_id: int):  # type: ignore[no-untyped-def]
+def mark_read(notification_id: int) -> ResponseReturnValue:
     services.mark_read(_own(notification_id))
     db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("notifications.inbox"))
@@ -58,7 +59,7 @@ def mark_read(notification_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/inbox/read-all")
 @login_required
-def mark_all_read():  # type: ignore[no-untyped-def]
+def mark_all_read() -> ResponseReturnValue:
     services.mark_all_read(current_user)
     db.session.commit()
     flash("All notifications are marked as read.", "success")
@@ -67,7 +68,7 @@ def mark_all_read():  # type: ignore[no-untyped-def]
 
 @bp.route("/inbox/preferences", methods=["GET", "POST"])
 @login_required
-def preferences():  # type: ignore[no-untyped-def]
+def preferences() -> ResponseReturnValue:
     choices = services.email_choices(current_user)
     errors: dict[str, str] = {}
     if request.method == "POST":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from foundation.auth import log_event
@@ -31,7 +32,7 @@ def _rows(statuses: tuple[EmailStatus, ...]) -> sa.Select[tuple[Notification]]:
     )
 
 
-def _render_outbox(error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_outbox(error: str | None = None, status: int = 200) -> ResponseReturnValue:
     counts: dict[EmailStatus, int] = {
         status: count
         for status, count in db.session.execute(
@@ -65,13 +66,13 @@ def _render_outbox(error: str | None = None, status: int = 200):  # type: ignore
 
 @bp.get("/staff/outbox")
 @staff_required
-def staff_outbox():  # type: ignore[no-untyped-def]
+def staff_outbox() -> ResponseReturnValue:
     return _render_outbox()
 
 
 @bp.post("/staff/outbox/<int:notification_id>/retry")
 @staff_required
-def staff_retry(notification_id: int):  # type: ignore[no-untyped-def]
+def staff_retry(notification_id: int) -> ResponseReturnValue:
     n = db.get_or_404(Notification, notification_id)
     was = n.email_status
     try:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from foundation.extensions import db
 from foundation.members.models import Organisation, OrganisationStatus, Sector
@@ -17,13 +18,13 @@ DIRECTORY_PAGE_SIZE = 25
 
 
 @bp.get("/favicon.ico")
-def favicon():  # type: ignore[no-untyped-def]
+def favicon() -> ResponseReturnValue:
     # Browsers ask for /favicon.ico whatever the page says; answer with the SVG icon.
     return redirect(url_for("static", filename="img/favicon.svg"), code=301)
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     """Database reachable, and broker reachable or not configured; no templates touched."""
     body: dict[str, str] = {}
     status = 200
@@ -60,7 +61,7 @@ def _broker_ok(url: str) -> bool:
 
 @bp.get("/")
 @public_page
-def home():  # type: ignore[no-untyped-def]
+def home() -> ResponseReturnValue:
     approved = db.session.scalar(
         sa.select(sa.func.count(Organisation.id)).where(Organisation.status == OrganisationStatus.APPROVED)
     )
@@ -69,7 +70,7 @@ def home():  # type: ignore[no-untyped-def]
 
 @bp.get("/members")
 @public_page
-def directory():  # type: ignore[no-untyped-def]
+def directory() -> ResponseReturnValue:
     q = (request.args.get("q") or "").strip()[:100]
     town = (request.args.get("town") or "").strip()[:100]
     sector_value = request.args.get("sector") or ""
@@ -114,7 +115,7 @@ def directory():  # type: ignore[no-untyped-def]
 
 @bp.get("/members/<int:org_id>")
 @public_page
-def member_profile(org_id: int):  # type: ignore[no-untyped-def]
+def member_profile(org_id: int) -> ResponseReturnValue:
     org = db.session.get(Organisation, org_id)
     if org is None or org.status is not OrganisationStatus.APPROVED:
         return render_template("error.html", status=404, title="Not found", message="No such member."), 404
@@ -141,7 +142,7 @@ def foundation_contact() -> FoundationContact:
 
 @bp.get("/accessibility")
 @public_page
-def accessibility():  # type: ignore[no-untyped-def]
+def accessibility() -> ResponseReturnValue:
     return render_template(
         "public/accessibility.html", contact=foundation_contact(), site_url=current_app.config["BASE_URL"]
     )
@@ -149,7 +150,7 @@ def accessibility():  # type: ignore[no-untyped-def]
 
 @bp.get("/privacy")
 @public_page
-def privacy():  # type: ignore[no-untyped-def]
+def privacy() -> ResponseReturnValue:
     return render_template(
         "public/privacy.html",
         contact=foundation_contact(),
@@ -159,13 +160,13 @@ def privacy():  # type: ignore[no-untyped-def]
 
 @bp.get("/contact")
 @public_page
-def contact():  # type: ignore[no-untyped-def]
+def contact() -> ResponseReturnValue:
     return render_template("public/contact.html", contact=foundation_contact())
 
 
 @bp.get("/open-data")
 @public_page
-def open_data():  # type: ignore[no-untyped-def]
+def open_data() -> ResponseReturnValue:
     # Links to the files are built from the grants package's endpoint names in the template; this package
     # imports no capability.
     funder_id = current_app.config.get("FOUNDATION_ORG_ID") or "360G-wypf"

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
+from flask.typing import ResponseReturnValue
 from wtforms import Form
 
 from foundation.types import LONDON, london_today
@@ -25,7 +26,7 @@ def _errors(form: Form) -> dict[str, str]:
     return {f.name: f.errors[0] for f in form if f.errors}
 
 
-def _bad(errors: dict[str, str]) -> Any:
+def _bad(errors: dict[str, str]) -> tuple[Response, int]:
     return jsonify(errors=errors), 400
 
 
@@ -85,7 +86,7 @@ def _venue_json(venue: Venue, spaces: list[svc.SpaceMatch]) -> dict[str, Any]:
 
 
 @bp.get("/api/venues")
-def api_venues():  # type: ignore[no-untyped-def]
+def api_venues() -> ResponseReturnValue:
     """Venues with their matching spaces: ?town=&capacity=&feature=&feature=&date=&start=&end=&page=&per_page=.
 
     With a date, start and end only spaces free and bookable then are listed; &unavailable=1 lists the others too,
@@ -126,7 +127,7 @@ def _closure_json(closure: Closure | None) -> dict[str, str] | None:
 
 
 @bp.get("/api/spaces/<int:space_id>/freebusy")
-def api_space_freebusy(space_id: int):  # type: ignore[no-untyped-def]
+def api_space_freebusy(space_id: int) -> ResponseReturnValue:
     """Busy intervals of a space, with opening hours and closures per day: ?from=YYYY-MM-DD&to=YYYY-MM-DD
     (inclusive, Europe/London dates; at most 62 days; from today for a week when not given)."""
     space: Space = public_space_or_404(space_id)

@@ -44,7 +44,8 @@ def admin_org_ids(user: User) -> list[int]:
 def owns_venues(org_ids: Sequence[int]) -> bool:
     if not org_ids:
         return False
-    return db.session.scalar(sa.select(sa.func.count(Venue.id)).where(Venue.organisation_id.in_(org_ids))) > 0
+    venues = sa.select(sa.func.count(Venue.id)).where(Venue.organisation_id.in_(org_ids))
+    return db.session.execute(venues).scalar_one() > 0
 
 
 @dataclass
@@ -229,7 +230,9 @@ def _spaces_around(space_ids: Sequence[int]) -> sa.CTE:
 
 
 def _overlapping_each(
-    starts_at: sa.ColumnElement[datetime], ends_at: sa.ColumnElement[datetime], occ: type[Occurrence]
+    starts_at: sa.SQLColumnExpression[datetime],
+    ends_at: sa.SQLColumnExpression[datetime],
+    occ: type[Occurrence],
 ) -> list[sa.ColumnElement[bool]]:
     """Rows whose [starts_at, ends_at) overlaps the date `occ` of the same query: `search.overlapping` with the
     bounds taken from each row of `occ`, so every date is a narrow range scan of a (space_id, starts_at, ...)
@@ -241,7 +244,7 @@ def _overlapping_each(
     ]
 
 
-def _earlier(moment: sa.ColumnElement[datetime], by: timedelta) -> sa.ColumnElement[datetime]:
+def _earlier(moment: sa.SQLColumnExpression[datetime], by: timedelta) -> sa.ColumnElement[datetime]:
     """A time column moved back, in SQL. SQLite keeps times as ISO text (UTC, no offset) and compares them as
     text; its datetime() gives the same form to the second, which is all a bound with days to spare needs."""
     if db.session.get_bind().dialect.name == "sqlite":

@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
@@ -697,6 +698,8 @@ def booking_list(
     now = now or utcnow()
     if not org_ids:
         return Page([], 1, BOOKINGS_PAGE_SIZE, 0)
+    # (booking id, its next start): NULL in the past list, a time in the other; Select is invariant in its row.
+    chosen: sa.Select[Any]
     if past:
         chosen = (
             sa.select(Booking.id, sa.null().label("next_start"))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -18,7 +20,6 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -29,7 +30,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from foundation.forms import MultiCheckboxField, strip_text, whole_number
+from foundation.forms import MultiCheckboxField, SelectChoice, strip_text, whole_number
 from foundation.venues.booking import WEEKDAY_NAMES
 from foundation.venues.cancellations import CancelScope
 from foundation.venues.models import HolidayKind, RequestAlerts
@@ -88,9 +89,9 @@ class BookingForm(FlaskForm):
         ],
     )
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         # Cross-field rules here: a field's own validate_<name> never runs once Optional() has stopped its chain.
-        ok = super().validate(extra_validators)
+        ok: bool = super().validate(extra_validators)
         if self.start_time.data and self.end_time.data and self.end_time.data <= self.start_time.data:
             self.end_time.errors = [*self.end_time.errors, "The end time must be after the start time."]
             ok = False
@@ -117,20 +118,26 @@ class BookingForm(FlaskForm):
 
     @property
     def weekly(self) -> bool:
-        return self.repeat.data == "weekly"
+        return bool(self.repeat.data == "weekly")
+
+
+class DatesField(SelectMultipleField):
+    """ISO dates sent back from a preview; its form's validator sets `parsed` to them, read, sorted and unique."""
+
+    parsed: list[date]
 
 
 class ConfirmBookingForm(BookingForm):
     """The preview's confirm button: the same details again, plus the dates the booker kept."""
 
-    dates = SelectMultipleField("Dates to book", validate_choice=False)
+    dates = DatesField("Dates to book", validate_choice=False)
 
-    def validate_dates(self, field: SelectMultipleField) -> None:
+    def validate_dates(self, field: DatesField) -> None:
         try:
-            field.parsed = sorted({date.fromisoformat(v) for v in field.data or []})  # type: ignore[attr-defined]
+            field.parsed = sorted({date.fromisoformat(v) for v in field.data or []})
         except ValueError:
             raise ValidationError("Those dates could not be read. Please start again.") from None
-        if not field.parsed:  # type: ignore[attr-defined]
+        if not field.parsed:
             raise ValidationError("Choose at least one date to book.")
 
 
@@ -139,14 +146,14 @@ class ExtendForm(FlaskForm):
 
 
 class ConfirmExtendForm(ExtendForm):
-    dates = SelectMultipleField("Dates to add", validate_choice=False)
+    dates = DatesField("Dates to add", validate_choice=False)
 
-    def validate_dates(self, field: SelectMultipleField) -> None:
+    def validate_dates(self, field: DatesField) -> None:
         try:
-            field.parsed = sorted({date.fromisoformat(v) for v in field.data or []})  # type: ignore[attr-defined]
+            field.parsed = sorted({date.fromisoformat(v) for v in field.data or []})
         except ValueError:
             raise ValidationError("Those dates could not be read. Please start again.") from None
-        if not field.parsed:  # type: ignore[attr-defined]
+        if not field.parsed:
             raise ValidationError("Choose at least one date to add.")
 
 

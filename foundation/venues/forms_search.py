@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypeAlias
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, Field, SelectField, SelectMultipleField, TimeField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from foundation.forms import WholeNumberField
+from foundation.forms import SelectChoice, WholeNumberField
 from foundation.types import london_today
 from foundation.venues.models import Feature, FeatureGroup
 
 # How far back and ahead anyone can look: wide enough for any real question, and far from date overflow.
 EARLIEST_WEEK = date(2000, 1, 3)
 YEARS_AHEAD = 10
+
+# A day and the times on it; named here because SearchForm's field `date` hides the type inside that class.
+Slot: TypeAlias = tuple[date, time, time]
 
 
 class _QueryForm(FlaskForm):
@@ -101,9 +105,9 @@ class SearchForm(VenueFilterForm):
         "Show unavailable spaces too", false_values=(False, "false", "", "0"), render_kw={"value": "1"}
     )
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         # Cross-field rules here: a field's own validate_<name> never runs once Optional() has stopped its chain.
-        ok = super().validate(extra_validators)
+        ok: bool = super().validate(extra_validators)
         day, start, end = self.date.data, self.start.data, self.end.data
         if self.date.errors or self.start.errors or self.end.errors:
             return False
@@ -131,7 +135,7 @@ class SearchForm(VenueFilterForm):
         return ok
 
     @property
-    def slot(self) -> tuple[date, time, time] | None:
+    def slot(self) -> Slot | None:
         if self.date.data and self.start.data and self.end.data:
             return self.date.data, self.start.data, self.end.data
         return None

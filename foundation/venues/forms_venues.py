@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -17,12 +20,18 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from foundation.forms import HeaderSafe, MultiCheckboxField, PenceField, strip_text, whole_number
+from foundation.forms import (
+    HeaderSafe,
+    MultiCheckboxField,
+    PenceField,
+    SelectChoice,
+    strip_text,
+    whole_number,
+)
 from foundation.members.validation import normalise_postcode
-from foundation.venues.models import Feature
+from foundation.venues.models import Feature, Space, Venue
 from foundation.venues.venues import (
     MAX_BOOKING_MINUTES,
     MAX_CAPACITY,
@@ -130,7 +139,7 @@ class VenueForm(FlaskForm):
         return {**{n: self[n].data for n in names}, "max_booking_minutes": self.max_booking_minutes}
 
     @classmethod
-    def data_from(cls, venue) -> dict:  # type: ignore[no-untyped-def]
+    def data_from(cls, venue: Venue) -> dict[str, Any]:
         minutes = venue.max_booking_minutes
         whole_hours = minutes % 60 == 0
         return {
@@ -194,7 +203,7 @@ class SpaceForm(FlaskForm):
         }
 
     @classmethod
-    def data_from(cls, space) -> dict:  # type: ignore[no-untyped-def]
+    def data_from(cls, space: Space) -> dict[str, Any]:
         return {
             "name": space.name, "description": space.description, "capacity": space.capacity,
             "parent_id": space.parent_id, "features": sorted(f.value for f in space.feature_set),
@@ -211,7 +220,7 @@ class PeriodForm(Form):
     opens = TimeField("Opens", validators=[Optional()])
     closes = TimeField("Closes", validators=[Optional()])
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         ok = super().validate(extra_validators)
         if not ok:
             return False
@@ -234,18 +243,20 @@ class PeriodForm(Form):
 class OpeningHoursForm(FlaskForm):
     periods = FieldList(FormField(PeriodForm), min_entries=0, max_entries=7 * 12)
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
-        ok = super().validate(extra_validators)
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        ok: bool = super().validate(extra_validators)
         rows = sorted(
             (e.form for e in self.periods.entries if not e.form.errors and e.form.used),
             key=lambda f: (f.weekday.data, f.opens.data),
         )
         for before, after in zip(rows, rows[1:], strict=False):
-            if before.weekday.data == after.weekday.data and after.opens.data < before.closes.data:
+            # Each row passed its own validation and is used, so its day and both its times are set.
+            weekday, opens, closes = after.weekday.data, after.opens.data, before.closes.data
+            assert weekday is not None and opens is not None and closes is not None
+            if before.weekday.data == weekday and opens < closes:
                 after.opens.errors = [
                     *after.opens.errors,
-                    f"Overlaps {before.opens.data:%H:%M}–{before.closes.data:%H:%M} on "
-                    f"{WEEKDAYS[after.weekday.data]}.",
+                    f"Overlaps {before.opens.data:%H:%M}–{before.closes.data:%H:%M} on {WEEKDAYS[weekday]}.",
                 ]
                 ok = False
         return ok

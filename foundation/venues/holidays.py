@@ -95,13 +95,13 @@ def load_builtin_holidays() -> int:
     A built-in entry counts as present when any holiday of its kind overlaps its dates, so a row staff have
     corrected (moved by a day, renamed) is neither duplicated nor overwritten. A row staff deleted comes back.
     """
-    existing = db.session.execute(sa.select(Holiday.kind, Holiday.starts_on, Holiday.ends_on)).all()
+    existing = list(db.session.execute(sa.select(Holiday.kind, Holiday.starts_on, Holiday.ends_on)).tuples())
     added = 0
     for kind, name, first, last in builtin_holidays():
         if any(k is kind and s <= last and first <= e for k, s, e in existing):
             continue
         db.session.add(Holiday(kind=kind, name=name, starts_on=first, ends_on=last))
-        existing.append((kind, first, last))  # type: ignore[arg-type]
+        existing.append((kind, first, last))
         added += 1
     db.session.flush()
     return added

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from foundation.extensions import db
+from foundation.extensions import Model
 from foundation.members.models import Organisation, User
 from foundation.types import UTCDateTime, enum_column, utcnow
 
@@ -65,7 +65,7 @@ _ACCESSIBILITY = {
 _FEATURE_LABELS = {Feature.WIFI: "Wi-Fi", Feature.TABLES_CHAIRS: "Tables and chairs"}
 
 
-class Venue(db.Model):
+class Venue(Model):
     __tablename__ = "venue"
     __table_args__ = (
         sa.CheckConstraint("min_notice_hours >= 0", name="min_notice_non_negative"),
@@ -108,7 +108,7 @@ class Venue(db.Model):
         return self.archived_at is not None
 
 
-class Space(db.Model):
+class Space(Model):
     __tablename__ = "space"
     __table_args__ = (
         sa.CheckConstraint("capacity > 0", name="capacity_positive"),
@@ -145,7 +145,7 @@ class Space(db.Model):
         return out
 
 
-class SpaceFeature(db.Model):
+class SpaceFeature(Model):
     __tablename__ = "space_feature"
     __table_args__ = (sa.UniqueConstraint("space_id", "feature", name="uq_space_feature_space_feature"),)
 
@@ -156,7 +156,7 @@ class SpaceFeature(db.Model):
     space: Mapped[Space] = relationship(back_populates="features")
 
 
-class OpeningHours(db.Model):
+class OpeningHours(Model):
     """Opening hours per weekday (0 = Monday), in Europe/London wall-clock time. No row: closed that day."""
 
     __tablename__ = "opening_hours"
@@ -178,7 +178,7 @@ class OpeningHours(db.Model):
     venue: Mapped[Venue] = relationship(back_populates="opening_hours")
 
 
-class Closure(db.Model):
+class Closure(Model):
     __tablename__ = "closure"
     __table_args__ = (sa.CheckConstraint("starts_on <= ends_on", name="closure_dates"),)
 
@@ -191,7 +191,7 @@ class Closure(db.Model):
     venue: Mapped[Venue] = relationship(back_populates="closures")
 
 
-class VenuePhoto(db.Model):
+class VenuePhoto(Model):
     __tablename__ = "venue_photo"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -235,7 +235,7 @@ OCCURRENCE_TRANSITIONS: dict[OccurrenceStatus, frozenset[OccurrenceStatus]] = {
 }
 
 
-class Booking(db.Model):
+class Booking(Model):
     """A request to use a space: one-off, or weekly on chosen weekdays, in Europe/London wall-clock time."""
 
     __tablename__ = "booking"
@@ -283,7 +283,7 @@ class Booking(db.Model):
         return f"VB-{self.id:06d}"
 
 
-class Occurrence(db.Model):
+class Occurrence(Model):
     """One dated use of a space. Each has its own state; cancelled dates never come back."""
 
     __tablename__ = "occurrence"
@@ -312,7 +312,7 @@ class Occurrence(db.Model):
     decided_by: Mapped[User | None] = relationship()
 
 
-class SpaceOccupancy(db.Model):
+class SpaceOccupancy(Model):
     """A live occurrence's hold on one space. Exists only while the occurrence is confirmed."""
 
     __tablename__ = "space_occupancy"
@@ -344,7 +344,7 @@ class HolidayKind(enum.Enum):
         return {HolidayKind.SCHOOL: "School holiday", HolidayKind.BANK: "Bank holiday"}[self]
 
 
-class Holiday(db.Model):
+class Holiday(Model):
     """English school holidays and bank holidays; built in for this and next school year, editable by staff."""
 
     __tablename__ = "holiday"
@@ -360,7 +360,7 @@ class Holiday(db.Model):
     ends_on: Mapped[date] = mapped_column(sa.Date)
 
 
-class CalendarToken(db.Model):
+class CalendarToken(Model):
     """Secret token for an organisation's private iCalendar feed; resetting it replaces the row's token."""
 
     __tablename__ = "calendar_token"
@@ -385,7 +385,7 @@ class RequestAlerts(enum.Enum):
         }[self]
 
 
-class BookingAlertPreference(db.Model):
+class BookingAlertPreference(Model):
     """A user's choice for booking-request emails, across every organisation they administer.
 
     `last_digest_on` is the Europe/London date of the last digest sent, so a digest goes at most once a day

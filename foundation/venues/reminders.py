@@ -6,6 +6,7 @@ claims what it sends with a conditional UPDATE, so running it again, or twice at
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import url_for
@@ -51,7 +52,7 @@ def send_reminders(now: datetime | None = None) -> int:
             .values(reminder_sent_at=now)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:
+        if cast("sa.CursorResult[Any]", claimed).rowcount != 1:  # an UPDATE's result
             continue
         occ = db.session.get(Occurrence, occ_id)
         assert occ is not None
@@ -105,7 +106,7 @@ def send_digests(now: datetime | None = None) -> int:
             .values(last_digest_on=today)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:
+        if cast("sa.CursorResult[Any]", claimed).rowcount != 1:  # an UPDATE's result
             continue
         since = now - timedelta(days=1)
         count = sum(len(item.occurrences) for item in queue)

@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from threading import Lock
 from time import monotonic
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.orm import Session, aliased
+from werkzeug.local import LocalProxy
 
 from foundation.extensions import db
 from foundation.members.models import Organisation
@@ -64,7 +65,10 @@ LONGEST_OCCURRENCE = timedelta(days=2)
 
 
 def overlapping(
-    starts_at: sa.ColumnElement[datetime], ends_at: sa.ColumnElement[datetime], lo: datetime, hi: datetime
+    starts_at: sa.SQLColumnExpression[datetime],
+    ends_at: sa.SQLColumnExpression[datetime],
+    lo: datetime,
+    hi: datetime,
 ) -> list[sa.ColumnElement[bool]]:
     """Rows whose [starts_at, ends_at) overlaps [lo, hi), in a form the time indexes answer quickly."""
     return [starts_at < hi, starts_at > lo - LONGEST_OCCURRENCE, ends_at > lo]
@@ -376,7 +380,8 @@ def towns_with_venues() -> list[str]:
     search itself always reads the venues afresh; only the choice of towns can lag. The list is kept for one
     application object, so a test's fresh app starts with none.
     """
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Flask declares current_app as the Flask it stands for; it is the proxy, which hands over the object itself.
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
     now = monotonic()
     towns, version = _towns.get(app, now)
     if towns is None:
@@ -786,7 +791,7 @@ def venue_tree(venue_id: int) -> _Tree:
     rows = db.session.execute(
         sa.select(Space.id, Space.parent_id, Space.name).where(Space.venue_id == venue_id)
     )
-    return _Tree(rows.all())
+    return _Tree(rows.tuples().all())
 
 
 def _closures_between(venue_id: int, first: date, last: date) -> list[Closure]:

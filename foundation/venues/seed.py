@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, time, timedelta
+from typing import TypeAlias
 
 import sqlalchemy as sa
 
@@ -42,7 +43,11 @@ HOURS = {
 
 # (owner, name, address, town, postcode, hours, notice hours, days ahead, longest (minutes), description,
 #  directions, hire terms, spaces: [(name, capacity, pence an hour, needs approval, features, part of)])
-VENUES = [
+SpaceSeed: TypeAlias = tuple[str, int, int, bool, list[Feature], str | None]
+VenueSeed: TypeAlias = tuple[
+    str, str, str, str, str, str, int, int, int, str, str, str | None, list[SpaceSeed]
+]
+VENUES: list[VenueSeed] = [
     ("Calne Youth Project", "Bank House Youth Centre", "The Strand", "Calne", "SN11 0EN", "community", 48, 365, 360,
      "A two-storey youth centre in the middle of Calne with a hall, a music room and a small kitchen. "
      "Used every evening by youth clubs; daytimes are often free.",

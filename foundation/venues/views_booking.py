@@ -14,11 +14,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from wtforms.fields.choices import SelectChoice
 
 from foundation.errors import Conflict, DomainError
 from foundation.extensions import db
+from foundation.forms import SelectChoice
 from foundation.members.models import Organisation
 from foundation.members.organisations import Standing, good_standing, organisations_for
 from foundation.pagination import page_number
@@ -94,15 +95,18 @@ def _request_from(form: BookingForm, space: Space) -> BookingRequest:
     if org is None:  # the choices were checked; only a deleted organisation gets here
         abort(404)
     weekly = form.weekly
+    # Required fields of a form that passed validation (the confirm step's dates aside).
+    first_date, start_time, end_time = form.first_date.data, form.start_time.data, form.end_time.data
+    assert first_date is not None and start_time is not None and end_time is not None
     return BookingRequest(
         space=space,
         organisation=org,
         booked_by=current_user,
         purpose=form.purpose.data or "",
         expected_attendance=form.expected_attendance.data or 0,
-        first_date=form.first_date.data,
-        start_time=form.start_time.data,
-        end_time=form.end_time.data,
+        first_date=first_date,
+        start_time=start_time,
+        end_time=end_time,
         weekdays=tuple(sorted(set(form.weekdays.data or []))) if weekly else (),
         until=form.until.data if weekly and form.ends.data == "until" else None,
         weeks=form.weeks.data if weekly and form.ends.data == "weeks" else None,
@@ -158,13 +162,16 @@ def _prefill(form: BookingForm) -> None:
 
 def _carry(form: BookingForm) -> list[tuple[str, str]]:
     """The booking details as hidden fields, so the confirm step posts exactly what was previewed."""
+    # A previewed form passed validation, and these fields are required.
+    first_date, start_time, end_time = form.first_date.data, form.start_time.data, form.end_time.data
+    assert first_date is not None and start_time is not None and end_time is not None
     pairs: list[tuple[str, str]] = [
         ("organisation_id", str(form.organisation_id.data)),
         ("purpose", form.purpose.data or ""),
         ("expected_attendance", str(form.expected_attendance.data)),
-        ("first_date", form.first_date.data.isoformat()),
-        ("start_time", form.start_time.data.strftime("%H:%M")),
-        ("end_time", form.end_time.data.strftime("%H:%M")),
+        ("first_date", first_date.isoformat()),
+        ("start_time", start_time.strftime("%H:%M")),
+        ("end_time", end_time.strftime("%H:%M")),
         ("repeat", form.repeat.data),
         ("ends", form.ends.data or "until"),
         ("submission_key", form.submission_key.data or ""),
@@ -217,7 +224,7 @@ def _keyed(form: BookingForm) -> BookingForm:
     return form
 
 
-def _already_booked(booking: Booking):  # type: ignore[no-untyped-def]
+def _already_booked(booking: Booking) -> ResponseReturnValue:
     """A booking form sent again: show the booking it made the first time, and send nothing more."""
     db.session.rollback()
     if not svc.can_view(current_user, booking):
@@ -234,7 +241,7 @@ def _already_booked(booking: Booking):  # type: ignore[no-untyped-def]
 
 @bp.route("/spaces/<int:space_id>/book", methods=["GET", "POST"])
 @login_required
-def book(space_id: int):  # type: ignore[no-untyped-def]
+def book(space_id: int) -> ResponseReturnValue:
     space = _space_or_404(space_id)
     form = BookingForm()
     orgs = _with_org_choices(form)
@@ -271,7 +278,7 @@ def _render_preview(
     chosen: set[date] | None = None,
     dates_error: str | None = None,
     status: int = 200,
-):  # type: ignore[no-untyped-def]
+) -> tuple[str, int]:
     if chosen is None:
         chosen = {d.day for d in plan.bookable}
     return (
@@ -294,7 +301,7 @@ def _render_preview(
 
 @bp.post("/spaces/<int:space_id>/book/confirm")
 @login_required
-def book_confirm(space_id: int):  # type: ignore[no-untyped-def]
+def book_confirm(space_id: int) -> ResponseReturnValue:
     svc.begin_booking_transaction()
     space = _space_or_404(space_id)
     form = ConfirmBookingForm()
@@ -313,7 +320,7 @@ def book_confirm(space_id: int):  # type: ignore[no-untyped-def]
     if not valid:
         db.session.rollback()
         return _preview_again(space, form, req, set(), form.dates.errors[0], 422)
-    chosen = set(form.dates.parsed)  # type: ignore[attr-defined]
+    chosen = set(form.dates.parsed)
     try:
         new = svc.book_space(req, chosen)
     except AlreadyBooked as exc:
@@ -339,7 +346,7 @@ def book_confirm(space_id: int):  # type: ignore[no-untyped-def]
 
 def _preview_again(
     space: Space, form: BookingForm, req: BookingRequest, chosen: set[date], message: str, status: int
-):  # type: ignore[no-untyped-def]
+) -> tuple[str, int]:
     try:
         plan = svc.plan_booking(req)
     except DomainError as exc:
@@ -354,21 +361,21 @@ def _preview_again(
 
 @bp.get("/bookings")
 @login_required
-def my_bookings():  # type: ignore[no-untyped-def]
+def my_bookings() -> ResponseReturnValue:
     orgs = svc.organisations_with_membership(current_user)
     return _bookings_page(orgs, None, "venues.my_bookings", {})
 
 
 @bp.get("/organisations/<int:org_id>/bookings")
 @login_required
-def organisation_bookings(org_id: int):  # type: ignore[no-untyped-def]
+def organisation_bookings(org_id: int) -> ResponseReturnValue:
     org = organisation_for(org_id)
     return _bookings_page([org], org, "venues.organisation_bookings", {"org_id": org.id})
 
 
-def _bookings_page(  # type: ignore[no-untyped-def]
+def _bookings_page(
     orgs: list[Organisation], single_org: Organisation | None, endpoint: str, args: dict[str, int]
-):
+) -> str:
     past = request.args.get("when") == "past"
     org_ids = [o.id for o in orgs]
     now = utcnow()
@@ -392,7 +399,7 @@ def _bookings_page(  # type: ignore[no-untyped-def]
 
 @bp.get("/bookings/<int:booking_id>")
 @login_required
-def booking_detail(booking_id: int):  # type: ignore[no-untyped-def]
+def booking_detail(booking_id: int) -> ResponseReturnValue:
     booking = _booking_or_404(booking_id)
     return render_template(
         "venues/booking_detail.html",
@@ -407,7 +414,7 @@ def booking_detail(booking_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/bookings/<int:booking_id>/calendar.ics")
 @login_required
-def booking_calendar(booking_id: int):  # type: ignore[no-untyped-def]
+def booking_calendar(booking_id: int) -> ResponseReturnValue:
     """The booking's dates to come as a file for the person's calendar app: for whoever may see the booking."""
     booking = _booking_or_404(booking_id)
     cal = ical.booking_calendar(
@@ -421,7 +428,7 @@ def booking_calendar(booking_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 @login_required
-def booking_cancel(booking_id: int):  # type: ignore[no-untyped-def]
+def booking_cancel(booking_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         svc.begin_booking_transaction()
     booking = _booking_or_404(booking_id)
@@ -482,13 +489,15 @@ def _booker_booking(booking_id: int) -> Booking:
 
 @bp.route("/bookings/<int:booking_id>/extend", methods=["GET", "POST"])
 @login_required
-def booking_extend(booking_id: int):  # type: ignore[no-untyped-def]
+def booking_extend(booking_id: int) -> ResponseReturnValue:
     booking = _booker_booking(booking_id)
     form = ExtendForm()
     status = 200
     if form.validate_on_submit():
+        until = form.until.data
+        assert until is not None  # a required field of a valid form
         try:
-            plan = cancellations.plan_extension(booking, current_user, form.until.data)
+            plan = cancellations.plan_extension(booking, current_user, until)
         except DomainError as exc:
             field_error(form, exc)
             status = exc.status_code
@@ -509,9 +518,11 @@ def _render_extend_preview(
     chosen: set[date] | None = None,
     dates_error: str | None = None,
     status: int = 200,
-):  # type: ignore[no-untyped-def]
+) -> tuple[str, int]:
     if chosen is None:
         chosen = {d.day for d in plan.bookable}
+    until = form.until.data
+    assert until is not None  # the dates were planned from it
     return (
         render_template(
             "venues/book_preview.html",
@@ -519,7 +530,7 @@ def _render_extend_preview(
             form=form,
             plan=plan,
             cost=plan_cost(plan, chosen),
-            carry=[("until", form.until.data.isoformat())],
+            carry=[("until", until.isoformat())],
             chosen=chosen,
             dates_error=dates_error,
             confirm_url=url_for("venues.booking_extend_confirm", booking_id=booking.id),
@@ -533,14 +544,14 @@ def _render_extend_preview(
 
 @bp.post("/bookings/<int:booking_id>/extend/confirm")
 @login_required
-def booking_extend_confirm(booking_id: int):  # type: ignore[no-untyped-def]
+def booking_extend_confirm(booking_id: int) -> ResponseReturnValue:
     svc.begin_booking_transaction()
     booking = _booker_booking(booking_id)
     form = ConfirmExtendForm()
     valid = form.validate_on_submit()
     if form.until.errors or form.until.data is None:
         return render_template("venues/booking_extend.html", booking=booking, form=form), 422
-    chosen: set[date] = set(form.dates.parsed) if valid else set()  # type: ignore[attr-defined]
+    chosen: set[date] = set(form.dates.parsed) if valid else set()
     error: DomainError | None = None
     if valid:
         try:
@@ -571,7 +582,7 @@ def booking_extend_confirm(booking_id: int):  # type: ignore[no-untyped-def]
 # --- the owners' request queue -----------------------------------------------------------------------------------
 
 
-def _render_requests(errors: dict[int, str] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_requests(errors: dict[int, str] | None = None, status: int = 200) -> tuple[str, int]:
     admin_ids = approvals.admin_org_ids(current_user)
     alerts = RequestAlertsForm(request_alerts=svc.request_alerts_for(current_user).value)
     return (
@@ -589,13 +600,13 @@ def _render_requests(errors: dict[int, str] | None = None, status: int = 200):  
 
 @bp.get("/venues/requests")
 @login_required
-def requests():  # type: ignore[no-untyped-def]
+def requests() -> ResponseReturnValue:
     return _render_requests()
 
 
 @bp.post("/bookings/<int:booking_id>/decide")
 @login_required
-def booking_decide(booking_id: int):  # type: ignore[no-untyped-def]
+def booking_decide(booking_id: int) -> ResponseReturnValue:
     svc.begin_booking_transaction()
     booking = _booking_or_404(booking_id)
     if not svc.is_owner_admin(current_user, booking):
@@ -622,7 +633,7 @@ def booking_decide(booking_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/venues/requests/alerts")
 @login_required
-def request_alerts():  # type: ignore[no-untyped-def]
+def request_alerts() -> ResponseReturnValue:
     form = RequestAlertsForm()
     if not form.validate_on_submit():
         return _render_requests(status=422)
@@ -635,15 +646,20 @@ def request_alerts():  # type: ignore[no-untyped-def]
 # --- staff: holidays ---------------------------------------------------------------------------------------------
 
 
+def _save_holiday(holiday: Holiday | None, form: HolidayForm) -> Holiday:
+    """Add (holiday=None) or change a holiday from its validated form."""
+    name, starts_on, ends_on = form.name.data, form.starts_on.data, form.ends_on.data
+    assert name is not None and starts_on is not None and ends_on is not None  # required fields
+    return holiday_svc.save_holiday(holiday, HolidayKind(form.kind.data), name, starts_on, ends_on)
+
+
 @bp.route("/staff/holidays", methods=["GET", "POST"])
 @staff_required
-def holidays():  # type: ignore[no-untyped-def]
+def holidays() -> ResponseReturnValue:
     form = HolidayForm()
     outcome = submit_form(
         form,
-        lambda: holiday_svc.save_holiday(
-            None, HolidayKind(form.kind.data), form.name.data, form.starts_on.data, form.ends_on.data
-        ),
+        lambda: _save_holiday(None, form),
     )
     status = outcome.status
     if outcome.done:
@@ -654,16 +670,14 @@ def holidays():  # type: ignore[no-untyped-def]
 
 @bp.route("/staff/holidays/<int:holiday_id>/edit", methods=["GET", "POST"])
 @staff_required
-def holiday_edit(holiday_id: int):  # type: ignore[no-untyped-def]
+def holiday_edit(holiday_id: int) -> ResponseReturnValue:
     holiday = db.session.get(Holiday, holiday_id)
     if holiday is None:
         abort(404)
     form = HolidayForm(obj=None if request.method == "POST" else _HolidayPrefill(holiday))
     outcome = submit_form(
         form,
-        lambda: holiday_svc.save_holiday(
-            holiday, HolidayKind(form.kind.data), form.name.data, form.starts_on.data, form.ends_on.data
-        ),
+        lambda: _save_holiday(holiday, form),
     )
     status = outcome.status
     if outcome.done:
@@ -682,7 +696,7 @@ class _HolidayPrefill:
 
 @bp.post("/staff/holidays/<int:holiday_id>/delete")
 @staff_required
-def holiday_delete(holiday_id: int):  # type: ignore[no-untyped-def]
+def holiday_delete(holiday_id: int) -> ResponseReturnValue:
     holiday = db.session.get(Holiday, holiday_id)
     if holiday is None:
         abort(404)
@@ -695,7 +709,7 @@ def holiday_delete(holiday_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/staff/holidays/load")
 @staff_required
-def holidays_load():  # type: ignore[no-untyped-def]
+def holidays_load() -> ResponseReturnValue:
     added = holiday_svc.load_builtin_holidays()
     db.session.commit()
     flash(

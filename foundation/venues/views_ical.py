@@ -6,6 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from icalendar import Calendar
 from sqlalchemy.exc import IntegrityError
@@ -43,11 +44,12 @@ def ics_response(cal: Calendar, filename: str, private: bool, download: bool = F
         response.headers["Referrer-Policy"] = "no-referrer"
     # The body is deterministic for unchanged bookings, so its hash is a cheap validator for polling clients.
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place (it returns this same response, typed as werkzeug's)
+    return response
 
 
 @bp.get("/spaces/<int:space_id>/busy.ics")
-def space_busy_feed(space_id: int):  # type: ignore[no-untyped-def]
+def space_busy_feed(space_id: int) -> ResponseReturnValue:
     # An archived space (or one in an archived venue) is gone from every public page, its feed included.
     space = public_space_or_404(space_id)
     return ics_response(
@@ -56,7 +58,7 @@ def space_busy_feed(space_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/calendars/<token>.ics")
-def organisation_feed(token: str):  # type: ignore[no-untyped-def]
+def organisation_feed(token: str) -> ResponseReturnValue:
     org = ical.organisation_for_token(token)
     if org is None:
         abort(404)
@@ -65,7 +67,7 @@ def organisation_feed(token: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/organisations/<int:org_id>/calendars")
 @login_required
-def calendar_feeds(org_id: int):  # type: ignore[no-untyped-def]
+def calendar_feeds(org_id: int) -> ResponseReturnValue:
     org = organisation_for(org_id, admin=True)
     token = ical.calendar_token_for(org)
     try:
@@ -92,7 +94,7 @@ def calendar_feeds(org_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/organisations/<int:org_id>/calendars/reset")
 @login_required
-def reset_calendar_link(org_id: int):  # type: ignore[no-untyped-def]
+def reset_calendar_link(org_id: int) -> ResponseReturnValue:
     org = organisation_for(org_id, admin=True)
     ical.reset_calendar_token(org)
     db.session.commit()

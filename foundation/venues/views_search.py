@@ -6,12 +6,13 @@ from datetime import date
 from typing import Any
 
 from flask import abort, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload
-from wtforms.fields.choices import SelectChoice
 
 from foundation.extensions import db
+from foundation.forms import SelectChoice
 from foundation.pagecache import public_page
 from foundation.types import london_today, utcnow
 from foundation.venues import bp
@@ -77,7 +78,8 @@ def url_around_id(endpoint: str, key: str, **values: Any) -> tuple[Markup, Marku
     rows builds it once and joins the id in; None when the application has no such page."""
     if endpoint not in current_app.view_functions:
         return None
-    url = url_for(endpoint, **{key: _ID_MARK}, **values)
+    id_value: dict[str, Any] = {key: _ID_MARK}  # any key, as far as url_for's own keyword arguments go
+    url = url_for(endpoint, **id_value, **values)
     before, mark, after = url.partition(str(_ID_MARK))
     if not mark:
         raise ValueError(f"{endpoint} does not put {key} in its URL as given")
@@ -112,7 +114,7 @@ def result_links(result: svc.SearchResult) -> dict[str, Any]:
 
 @bp.get("/venues")
 @public_page
-def search():  # type: ignore[no-untyped-def]
+def search() -> ResponseReturnValue:
     towns = svc.towns_with_venues()
     form = SearchForm(formdata=request.args)
     form.town.choices = [SelectChoice("", "Any town"), *(SelectChoice(t, t) for t in towns)]
@@ -125,7 +127,7 @@ def search():  # type: ignore[no-untyped-def]
         status = 400
 
     def page_url(page: int) -> str:
-        args = request.args.to_dict(flat=False)
+        args: dict[str, Any] = request.args.to_dict(flat=False)
         args["page"] = [str(page)]
         return url_for("venues.search", **args)
 
@@ -144,7 +146,7 @@ def search():  # type: ignore[no-untyped-def]
 
 @bp.get("/spaces/<int:space_id>/calendar")
 @public_page
-def space_calendar(space_id: int):  # type: ignore[no-untyped-def]
+def space_calendar(space_id: int) -> ResponseReturnValue:
     """A space's week (the current one unless `week` names a day of another), each free hour a link to the
     booking form for it. `day` (0 = Monday) picks the day shown where only one fits; wide screens show all.
 

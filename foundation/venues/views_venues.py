@@ -7,12 +7,13 @@ organisation's management pages answer 404; a member who is not an admin of the 
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
-from wtforms.fields.choices import SelectChoice
 
 from foundation.errors import DomainError
 from foundation.extensions import db
+from foundation.forms import SelectChoice
 from foundation.members.models import Organisation
 from foundation.members.organisations import good_standing
 from foundation.pagecache import public_page
@@ -25,6 +26,7 @@ from foundation.venues.forms_venues import (
     ClosureForm,
     MovePhotoForm,
     OpeningHoursForm,
+    PeriodForm,
     PhotoForm,
     SpaceForm,
     VenueForm,
@@ -76,7 +78,7 @@ def _feature_groups() -> list[tuple[str, FeatureGroup]]:
 
 @bp.get("/venues/<int:venue_id>")
 @public_page
-def venue(venue_id: int):  # type: ignore[no-untyped-def]
+def venue(venue_id: int) -> ResponseReturnValue:
     venue = db.session.get(Venue, venue_id, options=svc.venue_page_options())
     manager = venue is not None and can_manage_venue(venue)
     if venue is None or (venue.is_archived and not manager):
@@ -94,7 +96,7 @@ def venue(venue_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/venues/<int:venue_id>/photos/<int:photo_id>")
-def venue_photo(venue_id: int, photo_id: int):  # type: ignore[no-untyped-def]
+def venue_photo(venue_id: int, photo_id: int) -> ResponseReturnValue:
     photo = db.session.get(VenuePhoto, photo_id)
     if photo is None or photo.venue_id != venue_id:
         abort(404)
@@ -115,7 +117,7 @@ def venue_photo(venue_id: int, photo_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/organisations/<int:org_id>/venues")
 @login_required
-def my_venues(org_id: int):  # type: ignore[no-untyped-def]
+def my_venues(org_id: int) -> ResponseReturnValue:
     org = _managed_org(org_id)
     venues = sorted(
         db.session.scalars(
@@ -130,7 +132,7 @@ def my_venues(org_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/organisations/<int:org_id>/venues/new", methods=["GET", "POST"])
 @login_required
-def venue_new(org_id: int):  # type: ignore[no-untyped-def]
+def venue_new(org_id: int) -> ResponseReturnValue:
     org = _managed_org(org_id)
     standing = good_standing(org)
     form = VenueForm()
@@ -147,7 +149,7 @@ def venue_new(org_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/venues/<int:venue_id>/manage")
 @login_required
-def venue_manage(venue_id: int):  # type: ignore[no-untyped-def]
+def venue_manage(venue_id: int) -> ResponseReturnValue:
     return _render_manage(_managed_venue(venue_id, page=True))
 
 
@@ -156,7 +158,7 @@ def _render_manage(
     closure_form: ClosureForm | None = None,
     photo_form: PhotoForm | None = None,
     status: int = 200,
-):  # type: ignore[no-untyped-def]
+) -> tuple[str, int]:
     return (
         render_template(
             "venues/venue_manage.html",
@@ -175,7 +177,7 @@ def _render_manage(
 
 @bp.route("/venues/<int:venue_id>/edit", methods=["GET", "POST"])
 @login_required
-def venue_edit(venue_id: int):  # type: ignore[no-untyped-def]
+def venue_edit(venue_id: int) -> ResponseReturnValue:
     venue = _managed_venue(venue_id)
     form = VenueForm(data=None if request.method == "POST" else VenueForm.data_from(venue))
     outcome = submit_form(form, lambda: svc.update_venue(venue, form.values()))
@@ -193,7 +195,7 @@ def venue_edit(venue_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/venues/<int:venue_id>/archive")
 @login_required
-def venue_archive(venue_id: int):  # type: ignore[no-untyped-def]
+def venue_archive(venue_id: int) -> ResponseReturnValue:
     venue = _managed_venue(venue_id)
     svc.archive_venue(venue)
     db.session.commit()
@@ -207,7 +209,7 @@ def venue_archive(venue_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/venues/<int:venue_id>/unarchive")
 @login_required
-def venue_unarchive(venue_id: int):  # type: ignore[no-untyped-def]
+def venue_unarchive(venue_id: int) -> ResponseReturnValue:
     venue = _managed_venue(venue_id)
     svc.unarchive_venue(venue)
     db.session.commit()
@@ -249,18 +251,21 @@ def _hours_by_day(form: OpeningHoursForm) -> list[tuple[str, list]]:
     return days
 
 
+def _period(row: PeriodForm, index: int) -> svc.Period:
+    """A used row of a valid opening-hours form."""
+    weekday, opens, closes = row.weekday.data, row.opens.data, row.closes.data
+    assert weekday is not None and opens is not None and closes is not None  # validated, and used
+    return svc.Period(weekday, opens, closes, row=index)
+
+
 @bp.route("/venues/<int:venue_id>/hours", methods=["GET", "POST"])
 @login_required
-def venue_hours(venue_id: int):  # type: ignore[no-untyped-def]
+def venue_hours(venue_id: int) -> ResponseReturnValue:
     venue = _managed_venue(venue_id)
     form = OpeningHoursForm(data=None if request.method == "POST" else _hours_data(venue))
     status = 200
     if form.validate_on_submit():
-        periods = [
-            svc.Period(e.form.weekday.data, e.form.opens.data, e.form.closes.data, row=index)
-            for index, e in enumerate(form.periods.entries)
-            if e.form.used
-        ]
+        periods = [_period(e.form, index) for index, e in enumerate(form.periods.entries) if e.form.used]
         try:
             svc.set_opening_hours(venue, periods)
         except DomainError as exc:
@@ -280,7 +285,7 @@ def venue_hours(venue_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/venues/<int:venue_id>/closures")
 @login_required
-def closure_add(venue_id: int):  # type: ignore[no-untyped-def]
+def closure_add(venue_id: int) -> ResponseReturnValue:
     venue = _managed_venue(venue_id)
     form = ClosureForm()
     if not form.validate_on_submit():
@@ -298,7 +303,7 @@ def closure_add(venue_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/venues/<int:venue_id>/closures/<int:closure_id>/delete")
 @login_required
-def closure_delete(venue_id: int, closure_id: int):  # type: ignore[no-untyped-def]
+def closure_delete(venue_id: int, closure_id: int) -> ResponseReturnValue:
     venue = _managed_venue(venue_id)
     closure = db.session.get(Closure, closure_id)
     if closure is None or closure.venue_id != venue.id:
@@ -320,7 +325,9 @@ def _space_form(venue: Venue, space: Space | None) -> SpaceForm:
     return form
 
 
-def _render_space_form(venue: Venue, space: Space | None, form: SpaceForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_space_form(
+    venue: Venue, space: Space | None, form: SpaceForm, status: int = 200
+) -> tuple[str, int]:
     return (
         render_template(
             "venues/space_form.html",
@@ -336,7 +343,7 @@ def _render_space_form(venue: Venue, space: Space | None, form: SpaceForm, statu
 
 @bp.route("/venues/<int:venue_id>/spaces/new", methods=["GET", "POST"])
 @login_required
-def space_new(venue_id: int):  # type: ignore[no-untyped-def]
+def space_new(venue_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         booking_svc.begin_booking_transaction()  # a new part copies the holds of its whole: no booking slips in
     venue = _managed_venue(venue_id)
@@ -352,7 +359,7 @@ def space_new(venue_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/spaces/<int:space_id>/edit", methods=["GET", "POST"])
 @login_required
-def space_edit(space_id: int):  # type: ignore[no-untyped-def]
+def space_edit(space_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         booking_svc.begin_booking_transaction()
     space = _managed_space(space_id)
@@ -368,7 +375,7 @@ def space_edit(space_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/spaces/<int:space_id>/archive")
 @login_required
-def space_archive(space_id: int):  # type: ignore[no-untyped-def]
+def space_archive(space_id: int) -> ResponseReturnValue:
     space = _managed_space(space_id)
     svc.archive_space(space)
     upcoming = svc.upcoming_bookings_count(space)
@@ -385,7 +392,7 @@ def space_archive(space_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/spaces/<int:space_id>/unarchive")
 @login_required
-def space_unarchive(space_id: int):  # type: ignore[no-untyped-def]
+def space_unarchive(space_id: int) -> ResponseReturnValue:
     space = _managed_space(space_id)
     svc.unarchive_space(space)
     db.session.commit()
@@ -405,7 +412,7 @@ def _venue_photo(venue: Venue, photo_id: int) -> VenuePhoto:
 
 @bp.post("/venues/<int:venue_id>/photos")
 @login_required
-def photo_add(venue_id: int):  # type: ignore[no-untyped-def]
+def photo_add(venue_id: int) -> ResponseReturnValue:
     venue = _managed_venue(venue_id)
     form = PhotoForm()
     if not form.validate_on_submit():
@@ -423,7 +430,7 @@ def photo_add(venue_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/venues/<int:venue_id>/photos/<int:photo_id>/delete")
 @login_required
-def photo_delete(venue_id: int, photo_id: int):  # type: ignore[no-untyped-def]
+def photo_delete(venue_id: int, photo_id: int) -> ResponseReturnValue:
     venue = _managed_venue(venue_id)
     stored_name = svc.delete_photo(_venue_photo(venue, photo_id))
     db.session.commit()
@@ -434,7 +441,7 @@ def photo_delete(venue_id: int, photo_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/venues/<int:venue_id>/photos/<int:photo_id>/move")
 @login_required
-def photo_move(venue_id: int, photo_id: int):  # type: ignore[no-untyped-def]
+def photo_move(venue_id: int, photo_id: int) -> ResponseReturnValue:
     venue = _managed_venue(venue_id)
     photo = _venue_photo(venue, photo_id)
     form = MovePhotoForm()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 
-def test_a_serious_accessibility_violation_is_reported(db, live_server, browse) -> None:  # type: ignore[no-untyped-def]  # noqa: ARG001
+def test_a_serious_accessibility_violation_is_reported(db, live_server, browse) -> None:  # noqa: ARG001
     visitor = browse("auditor")
     # An image without alternative text and a form field without a label: axe calls both critical.
     visitor.page.route(

@@ -17,7 +17,7 @@ from tests.venues.test_booking_cost import TERMS, monday
 pytestmark = pytest.mark.browser
 
 
-def assert_fits(page) -> None:  # type: ignore[no-untyped-def]
+def assert_fits(page) -> None:
     """Nothing sticks out past 390 px, except inside a box that scrolls on its own (.table-wrap)."""
     widest = page.evaluate(
         "() => [...document.querySelectorAll('body *')]"
@@ -28,7 +28,7 @@ def assert_fits(page) -> None:  # type: ignore[no-untyped-def]
     assert width <= 390, f"{page.url} scrolls sideways: {width} px ({', '.join(widest)})"
 
 
-def test_the_total_follows_the_ticked_dates_on_a_phone(db, live_server, browse):  # type: ignore[no-untyped-def]  # noqa: ARG001
+def test_the_total_follows_the_ticked_dates_on_a_phone(db, live_server, browse):  # noqa: ARG001
     owner, trust = make_booker(email="owner@example.org", name="Devizes Town Hall Trust")
     user, _ = make_booker(email="kai@example.org", name="Devizes Scouts")
     venue = make_venue(

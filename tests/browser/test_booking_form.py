@@ -7,7 +7,7 @@ from tests.factories import PASSWORD, make_org
 from tests.venues.factories import make_booker, make_space, make_venue
 
 
-def test_weekly_options_appear_only_for_a_weekly_booking(db, live_server, browse):  # type: ignore[no-untyped-def]  # noqa: ARG001
+def test_weekly_options_appear_only_for_a_weekly_booking(db, live_server, browse):  # noqa: ARG001
     user, _ = make_booker(email="kai@example.org", name="Chippenham Youth Forum")
     space = make_space(make_venue(make_org(name="Hall Trust")), "Main hall")
     db.session.commit()

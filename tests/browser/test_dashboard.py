@@ -13,7 +13,7 @@ from foundation.seed import DEMO_PASSWORD, seed
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page, email: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, email: str) -> None:
     page.goto("/login")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
@@ -68,7 +68,7 @@ ITEMS = [
 ]
 
 
-def test_each_role_sees_what_needs_doing_and_each_item_leads_to_it(db, live_server, browse, screenshot):  # type: ignore[no-untyped-def]  # noqa: ARG001
+def test_each_role_sees_what_needs_doing_and_each_item_leads_to_it(db, live_server, browse, screenshot):  # noqa: ARG001
     list(seed())
     db.session.commit()
     visitors = {}

@@ -8,7 +8,7 @@ from tests.factories import make_user
 PASSWORD = "correct horse battery staple"
 
 
-def test_the_error_summary_takes_focus_and_its_links_reach_their_fields(db, live_server, browse):  # type: ignore[no-untyped-def]  # noqa: ARG001
+def test_the_error_summary_takes_focus_and_its_links_reach_their_fields(db, live_server, browse):  # noqa: ARG001
     from tests.factories import PASSWORD as FACTORY_PASSWORD
 
     user = make_user(email="kim@example.org")

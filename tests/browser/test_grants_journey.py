@@ -49,7 +49,7 @@ SCORES = {"Need": 4, "Young people's voice": 5, "Deliverability": 3, "Value for 
 WEIGHTED = "80.0"
 
 
-def sign_in(page, live_server, email: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, live_server, email: str) -> None:
     page.goto("/")
     page.get_by_role("navigation", name="Account").get_by_role("link", name="Sign in").click()
     page.get_by_label("Email address").fill(email)
@@ -58,11 +58,11 @@ def sign_in(page, live_server, email: str) -> None:  # type: ignore[no-untyped-d
     expect(page).to_have_url(live_server("/dashboard"))
 
 
-def nav(page, name: str):  # type: ignore[no-untyped-def]
+def nav(page, name: str):
     return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
 
 
-def flash(page):  # type: ignore[no-untyped-def]
+def flash(page):
     return page.locator(".flashes").get_by_role("status")
 
 
@@ -132,7 +132,7 @@ def test_seed_grant_from_application_to_public_scorecard(db, live_server, smtp, 
     page.get_by_role("button", name="Submit application").click()
 
     expect(flash(page)).to_contain_text("Application submitted. Its reference is WYPF-")
-    reference = re.search(r"WYPF-\d{4}-\w+-\d{4}", flash(page).inner_text()).group(0)  # type: ignore[union-attr]
+    reference = re.search(r"WYPF-\d{4}-\w+-\d{4}", flash(page).inner_text()).group(0)
     expect(page.get_by_text(f"Reference {reference}")).to_be_visible()
     expect(page.get_by_text("Your application is submitted and can no longer be changed.")).to_be_visible()
     expect(page.locator(".tag")).to_have_text("Submitted")

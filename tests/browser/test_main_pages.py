@@ -179,7 +179,7 @@ def _slug(path: str) -> str:
 
 def test_main_pages_fit_a_phone_and_a_laptop_and_pass_the_accessibility_check(
     db, live_server, browse, screenshot
-):  # type: ignore[no-untyped-def]  # noqa: ARG001
+):  # noqa: ARG001
     list(seed())
     ids = _ids(db)
     missing = [name for name, value in ids.items() if value is None]

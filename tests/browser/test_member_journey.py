@@ -23,12 +23,12 @@ ORG = "Swindon Skate Collective"
 URL = re.compile(r"https?://[^\s<>\"]+")
 
 
-def links_in(msg) -> list[str]:  # type: ignore[no-untyped-def]
+def links_in(msg) -> list[str]:
     text = msg.get_body(preferencelist=("plain",)).get_content()
     return URL.findall(text)
 
 
-def email_to(smtp, address: str, subject: str):  # type: ignore[no-untyped-def]
+def email_to(smtp, address: str, subject: str):
     """The message to `address` with `subject`; mail is sent during the request, so it is already here."""
     found = [m for m in smtp.messages if m["To"] == address and m["Subject"] == subject]
     assert found, f"no {subject!r} to {address}; have {[(m['To'], m['Subject']) for m in smtp.messages]}"

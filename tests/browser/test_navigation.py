@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 ROWS_OF = "(sel) => new Set([...document.querySelectorAll(sel)].map((e) => Math.round(e.getBoundingClientRect().top))).size"
 
 
-def sign_in(page, live_server, email: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, live_server, email: str) -> None:
     page.goto("/login")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
@@ -26,7 +26,7 @@ def sign_in(page, live_server, email: str) -> None:  # type: ignore[no-untyped-d
     expect(page).to_have_url(live_server("/dashboard"))
 
 
-def test_every_role_fits_one_row_wide_and_folds_into_a_menu_on_a_phone(db, live_server, browse, screenshot):  # type: ignore[no-untyped-def]
+def test_every_role_fits_one_row_wide_and_folds_into_a_menu_on_a_phone(db, live_server, browse, screenshot):
     owner = make_user(email="everything@wypf.example", staff=True, panel=True)
     owner_org = make_org(admin=owner, name="Calne Town Hall Trust")
     hall = make_space(make_venue(owner_org, name="Calne Town Hall"), "Main hall")

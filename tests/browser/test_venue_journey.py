@@ -32,7 +32,7 @@ GROUP = "Chippenham Youth Café"
 PURPOSE = "Youth club evening"
 
 
-def sign_in(page, live_server, email: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, live_server, email: str) -> None:
     page.goto("/")
     page.get_by_role("navigation", name="Account").get_by_role("link", name="Sign in").click()
     page.get_by_label("Email address").fill(email)
@@ -41,7 +41,7 @@ def sign_in(page, live_server, email: str) -> None:  # type: ignore[no-untyped-d
     expect(page).to_have_url(live_server("/dashboard"))
 
 
-def search_for_slot(page, day: date, unavailable: bool = False) -> None:  # type: ignore[no-untyped-def]
+def search_for_slot(page, day: date, unavailable: bool = False) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Venues").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Find a venue")
     form = page.get_by_role("search")

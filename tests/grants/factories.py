@@ -142,7 +142,7 @@ def make_awarded_grant(
     report_status: str = "accepted",
     outcome: str | None = None,
     by: User | None = None,
-):  # type: ignore[no-untyped-def]
+):
     """An awarded application with its decision, grant, instalments and ledger entries, written directly.
 
     `instalments` are the planned payments (default: the whole amount in one); the first `paid` of them are paid,

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.postgres_only
 ORGANISATIONS = 12
 
 
-def complete_draft(round_, org, by):  # type: ignore[no-untyped-def]
+def complete_draft(round_, org, by):
     app = make_application(round_, org, by=by, status=ApplicationStatus.DRAFT)
     for q in round_.questions:
         app.answers.append(Answer(question_id=q.id, text="Young people run the steering group."))
@@ -91,7 +91,7 @@ def test_two_members_submitting_the_same_application_at_once_take_one_number(db,
     assert db.session.get(GrantRound, round_.id).next_reference == 2, "the losing requests took no number"
 
 
-def _flashed(browser, server, path: str) -> str:  # type: ignore[no-untyped-def]
+def _flashed(browser, server, path: str) -> str:
     with browser.opener.open(server(path), timeout=60) as resp:
         body = resp.read().decode()
     if "This application was already submitted on" in body:

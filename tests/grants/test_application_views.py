@@ -29,16 +29,16 @@ DRAFT, SUBMITTED = ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED
 
 
 @pytest.fixture
-def round_(db):  # type: ignore[no-untyped-def]
+def round_(db):
     """Applications go to an open round."""
     return make_round(name="Spring seed grants", min_award_pence=50_000, max_award_pence=500_000)
 
 
-def page(resp) -> str:  # type: ignore[no-untyped-def]
+def page(resp) -> str:
     return resp.get_data(as_text=True)
 
 
-def form_data(round_, version, **changes):  # type: ignore[no-untyped-def]
+def form_data(round_, version, **changes):
     """Everything a complete application needs, as the edit form posts it."""
     data = {
         "version": str(version),
@@ -67,7 +67,7 @@ def form_data(round_, version, **changes):  # type: ignore[no-untyped-def]
     return data
 
 
-def draft(round_, org, ada, **kwargs):  # type: ignore[no-untyped-def]
+def draft(round_, org, ada, **kwargs):
     """A complete draft, question answered."""
     app = make_application(round_, org, by=ada, status=DRAFT, **kwargs)
     for q in round_.questions:
@@ -75,7 +75,7 @@ def draft(round_, org, ada, **kwargs):  # type: ignore[no-untyped-def]
     return app
 
 
-def fresh(db, app):  # type: ignore[no-untyped-def]
+def fresh(db, app):
     db.session.expire_all()
     return db.session.get(Application, app.id)
 
@@ -298,23 +298,23 @@ def test_an_empty_draft_lists_every_missing_thing_and_keeps_what_was_typed(clien
     assert saved.project_title == "Only a title" and saved.reference is None and saved.status is DRAFT
 
 
-def _expired_insurance(db, round_, org):  # type: ignore[no-untyped-def]
+def _expired_insurance(db, round_, org):
     add_document(org, DocumentKind.INSURANCE, date.today() - timedelta(days=2))
     return "Calne Youth Forum is not in good standing: The public liability insurance expired on"
 
 
-def _overdue_report(db, round_, org):  # type: ignore[no-untyped-def]
+def _overdue_report(db, round_, org):
     grant = make_awarded_grant(make_round(status=RoundStatus.DECIDED), org)
     grant.report_due_on = date.today() - timedelta(days=10)
     return f"The end-of-grant report for {grant.application.reference} was due on"
 
 
-def _round_closed(db, round_, org):  # type: ignore[no-untyped-def]
+def _round_closed(db, round_, org):
     round_.closes_at = utcnow() - timedelta(minutes=1)
     return "This round closed for applications on"
 
 
-def _round_status_closed(db, round_, org):  # type: ignore[no-untyped-def]
+def _round_status_closed(db, round_, org):
     round_.status = RoundStatus.CLOSED
     return "This round is not open for applications (it is closed)."
 

@@ -37,12 +37,12 @@ pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture
-def round_(db):  # type: ignore[no-untyped-def]
+def round_(db):
     """Applications go to an open round."""
     return make_round(min_award_pence=50_000, max_award_pence=500_000)
 
 
-def complete_draft(round_, org, by, amount_pence=200_000):  # type: ignore[no-untyped-def]
+def complete_draft(round_, org, by, amount_pence=200_000):
     app = make_application(round_, org, by=by, status=DRAFT, amount_pence=amount_pence)
     for q in round_.questions:
         app.answers.append(Answer(question_id=q.id, text="Young people sit on the steering group."))
@@ -50,7 +50,7 @@ def complete_draft(round_, org, by, amount_pence=200_000):  # type: ignore[no-un
     return app
 
 
-def full_values(round_, amount=200_000, **changes):  # type: ignore[no-untyped-def]
+def full_values(round_, amount=200_000, **changes):
     values = ApplicationValues(
         project_title="Calne Night Kitchen",
         summary="Cooking evenings run by and for young people.",
@@ -72,15 +72,15 @@ def full_values(round_, amount=200_000, **changes):  # type: ignore[no-untyped-d
     return values
 
 
-def events(app):  # type: ignore[no-untyped-def]
+def events(app):
     return [e.action for e in sorted(app.events, key=lambda e: e.id)]
 
 
-def notifications_to(db, user):  # type: ignore[no-untyped-def]
+def notifications_to(db, user):
     return db.session.scalars(sa.select(Notification).where(Notification.user_id == user.id)).all()
 
 
-def problem_messages(exc_info) -> list[str]:  # type: ignore[no-untyped-def]
+def problem_messages(exc_info) -> list[str]:
     return [p.message for p in exc_info.value.problems]
 
 
@@ -486,7 +486,7 @@ def test_sending_back_needs_staff_a_message_and_a_submitted_application(db, roun
 # --- late acceptance ---------------------------------------------------------------------------------------------
 
 
-def closed_round_with_draft(org, ada):  # type: ignore[no-untyped-def]
+def closed_round_with_draft(org, ada):
     round_ = make_round(opens_at=utcnow() - timedelta(days=30), closes_at=utcnow() + timedelta(days=1))
     app = complete_draft(round_, org, ada)
     round_.closes_at = utcnow() - timedelta(hours=2)

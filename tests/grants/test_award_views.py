@@ -40,7 +40,7 @@ def round_budget_pence() -> int:
 
 
 @pytest.fixture
-def application(db, round_, people):  # type: ignore[no-untyped-def]
+def application(db, round_, people):
     """A submitted application scored by a named reviewer with a comment."""
     org, admin, _ = people
     app = make_application(round_, org, by=admin, amount_pence=250_000, title="Calne café nights")
@@ -62,11 +62,11 @@ def application(db, round_, people):  # type: ignore[no-untyped-def]
     return app
 
 
-def decide_url(app) -> str:  # type: ignore[no-untyped-def]
+def decide_url(app) -> str:
     return f"/staff/grants/applications/{app.id}/decide"
 
 
-def html(resp) -> str:  # type: ignore[no-untyped-def]
+def html(resp) -> str:
     return resp.get_data(as_text=True)
 
 
@@ -206,7 +206,7 @@ def test_after_acceptance_the_decide_page_says_why_not(client, db, staff, people
 
 
 @pytest.fixture
-def offered(db, staff, application):  # type: ignore[no-untyped-def]
+def offered(db, staff, application):
     decisions.decide(application, staff, decisions.DecisionInput(decisions.DecisionOutcome.AWARD_FULL))
     db.session.commit()
     return application.grant

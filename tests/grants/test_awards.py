@@ -19,14 +19,14 @@ pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture
-def offered(db, staff, people, round_):  # type: ignore[no-untyped-def]
+def offered(db, staff, people, round_):
     org, _, _ = people
     grant = make_decided_grant(round_, org, staff, amount_pence=300_000)
     db.session.commit()
     return grant
 
 
-def accept(grant, user):  # type: ignore[no-untyped-def]
+def accept(grant, user):
     awards.accept_grant(grant, user, awards.offer_fingerprint(grant))
 
 

@@ -43,11 +43,11 @@ def _staff(n: int, prefix: str) -> list[str]:
     return [u.email for u in users]
 
 
-def count(db, model, *where) -> int:  # type: ignore[no-untyped-def]
+def count(db, model, *where) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
 
-def _awards_race(db, server, amounts: list[int]) -> None:  # type: ignore[no-untyped-def]
+def _awards_race(db, server, amounts: list[int]) -> None:
     """One staff member per application, all deciding "award in full" at once; the budget fits only some."""
     round_ = make_round(status=RoundStatus.IN_REVIEW, budget_pence=BUDGET)
     apps = [

@@ -17,11 +17,11 @@ pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture
-def app_config(app_config):  # type: ignore[no-untyped-def]
+def app_config(app_config):
     return {**app_config, "QUERY_COUNT_HEADER": True}
 
 
-def html(resp) -> str:  # type: ignore[no-untyped-def]
+def html(resp) -> str:
     return resp.get_data(as_text=True)
 
 
@@ -35,12 +35,12 @@ def item_of(page: str, assignment_id: int) -> str:
     return page[start : page.index("</li>", start)]
 
 
-def weighted_of(row, assignment) -> str:  # type: ignore[no-untyped-def]
+def weighted_of(row, assignment) -> str:
     return f"{next(r.weighted for r in row.reviews if r.assignment_id == assignment.id):.1f}"
 
 
 @pytest.fixture
-def panel(db):  # type: ignore[no-untyped-def]
+def panel(db):
     return [
         make_user(email=f"{name.lower()}@panel.example.org", name=f"{name} Panel", panel=True)
         for name in ("Ann", "Ben", "Cat", "Dan")
@@ -48,7 +48,7 @@ def panel(db):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def scored(db, round_, staff, panel):  # type: ignore[no-untyped-def]
+def scored(db, round_, staff, panel):
     """Two applications scored by Ann and Ben (so calibration has something to work on); on the first, Cat
     declared a conflict and Dan has not submitted yet."""
     ann, ben, cat, dan = panel
@@ -157,7 +157,7 @@ def test_a_rounds_page_counts_the_applications_declined_for_each_reason(app, db,
     db.session.add(retired)
     db.session.flush()
 
-    def decline(reason) -> None:  # type: ignore[no-untyped-def]
+    def decline(reason) -> None:
         app_ = make_application(round_, make_org())
         decisions.decide(
             app_,

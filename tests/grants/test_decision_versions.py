@@ -26,23 +26,23 @@ VERSION = re.compile(r'id="version" name="version" type="hidden" value="([^"]*)"
 
 
 @pytest.fixture
-def colleague(db):  # type: ignore[no-untyped-def]
+def colleague(db):
     return make_user(email="second@wypf.org.uk", name="Sam Second", staff=True)
 
 
 @pytest.fixture
-def application(db, round_, people):  # type: ignore[no-untyped-def]
+def application(db, round_, people):
     org, admin, _ = people
     app = make_application(round_, org, by=admin, amount_pence=250_000, title="Devizes street dance")
     db.session.commit()
     return app
 
 
-def url(app) -> str:  # type: ignore[no-untyped-def]
+def url(app) -> str:
     return f"/staff/grants/applications/{app.id}/decide"
 
 
-def page(resp) -> str:  # type: ignore[no-untyped-def]
+def page(resp) -> str:
     return resp.get_data(as_text=True)
 
 
@@ -52,13 +52,13 @@ def version_on(html: str) -> str:
     return found.group(1)
 
 
-def messages(db, subject_part: str) -> int:  # type: ignore[no-untyped-def]
+def messages(db, subject_part: str) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(Notification.id)).where(Notification.subject.contains(subject_part))
     )
 
 
-def current(db) -> Decision:  # type: ignore[no-untyped-def]
+def current(db) -> Decision:
     db.session.expire_all()
     return db.session.scalar(sa.select(Decision))
 

@@ -35,15 +35,15 @@ pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture
-def reasons(db):  # type: ignore[no-untyped-def]
+def reasons(db):
     return {r.label: r for r in decisions.ensure_default_decline_reasons()}
 
 
-def remaining(round_) -> int:  # type: ignore[no-untyped-def]
+def remaining(round_) -> int:
     return ledger.money_for(round_).remaining_pence
 
 
-def txns(db, kind: TransactionKind) -> list[LedgerTransaction]:  # type: ignore[no-untyped-def]
+def txns(db, kind: TransactionKind) -> list[LedgerTransaction]:
     return list(db.session.scalars(sa.select(LedgerTransaction).where(LedgerTransaction.kind == kind)))
 
 

@@ -32,7 +32,7 @@ REASON = "The project lost its venue and cannot run this year."
 
 
 @pytest.fixture
-def offered(db, staff, people, round_):  # type: ignore[no-untyped-def]
+def offered(db, staff, people, round_):
     """£3,000 offered to Devizes Youth Theatre, not yet accepted."""
     grant = make_decided_grant(round_, people[0], staff, amount_pence=300_000, title="Devizes stage school")
     db.session.commit()
@@ -40,7 +40,7 @@ def offered(db, staff, people, round_):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def active(db, staff, people, round_):  # type: ignore[no-untyped-def]
+def active(db, staff, people, round_):
     """£3,000 accepted, to be paid in three instalments of £1,000, none paid yet."""
     org, admin, _ = people
     grant = make_decided_grant(round_, org, staff, amount_pence=300_000, accepted_by=admin)
@@ -50,12 +50,12 @@ def active(db, staff, people, round_):  # type: ignore[no-untyped-def]
     return grant
 
 
-def pay_first(grant, staff) -> None:  # type: ignore[no-untyped-def]
+def pay_first(grant, staff) -> None:
     first = sorted(grant.instalments, key=lambda i: i.due_on)[0]
     awards.record_payment(awards.lock_grant(grant.id), first.id, staff, "BACS-1")
 
 
-def releases(db) -> list[LedgerTransaction]:  # type: ignore[no-untyped-def]
+def releases(db) -> list[LedgerTransaction]:
     return list(
         db.session.scalars(
             sa.select(LedgerTransaction).where(LedgerTransaction.kind == TransactionKind.RELEASE)
@@ -63,7 +63,7 @@ def releases(db) -> list[LedgerTransaction]:  # type: ignore[no-untyped-def]
     )
 
 
-def live_awards(db, round_id: int) -> int:  # type: ignore[no-untyped-def]
+def live_awards(db, round_id: int) -> int:
     """What the round has really given: every grant but withdrawn offers (an ended grant counts what it paid)."""
     return db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Grant.amount_pence), 0)).where(
@@ -72,7 +72,7 @@ def live_awards(db, round_id: int) -> int:  # type: ignore[no-untyped-def]
     )
 
 
-def assert_books_balance(db, round_) -> None:  # type: ignore[no-untyped-def]
+def assert_books_balance(db, round_) -> None:
     money = ledger.money_for(round_)
     assert money.remaining_pence == money.budget_pence - live_awards(db, round_.id)
     assert money.committed_pence == live_awards(db, round_.id)
@@ -296,12 +296,12 @@ def test_an_ended_grant_takes_no_more_payments_or_report(db, staff, people, acti
 # --- the public scorecard ----------------------------------------------------------------------------------------
 
 
-def _round_totals(name: str):  # type: ignore[no-untyped-def]
+def _round_totals(name: str):
     return next(r.totals for r in build_scorecard().rounds if r.name == name)
 
 
 def _in_step(round_id: int) -> None:
-    def key(row):  # type: ignore[no-untyped-def]
+    def key(row):
         return (row["dimension"].value, row["name"])
 
     assert sorted(stored_totals([round_id]), key=key) == sorted(computed_totals([round_id]), key=key)

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("request_context")
 BUDGET = 1_000_000
 
 
-def _part_paid_grant(db, staff, admin):  # type: ignore[no-untyped-def]
+def _part_paid_grant(db, staff, admin):
     round_ = make_round(status=RoundStatus.IN_REVIEW, budget_pence=BUDGET)
     grant = make_decided_grant(round_, make_org(admin), staff, amount_pence=300_000, accepted_by=admin)
     awards.set_schedule(grant, staff, [(date.today() + timedelta(days=30 * n), 100_000) for n in range(3)])
@@ -36,7 +36,7 @@ def _part_paid_grant(db, staff, admin):  # type: ignore[no-untyped-def]
     return round_, grant
 
 
-def _race(db, server, action: str, setup) -> tuple[Counter, int, int]:  # type: ignore[no-untyped-def]
+def _race(db, server, action: str, setup) -> tuple[Counter, int, int]:
     staff = make_user(staff=True)
     admin = make_user()
     round_, grant = setup(db, staff, admin)
@@ -93,7 +93,7 @@ def test_two_staff_withdrawing_the_same_offer_at_once_release_once_on_postgresql
     if backend != "postgresql":
         pytest.skip("PostgreSQL run of the concurrency test")
 
-    def offered(db, staff, admin):  # type: ignore[no-untyped-def]
+    def offered(db, staff, admin):
         round_ = make_round(status=RoundStatus.IN_REVIEW, budget_pence=BUDGET)
         return round_, make_decided_grant(round_, make_org(admin), staff, amount_pence=300_000)
 

@@ -22,14 +22,14 @@ REASON = "The project lost its venue and cannot run this year."
 
 
 @pytest.fixture
-def offered(db, staff, people, round_):  # type: ignore[no-untyped-def]
+def offered(db, staff, people, round_):
     grant = make_decided_grant(round_, people[0], staff, amount_pence=300_000, title="Devizes stage school")
     db.session.commit()
     return grant
 
 
 @pytest.fixture
-def part_paid(db, staff, people, round_):  # type: ignore[no-untyped-def]
+def part_paid(db, staff, people, round_):
     """£3,000 accepted, in three instalments of £1,000, the first paid."""
     org, admin, _ = people
     grant = make_decided_grant(
@@ -42,11 +42,11 @@ def part_paid(db, staff, people, round_):  # type: ignore[no-untyped-def]
     return grant
 
 
-def html(resp) -> str:  # type: ignore[no-untyped-def]
+def html(resp) -> str:
     return resp.get_data(as_text=True)
 
 
-def releases(db) -> int:  # type: ignore[no-untyped-def]
+def releases(db) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(LedgerTransaction.id)).where(
             LedgerTransaction.kind == TransactionKind.RELEASE

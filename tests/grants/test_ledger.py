@@ -23,15 +23,15 @@ from tests.factories import make_org, make_user
 from tests.grants.factories import fund, make_application, make_round
 
 
-def transactions(db) -> int:  # type: ignore[no-untyped-def]
+def transactions(db) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(LedgerTransaction))
 
 
-def entry_total(db) -> int:  # type: ignore[no-untyped-def]
+def entry_total(db) -> int:
     return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_pence), 0))))
 
 
-def make_grant(db, round_, amount_pence: int) -> Grant:  # type: ignore[no-untyped-def]
+def make_grant(db, round_, amount_pence: int) -> Grant:
     org = make_org(make_user())
     app = make_application(round_, org, status=ApplicationStatus.AWARDED, amount_pence=amount_pence)
     grant = Grant(
@@ -220,7 +220,7 @@ def test_round_money_after_allocations_awards_releases_payments_and_underspend(d
         (svc.MAX_DEPOSIT_PENCE + 1, "Opening balance", "income", "amount"),
     ],
 )
-def test_a_deposit_needs_an_amount_a_reason_and_a_kind(db, amount, reason, source, field) -> None:  # type: ignore[no-untyped-def]
+def test_a_deposit_needs_an_amount_a_reason_and_a_kind(db, amount, reason, source, field) -> None:
     with pytest.raises(DomainError) as refused:
         svc.record_deposit(amount, reason, source, make_user(staff=True))
     assert refused.value.field == field

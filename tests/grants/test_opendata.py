@@ -69,20 +69,20 @@ def package_validator(schemas: tuple[dict, dict]) -> Draft202012Validator:
     return Draft202012Validator(package_schema, registry=registry, format_checker=FORMATS)
 
 
-def decided_round(**kwargs):  # type: ignore[no-untyped-def]
+def decided_round(**kwargs):
     round_ = make_round(status=RoundStatus.DECIDED, **kwargs)
     round_.decided_at = utcnow()
     return round_
 
 
-def get_json(client) -> dict:  # type: ignore[no-untyped-def]
+def get_json(client) -> dict:
     resp = client.get("/open-data/360giving.json")
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert resp.mimetype == "application/json"
     return resp.get_json()
 
 
-def get_csv(client) -> tuple[list[str], list[dict[str, str]]]:  # type: ignore[no-untyped-def]
+def get_csv(client) -> tuple[list[str], list[dict[str, str]]]:
     resp = client.get("/open-data/360giving.csv")
     assert resp.status_code == 200
     assert resp.mimetype == "text/csv"
@@ -92,7 +92,7 @@ def get_csv(client) -> tuple[list[str], list[dict[str, str]]]:  # type: ignore[n
 
 
 @pytest.fixture
-def published(db):  # type: ignore[no-untyped-def]
+def published(db):
     """A decided round with two awards (one part-paid, one serving two towns) and a declined application."""
     round_ = decided_round(name="Spring 2025 seed grants")
     charity = make_org(

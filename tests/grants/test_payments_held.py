@@ -22,14 +22,14 @@ HELD = "Payments held: organisation not in good standing"
 
 
 @pytest.fixture
-def grant(db, round_, staff, people):  # type: ignore[no-untyped-def]
+def grant(db, round_, staff, people):
     org, admin, _ = people
     grant = make_decided_grant(round_, org, staff, amount_pence=200_000, accepted_by=admin)
     db.session.commit()
     return grant
 
 
-def pay(client, grant, reference: str = "BACS 7"):  # type: ignore[no-untyped-def]
+def pay(client, grant, reference: str = "BACS 7"):
     instalment = grant.instalments[0]
     return client.post(
         f"/staff/grants/grants/{grant.id}/instalments/{instalment.id}/pay",
@@ -37,7 +37,7 @@ def pay(client, grant, reference: str = "BACS 7"):  # type: ignore[no-untyped-de
     )
 
 
-def payments(db) -> int:  # type: ignore[no-untyped-def]
+def payments(db) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(LedgerTransaction.id)).where(
             LedgerTransaction.kind == TransactionKind.PAYMENT

@@ -223,7 +223,7 @@ WORKED_CRITERIA = (
 
 
 @pytest.fixture
-def worked_round(db, request_context, staff):  # type: ignore[no-untyped-def]
+def worked_round(db, request_context, staff):
     """The worked example built through the real services; returns (round, {name: application}, reviewers)."""
     from tests.factories import make_org, make_user
     from tests.grants.factories import make_application, make_review, make_round
@@ -246,7 +246,7 @@ def worked_round(db, request_context, staff):  # type: ignore[no-untyped-def]
     return round_, apps, (alice, bob), staff
 
 
-def test_round_ranking_from_the_database_matches_the_worked_example(worked_round) -> None:  # type: ignore[no-untyped-def]
+def test_round_ranking_from_the_database_matches_the_worked_example(worked_round) -> None:
     round_, apps, _, _ = worked_round
     result = ranking.round_ranking(round_, SortBy.CALIBRATED)
     titles = {r.application_id: r.title[-1] for r in result.rows}
@@ -266,7 +266,7 @@ def test_round_ranking_from_the_database_matches_the_worked_example(worked_round
     assert [r.title[-1] for r in raw.rows] == ["X", "Y", "Z"]
 
 
-def test_only_submitted_active_reviews_count(worked_round, db) -> None:  # type: ignore[no-untyped-def]
+def test_only_submitted_active_reviews_count(worked_round, db) -> None:
     from foundation.grants import reviews
     from tests.factories import add_member, make_user
     from tests.grants.factories import make_review
@@ -289,7 +289,7 @@ def test_only_submitted_active_reviews_count(worked_round, db) -> None:  # type:
     assert rows["X"].pending_reviews == 1  # Carol's draft
 
 
-def test_awarded_money_leaves_the_remaining_budget_and_is_not_counted_twice(worked_round, db) -> None:  # type: ignore[no-untyped-def]
+def test_awarded_money_leaves_the_remaining_budget_and_is_not_counted_twice(worked_round, db) -> None:
     from tests.factories import make_org
     from tests.grants.factories import make_awarded_grant
 

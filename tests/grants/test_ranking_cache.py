@@ -13,7 +13,7 @@ pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture
-def scored(db, staff, round_):  # type: ignore[no-untyped-def]
+def scored(db, staff, round_):
     reviewer = make_user(panel=True)
     apps = [make_application(round_, make_org(name=f"Group {n}"), by=staff) for n in range(2)]
     make_review(

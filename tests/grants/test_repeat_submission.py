@@ -17,17 +17,17 @@ CONFLICT = "Someone else saved changes"
 
 
 @pytest.fixture
-def round_(db):  # type: ignore[no-untyped-def]
+def round_(db):
     return make_round(name="Spring seed grants", min_award_pence=50_000, max_award_pence=500_000)
 
 
-def staff_told(db) -> int:  # type: ignore[no-untyped-def]
+def staff_told(db) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(Notification.id)).where(Notification.subject.like("Application%submitted:%"))
     )
 
 
-def submitted_events(db, application) -> int:  # type: ignore[no-untyped-def]
+def submitted_events(db, application) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(ApplicationEvent.id)).where(ApplicationEvent.application_id == application.id)
     )

@@ -36,7 +36,7 @@ pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture
-def grant(db, staff, people, round_):  # type: ignore[no-untyped-def]
+def grant(db, staff, people, round_):
     """A £3,000 grant, accepted and paid in full."""
     org, admin, _ = people
     grant = make_decided_grant(
@@ -47,7 +47,7 @@ def grant(db, staff, people, round_):  # type: ignore[no-untyped-def]
     return grant
 
 
-def submitted(db, grant, user, data: ReportInput = FULL_REPORT):  # type: ignore[no-untyped-def]
+def submitted(db, grant, user, data: ReportInput = FULL_REPORT):
     report = reports.save_report(grant, user, data, submit=True)
     db.session.commit()
     return report
@@ -177,13 +177,13 @@ def test_no_underspend_no_return_and_unpaid_instalments_block_acceptance(db, sta
 # --- reminders -----------------------------------------------------------------------------------------------
 
 
-def sweep(db, today) -> int:  # type: ignore[no-untyped-def]
+def sweep(db, today) -> int:
     sent = reports.send_report_reminders(today)
     db.session.commit()
     return sent
 
 
-def reminder_rows(db, grant) -> list[str]:  # type: ignore[no-untyped-def]
+def reminder_rows(db, grant) -> list[str]:
     return sorted(db.session.scalars(sa.select(GrantReminder.kind).where(GrantReminder.grant_id == grant.id)))
 
 

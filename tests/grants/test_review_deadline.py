@@ -18,7 +18,7 @@ from tests.grants.factories import make_application, make_review, make_round
 pytestmark = pytest.mark.usefixtures("request_context")
 
 
-def messages_to(db, user) -> list[Notification]:  # type: ignore[no-untyped-def]
+def messages_to(db, user) -> list[Notification]:
     return list(
         db.session.scalars(
             sa.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
@@ -27,7 +27,7 @@ def messages_to(db, user) -> list[Notification]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def reviewers(db):  # type: ignore[no-untyped-def]
+def reviewers(db):
     return make_user(name="Ann Panel", panel=True), make_user(name="Ben Panel", panel=True)
 
 

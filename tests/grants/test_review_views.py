@@ -19,7 +19,7 @@ DESCRIPTION = "A project designed and led by young people, with trained youth wo
 
 
 @pytest.fixture
-def app_config(app_config):  # type: ignore[no-untyped-def]
+def app_config(app_config):
     return {**app_config, "QUERY_COUNT_HEADER": True}
 
 
@@ -28,37 +28,37 @@ pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture
-def ann(db):  # type: ignore[no-untyped-def]
+def ann(db):
     return make_user(email="ann@panel.example.org", name="Ann Panel", panel=True)
 
 
 @pytest.fixture
-def ben(db):  # type: ignore[no-untyped-def]
+def ben(db):
     return make_user(email="ben@panel.example.org", name="Ben Panel", panel=True)
 
 
 @pytest.fixture
-def application(round_):  # type: ignore[no-untyped-def]
+def application(round_):
     return make_application(round_, make_org(name="Calne Youth Forum"), title="Calne Night Kitchen")
 
 
-def client_for(app, user):  # type: ignore[no-untyped-def]
+def client_for(app, user):
     c = app.test_client()
     login(c, user)
     return c
 
 
-def assignment_of(application, reviewer):  # type: ignore[no-untyped-def]
+def assignment_of(application, reviewer):
     from foundation.grants import reviews
 
     return reviews.assign(application, reviewer, reviewer, notify_reviewer=False)
 
 
-def page(resp) -> str:  # type: ignore[no-untyped-def]
+def page(resp) -> str:
     return resp.get_data(as_text=True)
 
 
-def all_scores(round_, value: int | str = 3, **changes) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def all_scores(round_, value: int | str = 3, **changes) -> dict[str, str]:
     data = {}
     for c in round_.criteria:
         data[f"score_{c.id}"] = str(value)
@@ -302,7 +302,7 @@ WORKED = {
 AMOUNTS = {"X": 150_000, "Y": 300_000, "Z": 100_000}
 
 
-def build_worked_round(staff, titles=None, org_names=None, comment=None):  # type: ignore[no-untyped-def]
+def build_worked_round(staff, titles=None, org_names=None, comment=None):
     round_ = make_round(
         status=RoundStatus.IN_REVIEW, criteria=WORKED_CRITERIA, budget_pence=400_000, by=staff
     )
@@ -352,7 +352,7 @@ def test_ranking_with_no_applications_and_an_unknown_sort(app, db, round_, staff
     assert client_for(app, staff).get("/staff/grants/rounds/999999/ranking").status_code == 404
 
 
-def _grow(round_, staff, reviewers, count: int) -> None:  # type: ignore[no-untyped-def]
+def _grow(round_, staff, reviewers, count: int) -> None:
     for n in range(count):
         app_ = make_application(round_, make_org(), amount_pence=100_000 + n * 1_000)
         for i, r in enumerate(reviewers):

@@ -25,25 +25,25 @@ pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture
-def panel(db):  # type: ignore[no-untyped-def]
+def panel(db):
     """Four panel reviewers, named so that name order is Ann, Ben, Cat, Dev."""
     return [make_user(name=name, email=f"{name.lower()}@panel.example.org", panel=True) for name in ("Dev", "Cat", "Ben", "Ann")][::-1]  # fmt: skip
 
 
 @pytest.fixture
-def application(round_):  # type: ignore[no-untyped-def]
+def application(round_):
     return make_application(round_, make_org(name="Calne Youth Forum"), title="Calne Night Kitchen")
 
 
-def criteria_ids(round_) -> list[int]:  # type: ignore[no-untyped-def]
+def criteria_ids(round_) -> list[int]:
     return [c.id for c in round_.criteria]
 
 
-def notifications_to(db, user) -> list[Notification]:  # type: ignore[no-untyped-def]
+def notifications_to(db, user) -> list[Notification]:
     return list(db.session.scalars(sa.select(Notification).where(Notification.user_id == user.id)))
 
 
-def declared(application, reviewer, staff):  # type: ignore[no-untyped-def]
+def declared(application, reviewer, staff):
     a = reviews.assign(application, reviewer, staff)
     reviews.declare(a, reviewer, has_conflict=False)
     return a
@@ -112,7 +112,7 @@ def test_someone_who_joins_the_applicant_later_is_excluded_when_staff_next_assig
 # --- bulk ------------------------------------------------------------------------------------------------------
 
 
-def assigned(db, round_) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+def assigned(db, round_) -> dict[str, set[str]]:
     db.session.flush()
     rows = db.session.scalars(sa.select(ReviewAssignment)).all()
     out: dict[str, set[str]] = {}
@@ -122,7 +122,7 @@ def assigned(db, round_) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
     return out
 
 
-def three_applications(round_, ben):  # type: ignore[no-untyped-def]
+def three_applications(round_, ben):
     first = make_application(round_, make_org(name="Org One"), title="P1")
     second_org = make_org(name="Org Two")
     add_member(second_org, ben)

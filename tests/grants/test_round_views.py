@@ -26,11 +26,11 @@ from tests.factories import add_member, login, make_org, make_user
 from tests.grants.factories import fund, make_application, make_round
 
 
-def page(resp) -> str:  # type: ignore[no-untyped-def]
+def page(resp) -> str:
     return html.unescape(resp.get_data(as_text=True))
 
 
-def error_at(resp, field_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+def error_at(resp, field_id: str) -> list[str]:
     """The messages shown under a field (the field macro gives them the id `<field>-error`)."""
     return [
         html.unescape(m)
@@ -40,12 +40,12 @@ def error_at(resp, field_id: str) -> list[str]:  # type: ignore[no-untyped-def]
     ]
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db, model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 @pytest.fixture
-def as_staff(client, staff):  # type: ignore[no-untyped-def]
+def as_staff(client, staff):
     login(client, staff)
     return client
 
@@ -122,7 +122,7 @@ def test_staff_create_a_round_with_times_in_uk_time(as_staff, db, staff) -> None
         ({"code": "SG-30"}, "code", "Use 1 to 10 capital letters or digits, e.g. SG26."),
     ],
 )
-def test_bad_round_details_are_shown_at_the_field(as_staff, db, over, field, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_round_details_are_shown_at_the_field(as_staff, db, over, field, message) -> None:
     resp = as_staff.post("/staff/grants/rounds/new", data=round_form(**over))
     assert resp.status_code == 422
     assert message in error_at(resp, field)
@@ -238,7 +238,7 @@ def test_criteria_form_saves_filled_rows_and_ignores_blank_ones(as_staff, db) ->
         (("Need", "", "", "5"), "rows-0-weight", "Enter a weight, e.g. 2."),
     ],
 )
-def test_bad_criteria_are_shown_at_the_row(as_staff, db, row, field, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_criteria_are_shown_at_the_row(as_staff, db, row, field, message) -> None:
     round_ = make_round(RoundStatus.DRAFT)
     before = [(c.name, c.weight) for c in round_.criteria]
     resp = as_staff.post(f"/staff/grants/rounds/{round_.id}/criteria", data=criteria_rows([row]))

@@ -44,7 +44,7 @@ def values(**over: object) -> dict:
     return data
 
 
-def events(db, round_) -> list[tuple[RoundStatus, RoundStatus, int | None]]:  # type: ignore[no-untyped-def]
+def events(db, round_) -> list[tuple[RoundStatus, RoundStatus, int | None]]:
     rows = db.session.scalars(
         sa.select(RoundEvent).where(RoundEvent.round_id == round_.id).order_by(RoundEvent.id)
     ).all()
@@ -53,7 +53,7 @@ def events(db, round_) -> list[tuple[RoundStatus, RoundStatus, int | None]]:  # 
 
 def ready_draft(**kwargs: object) -> GrantRound:
     """A draft with criteria, a question, a budget and a closing time ahead: ready to open."""
-    return make_round(RoundStatus.DRAFT, **kwargs)  # type: ignore[arg-type]
+    return make_round(RoundStatus.DRAFT, **kwargs)
 
 
 # --- creating and editing ----------------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def test_create_round_makes_a_draft_with_its_details(db) -> None:
         ({"opens_at": datetime(2026, 1, 1, 9)}, "opens_at", "Enter when the round opens."),
     ],
 )
-def test_create_round_refuses_bad_details_at_the_field(db, over, field, message) -> None:  # type: ignore[no-untyped-def]
+def test_create_round_refuses_bad_details_at_the_field(db, over, field, message) -> None:
     with pytest.raises(DomainError) as refused:
         svc.create_round(values(**over), make_user(staff=True))
     assert refused.value.field == field
@@ -135,7 +135,7 @@ def test_an_open_round_cannot_move_its_closing_time_into_the_past(db) -> None:
 
 
 @pytest.mark.parametrize("status", [RoundStatus.CLOSED, RoundStatus.IN_REVIEW, RoundStatus.DECIDED])
-def test_a_closed_round_is_not_edited(db, status) -> None:  # type: ignore[no-untyped-def]
+def test_a_closed_round_is_not_edited(db, status) -> None:
     round_ = make_round(status)
     with pytest.raises(Conflict):
         svc.update_round(round_, {"name": "Renamed"})
@@ -169,7 +169,7 @@ def test_set_criteria_keeps_ids_of_rows_that_stay_and_removes_the_rest(db) -> No
         ([C("Need", "", 3, 5), C("need", "", 1, 5)], "Two criteria are called need"),
     ],
 )
-def test_set_criteria_refuses_bad_rows(db, rows, message) -> None:  # type: ignore[no-untyped-def]
+def test_set_criteria_refuses_bad_rows(db, rows, message) -> None:
     round_ = ready_draft()
     db.session.commit()
     before = [(c.name, c.weight) for c in round_.criteria]
@@ -197,7 +197,7 @@ def test_set_questions_in_order(db) -> None:
 
 
 @pytest.mark.parametrize("status", [RoundStatus.OPEN, RoundStatus.CLOSED, RoundStatus.DECIDED])
-def test_criteria_and_questions_are_locked_once_the_round_has_opened(db, status) -> None:  # type: ignore[no-untyped-def]
+def test_criteria_and_questions_are_locked_once_the_round_has_opened(db, status) -> None:
     round_ = make_round(status)
     with pytest.raises(Conflict, match="only while the round is a draft"):
         svc.set_criteria(round_, [C("Need", "", 1, 5)])
@@ -308,7 +308,7 @@ def test_staff_may_close_an_open_round_before_its_closing_time(db) -> None:
     "statuses",
     [(), (ApplicationStatus.DRAFT,), (ApplicationStatus.WITHDRAWN, ApplicationStatus.DRAFT)],
 )
-def test_review_needs_a_submitted_application(db, statuses) -> None:  # type: ignore[no-untyped-def]
+def test_review_needs_a_submitted_application(db, statuses) -> None:
     round_ = make_round(RoundStatus.CLOSED)
     for status in statuses:
         make_application(round_, make_org(make_user()), status=status)

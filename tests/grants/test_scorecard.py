@@ -19,13 +19,13 @@ def app_config(app_config: dict) -> dict:
     return {**app_config, "QUERY_COUNT_HEADER": True}
 
 
-def decided_round(name: str | None = None, budget_pence: int = 5_000_000):  # type: ignore[no-untyped-def]
+def decided_round(name: str | None = None, budget_pence: int = 5_000_000):
     round_ = make_round(status=RoundStatus.DECIDED, budget_pence=budget_pence, name=name)
     round_.decided_at = utcnow()
     return round_
 
 
-def page(client) -> str:  # type: ignore[no-untyped-def]
+def page(client) -> str:
     resp = client.get("/scorecard")
     assert resp.status_code == 200
     return resp.get_data(as_text=True)
@@ -177,7 +177,7 @@ def test_links_open_data_and_the_public_ledger(client, db):
     assert followed.status_code == 200 and "Award to" in followed.get_data(as_text=True)
 
 
-def _build(db, count: int) -> None:  # type: ignore[no-untyped-def]
+def _build(db, count: int) -> None:
     rounds = [decided_round(f"Round {i}") for i in range(3)]
     towns = ("Calne", "Chippenham", "Devizes", "Swindon")
     for i in range(count):

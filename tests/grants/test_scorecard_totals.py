@@ -25,14 +25,14 @@ def decided_round(name: str) -> GrantRound:
     return round_
 
 
-def in_step(db, round_id: int) -> None:  # type: ignore[no-untyped-def]
-    def key(row):  # type: ignore[no-untyped-def]
+def in_step(db, round_id: int) -> None:
+    def key(row):
         return (row["dimension"].value, row["name"])
 
     assert sorted(stored_totals([round_id]), key=key) == sorted(computed_totals([round_id]), key=key)
 
 
-def round_totals(round_name: str):  # type: ignore[no-untyped-def]
+def round_totals(round_name: str):
     return next(r.totals for r in build_scorecard().rounds if r.name == round_name)
 
 
@@ -109,7 +109,7 @@ def test_reading_the_scorecard_is_three_small_queries(db):
     db.session.commit()
     statements: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def record(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
     sa.event.listen(db.engine, "before_cursor_execute", record)

@@ -18,12 +18,12 @@ pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture
-def ann(db):  # type: ignore[no-untyped-def]
+def ann(db):
     return make_user(email="ann@panel.example.org", name="Ann Panel", panel=True)
 
 
 @pytest.fixture
-def assignment(db, round_, ann):  # type: ignore[no-untyped-def]
+def assignment(db, round_, ann):
     application = make_application(round_, make_org(name="Calne Youth Forum"), title="Calne Night Kitchen")
     a = reviews.assign(application, ann, ann, notify_reviewer=False)
     reviews.declare(a, ann, has_conflict=False)
@@ -32,13 +32,13 @@ def assignment(db, round_, ann):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def c(app, ann):  # type: ignore[no-untyped-def]
+def c(app, ann):
     client = app.test_client()
     login(client, ann)
     return client
 
 
-def html(resp) -> str:  # type: ignore[no-untyped-def]
+def html(resp) -> str:
     return resp.get_data(as_text=True)
 
 

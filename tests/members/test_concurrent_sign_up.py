@@ -22,7 +22,7 @@ def sign_up(browser: Browser, name: str) -> tuple[int, str]:
     )
 
 
-def _race(db, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def _race(db, server: LiveServer) -> None:
     browsers = [Browser(server) for _ in range(PEOPLE)]
     jobs = [(lambda b=b, n=n: sign_up(b, f"Person {n}")) for n, b in enumerate(browsers)]
 

@@ -27,12 +27,12 @@ pytestmark = pytest.mark.usefixtures("request_context")
 
 
 @pytest.fixture
-def request_context(app):  # type: ignore[no-untyped-def]
+def request_context(app):
     with app.test_request_context("/"):
         yield
 
 
-def dashboard(client) -> str:  # type: ignore[no-untyped-def]
+def dashboard(client) -> str:
     resp = client.get("/dashboard")
     assert resp.status_code == 200
     return resp.get_data(as_text=True)
@@ -51,7 +51,7 @@ def link_for(html: str, text: str) -> str:
     return match.group(1).replace("&amp;", "&")
 
 
-def follows(client, html: str, text: str) -> None:  # type: ignore[no-untyped-def]
+def follows(client, html: str, text: str) -> None:
     """The item is a link, and the page it leads to opens."""
     url = link_for(html, text).split("#")[0]
     assert client.get(url).status_code == 200, url

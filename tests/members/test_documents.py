@@ -102,17 +102,17 @@ def odt_bytes() -> bytes:
 
 
 @pytest.fixture
-def admin(db):  # type: ignore[no-untyped-def]
+def admin(db):
     return make_user(email="admin@example.org", name="Alex Admin")
 
 
 @pytest.fixture
-def org(admin):  # type: ignore[no-untyped-def]
+def org(admin):
     return make_org(admin, status=OrganisationStatus.PENDING, name="Calne Youth Club", documents=False)
 
 
 @pytest.fixture
-def stored_files(app_config):  # type: ignore[no-untyped-def]
+def stored_files(app_config):
     root = Path(app_config["UPLOAD_FOLDER"])
 
     def files() -> list[Path]:
@@ -121,14 +121,14 @@ def stored_files(app_config):  # type: ignore[no-untyped-def]
     return files
 
 
-def upload(client, org_id, kind, data, filename, valid_until=None):  # type: ignore[no-untyped-def]
+def upload(client, org_id, kind, data, filename, valid_until=None):
     form = {"kind": kind.value, "file": (io.BytesIO(data), filename)}
     if valid_until is not None:
         form["valid_until"] = valid_until if isinstance(valid_until, str) else valid_until.isoformat()
     return client.post(f"/organisations/{org_id}/documents", data=form, content_type="multipart/form-data")
 
 
-def documents(db):  # type: ignore[no-untyped-def]
+def documents(db):
     return db.session.scalars(sa.select(OrganisationDocument).order_by(OrganisationDocument.id)).all()
 
 
@@ -358,7 +358,7 @@ def test_anonymous_upload_is_sent_to_sign_in(client, db, org, stored_files):
 
 
 @pytest.fixture
-def uploaded(client, db, admin, org):  # type: ignore[no-untyped-def]
+def uploaded(client, db, admin, org):
     login(client, admin)
     assert (
         upload(client, org.id, DocumentKind.INSURANCE, PDF, "Insurance 2026.pdf", next_year()).status_code
@@ -369,11 +369,11 @@ def uploaded(client, db, admin, org):  # type: ignore[no-untyped-def]
     return doc
 
 
-def download(client, doc):  # type: ignore[no-untyped-def]
+def download(client, doc):
     return client.get(f"/organisations/{doc.organisation_id}/documents/{doc.id}")
 
 
-def assert_is_the_file(resp) -> None:  # type: ignore[no-untyped-def]
+def assert_is_the_file(resp) -> None:
     assert resp.status_code == 200
     assert resp.data == PDF
     assert resp.headers["Content-Type"] == "application/pdf"

@@ -14,23 +14,23 @@ from tests.conftest import link_in, text_of
 from tests.factories import PASSWORD, add_member, login, make_org, make_user
 
 
-def invite(client, org, email, role="member"):  # type: ignore[no-untyped-def]
+def invite(client, org, email, role="member"):
     return client.post(f"/organisations/{org.id}/invitations", data={"email": email, "role": role})
 
 
-def memberships(db, org) -> list[Membership]:  # type: ignore[no-untyped-def]
+def memberships(db, org) -> list[Membership]:
     return list(db.session.scalars(sa.select(Membership).where(Membership.organisation_id == org.id)))
 
 
 @pytest.fixture
-def scene(db):  # type: ignore[no-untyped-def]
+def scene(db):
     admin = make_user(email="admin@example.org", name="Alex Admin")
     org = make_org(admin=admin, name="Calne Youth Club")
     db.session.commit()
     return admin, org
 
 
-def sent_link(app, client, mailbox, scene, email="new@example.org", role="member") -> str:  # type: ignore[no-untyped-def]
+def sent_link(app, client, mailbox, scene, email="new@example.org", role="member") -> str:
     admin, org = scene
     login(client, admin)
     resp = invite(client, org, email, role)

@@ -53,21 +53,21 @@ def errors_at(page: str, field_id: str) -> list[str]:
     return [html.unescape(m) for m in found]
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db, model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 @pytest.fixture
-def staff(db):  # type: ignore[no-untyped-def]
+def staff(db):
     return make_user(email="vera@wypf.org.uk", name="Vera Vetting", staff=True)
 
 
 @pytest.fixture
-def ada(db):  # type: ignore[no-untyped-def]
+def ada(db):
     return make_user(email="ada@example.org", name="Ada Worker")
 
 
-def register(client, **overrides):  # type: ignore[no-untyped-def]
+def register(client, **overrides):
     return client.post("/organisations/new", data=valid_form(**overrides))
 
 
@@ -362,7 +362,7 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, db):
 
 
 @pytest.fixture
-def registered(client, db, ada):  # type: ignore[no-untyped-def]
+def registered(client, db, ada):
     """Ada's organisation, registered through the form; Ada stays signed in."""
     login(client, ada)
     assert register(client).status_code == 302

@@ -9,16 +9,16 @@ from foundation.members.models import MemberRole, Membership
 from tests.factories import add_member, login, make_org, make_user
 
 
-def role_url(org, m) -> str:  # type: ignore[no-untyped-def]
+def role_url(org, m) -> str:
     return f"/organisations/{org.id}/members/{m.id}/role"
 
 
-def remove_url(org, m) -> str:  # type: ignore[no-untyped-def]
+def remove_url(org, m) -> str:
     return f"/organisations/{org.id}/members/{m.id}/remove"
 
 
 @pytest.fixture
-def team(db):  # type: ignore[no-untyped-def]
+def team(db):
     admin = make_user(email="admin@example.org", name="Alex Admin")
     org = make_org(admin=admin, name="Devizes Scouts")
     member = make_user(email="member@example.org", name="Mo Member")

@@ -32,7 +32,7 @@ from tests.factories import PASSWORD, add_document, add_member, login, make_org,
 from tests.venues.factories import make_booking, make_space, make_venue
 
 
-def close(client, password=PASSWORD, confirm="y"):  # type: ignore[no-untyped-def]
+def close(client, password=PASSWORD, confirm="y"):
     data = {"current_password": password}
     if confirm:
         data["confirm"] = confirm
@@ -40,7 +40,7 @@ def close(client, password=PASSWORD, confirm="y"):  # type: ignore[no-untyped-de
 
 
 @pytest.fixture
-def person(db):  # type: ignore[no-untyped-def]
+def person(db):
     """Someone with a bit of everything: a membership, a preference, an upload, a decision, a booking."""
     user = make_user(email="pat@example.org", name="Pat Person", staff=True)
     org = make_org(admin=user, name="Melksham Youth Forum")
@@ -62,7 +62,7 @@ def person(db):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def stranger(db):  # type: ignore[no-untyped-def]
+def stranger(db):
     user = make_user(email="sam@example.org", name="Sam Stranger")
     org = make_org(admin=user, name="Trowbridge Cadets")
     space = make_space(make_venue(org, name="Drill Hall"))

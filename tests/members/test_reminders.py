@@ -19,28 +19,28 @@ TODAY = date(2026, 9, 1)
 
 
 @pytest.fixture(autouse=True)
-def _request_context(app):  # type: ignore[no-untyped-def]
+def _request_context(app):
     with app.test_request_context("/"):
         yield
 
 
 @pytest.fixture
-def admin(db):  # type: ignore[no-untyped-def]
+def admin(db):
     return make_user(email="admin@example.org", name="Alex Admin")
 
 
 @pytest.fixture
-def org(admin):  # type: ignore[no-untyped-def]
+def org(admin):
     return make_org(admin, name="Devizes Scouts", documents=False)
 
 
-def sweep(db, today: date = TODAY) -> int:  # type: ignore[no-untyped-def]
+def sweep(db, today: date = TODAY) -> int:
     sent = send_document_reminders(today)
     db.session.commit()
     return sent
 
 
-def reminders(db) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+def reminders(db) -> list[tuple[int, int]]:
     return sorted(
         db.session.execute(sa.select(DocumentReminder.document_id, DocumentReminder.days_before)).tuples()
     )

@@ -33,7 +33,7 @@ def with_cookie(app: Flask, name: str, value: str) -> FlaskClient:
 
 
 def session_token(app: Flask, client: FlaskClient) -> str:
-    data = app.session_interface.get_signing_serializer(app).loads(cookie(client, "session"))  # type: ignore[attr-defined]
+    data = app.session_interface.get_signing_serializer(app).loads(cookie(client, "session"))
     return data["_user_id"]
 
 

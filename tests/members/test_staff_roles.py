@@ -12,13 +12,13 @@ from tests.factories import PASSWORD, add_member, login, make_org, make_user
 
 
 @pytest.fixture
-def staff(db):  # type: ignore[no-untyped-def]
+def staff(db):
     user = make_user(email="staff@example.org", name="Stella Staff", staff=True)
     db.session.commit()
     return user
 
 
-def set_roles(client, user, panel=False, staff=False):  # type: ignore[no-untyped-def]
+def set_roles(client, user, panel=False, staff=False):
     data = {}
     if panel:
         data["panel"] = "1"

@@ -14,7 +14,7 @@ ON = date(2026, 9, 1)
 NEXT_YEAR = ON + timedelta(days=365)
 
 
-def org_with(db, status=OrganisationStatus.APPROVED, policy=NEXT_YEAR, insurance=NEXT_YEAR, admin=None):  # type: ignore[no-untyped-def]
+def org_with(db, status=OrganisationStatus.APPROVED, policy=NEXT_YEAR, insurance=NEXT_YEAR, admin=None):
     org = make_org(admin, status=status, documents=False)
     if policy is not None:
         add_document(org, DocumentKind.SAFEGUARDING_POLICY, policy)
@@ -77,7 +77,7 @@ def test_every_reason_is_given_at_once(db):
     assert len(good_standing(org, on=ON).reasons) == 3
 
 
-def _add_later(db, org, kind, valid_until, minutes):  # type: ignore[no-untyped-def]
+def _add_later(db, org, kind, valid_until, minutes):
     older = org.current_document(kind)
     doc = add_document(org, kind, valid_until)
     doc.uploaded_at = older.uploaded_at + timedelta(minutes=minutes)

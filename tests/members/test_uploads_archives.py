@@ -94,7 +94,7 @@ def peak_while(check: Callable[[], object]) -> tuple[object, int]:
     return outcome, peak
 
 
-def stored(app, data: bytes, filename: str, allowed=uploads.DOCUMENT_TYPES):  # type: ignore[no-untyped-def]
+def stored(app, data: bytes, filename: str, allowed=uploads.DOCUMENT_TYPES):
     return uploads.store_upload(FileStorage(io.BytesIO(data), filename), allowed, "documents", "file")
 
 

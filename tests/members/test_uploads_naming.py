@@ -79,16 +79,16 @@ def test_content_disposition_has_an_ascii_fallback_and_the_utf8_name(name, fallb
 
 
 @pytest.fixture
-def admin(db):  # type: ignore[no-untyped-def]
+def admin(db):
     return make_user()
 
 
 @pytest.fixture
-def org(admin):  # type: ignore[no-untyped-def]
+def org(admin):
     return make_org(admin, status=OrganisationStatus.PENDING, documents=False)
 
 
-def upload(client, org, data: bytes, filename: str):  # type: ignore[no-untyped-def]
+def upload(client, org, data: bytes, filename: str):
     return client.post(
         f"/organisations/{org.id}/documents",
         data={
@@ -100,12 +100,12 @@ def upload(client, org, data: bytes, filename: str):  # type: ignore[no-untyped-
     )
 
 
-def only_document(db) -> OrganisationDocument:  # type: ignore[no-untyped-def]
+def only_document(db) -> OrganisationDocument:
     [doc] = db.session.scalars(sa.select(OrganisationDocument)).all()
     return doc
 
 
-def download(client, doc):  # type: ignore[no-untyped-def]
+def download(client, doc):
     return client.get(f"/organisations/{doc.organisation_id}/documents/{doc.id}")
 
 

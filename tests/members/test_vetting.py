@@ -18,24 +18,24 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\
 
 
 @pytest.fixture
-def staff(db):  # type: ignore[no-untyped-def]
+def staff(db):
     return make_user(email="vera@wypf.org.uk", name="Vera Vetting", staff=True)
 
 
 @pytest.fixture
-def admin(db):  # type: ignore[no-untyped-def]
+def admin(db):
     return make_user(email="ada@example.org", name="Ada Worker")
 
 
-def org_with(admin, status):  # type: ignore[no-untyped-def]
+def org_with(admin, status):
     return make_org(admin, status=status, name="Swindon Skate Collective", documents=False)
 
 
-def decide(client, org, action, message=""):  # type: ignore[no-untyped-def]
+def decide(client, org, action, message=""):
     return client.post(f"/staff/organisations/{org.id}", data={"action": action, "message": message})
 
 
-def decisions(db, org):  # type: ignore[no-untyped-def]
+def decisions(db, org):
     return db.session.scalars(
         sa.select(VettingDecision)
         .where(VettingDecision.organisation_id == org.id)

@@ -12,7 +12,7 @@ from tests.factories import login, make_org, make_user
 
 
 @pytest.fixture
-def staff(db):  # type: ignore[no-untyped-def]
+def staff(db):
     return make_user(email="vera@wypf.org.uk", name="Vera Vetting", staff=True)
 
 
@@ -20,7 +20,7 @@ def staff(db):  # type: ignore[no-untyped-def]
 def heard() -> Iterator[list[StandingChange]]:
     changes: list[StandingChange] = []
 
-    def listen(sender, change: StandingChange, **_):  # type: ignore[no-untyped-def]
+    def listen(sender, change: StandingChange, **_):
         changes.append(change)
         return "Listener did its part."
 
@@ -29,7 +29,7 @@ def heard() -> Iterator[list[StandingChange]]:
     organisation_standing_changed.disconnect(listen)
 
 
-def post(client, org, action: str, cancel: bool = False):  # type: ignore[no-untyped-def]
+def post(client, org, action: str, cancel: bool = False):
     data = {"action": action, "message": "Our checks found a problem."}
     if cancel:
         data["cancel_future_bookings"] = "y"

@@ -118,7 +118,7 @@ class SmtpSink:
 
     def _accept(self, envelope: Any) -> None:
         msg = email.message_from_bytes(envelope.original_content or envelope.content, policy=default_policy)
-        self.messages.append(msg)  # type: ignore[arg-type]
+        self.messages.append(msg)
         self._cond.notify_all()
 
     # --- reading what arrived ---

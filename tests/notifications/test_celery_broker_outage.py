@@ -48,7 +48,7 @@ def test_broker_outage_delays_mail_but_loses_none_and_doubles_none(
     users = [make_user(email=f"member{i}@example.org") for i in range(5)]
     db.session.commit()
 
-    def change_password(user) -> None:  # type: ignore[no-untyped-def]
+    def change_password(user) -> None:
         accounts.set_password(user, "another long password")
         db.session.commit()
 

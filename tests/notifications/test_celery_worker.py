@@ -25,7 +25,7 @@ def app_config(celery_config: dict) -> dict:
     return celery_config
 
 
-def statuses(db) -> list[tuple[EmailStatus, int]]:  # type: ignore[no-untyped-def]
+def statuses(db) -> list[tuple[EmailStatus, int]]:
     db.session.commit()  # a fresh read: the worker writes from another process
     return list(
         db.session.execute(
@@ -34,7 +34,7 @@ def statuses(db) -> list[tuple[EmailStatus, int]]:  # type: ignore[no-untyped-de
     )
 
 
-def all_sent(db) -> bool:  # type: ignore[no-untyped-def]
+def all_sent(db) -> bool:
     return all(status is EmailStatus.SENT for status, _ in statuses(db))
 
 

@@ -31,7 +31,7 @@ def app_config(celery_config: dict) -> dict:
     return celery_config
 
 
-def row(db, nid: int) -> tuple[EmailStatus, int, str | None]:  # type: ignore[no-untyped-def]
+def row(db, nid: int) -> tuple[EmailStatus, int, str | None]:
     db.session.commit()  # a fresh read: the workers write from other processes
     found = db.session.execute(
         sa.select(Notification.email_status, Notification.attempts, Notification.message_id).where(
@@ -41,7 +41,7 @@ def row(db, nid: int) -> tuple[EmailStatus, int, str | None]:  # type: ignore[no
     return found.email_status, found.attempts, found.message_id
 
 
-def queue_one(db, email: str) -> int:  # type: ignore[no-untyped-def]
+def queue_one(db, email: str) -> int:
     user = make_user(email=email)
     n = services.notify(user, NotificationKind.GENERAL, "Your roles changed", "role_granted", roles=["x"])
     db.session.commit()  # handed to Redis after the commit

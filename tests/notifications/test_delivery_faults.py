@@ -28,7 +28,7 @@ def general(email: str) -> Notification:
     return services.notify(user, NotificationKind.GENERAL, "Your roles changed", "role_granted", roles=["x"])
 
 
-def make_due(db, n: Notification) -> None:  # type: ignore[no-untyped-def]
+def make_due(db, n: Notification) -> None:
     """Time passes: the backoff is over."""
     db.session.refresh(n)
     n.next_attempt_at = utcnow() - timedelta(seconds=1)

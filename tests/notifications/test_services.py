@@ -44,12 +44,12 @@ def handed_over(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     return recorder
 
 
-def rows(db) -> list[Notification]:  # type: ignore[no-untyped-def]
+def rows(db) -> list[Notification]:
     db.session.commit()  # end any open read, so the rows are read afresh
     return list(db.session.scalars(sa.select(Notification).order_by(Notification.id)))
 
 
-def general(user, subject="Your roles changed"):  # type: ignore[no-untyped-def]
+def general(user, subject="Your roles changed"):
     return services.notify(user, NotificationKind.GENERAL, subject, "role_granted", roles=["panel reviewer"])
 
 

@@ -22,7 +22,7 @@ def app_config(smtp_config: dict) -> dict:
     return smtp_config
 
 
-def reset_mail(app, email: str) -> Notification:  # type: ignore[no-untyped-def]
+def reset_mail(app, email: str) -> Notification:
     # The reset link is built with url_for(_external=True), as in a request.
     with app.test_request_context():
         accounts.request_password_reset(email)
@@ -31,7 +31,7 @@ def reset_mail(app, email: str) -> Notification:  # type: ignore[no-untyped-def]
     return db.session.scalars(sa.select(Notification).order_by(Notification.id.desc())).first()
 
 
-def make_due(db, n: Notification) -> None:  # type: ignore[no-untyped-def]
+def make_due(db, n: Notification) -> None:
     """Time passes: the backoff is over."""
     db.session.refresh(n)
     n.next_attempt_at = utcnow() - timedelta(seconds=1)

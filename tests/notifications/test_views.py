@@ -17,7 +17,7 @@ from foundation.types import utcnow
 from tests.factories import login, make_user
 
 
-def note(user, subject: str, kind: NotificationKind = NotificationKind.GENERAL) -> Notification:  # type: ignore[no-untyped-def]
+def note(user, subject: str, kind: NotificationKind = NotificationKind.GENERAL) -> Notification:
     return services.notify(user, kind, subject, "role_granted", link="/dashboard", roles=["panel reviewer"])
 
 
@@ -144,7 +144,7 @@ def test_preferences_reject_an_unknown_choice(client, db):
 # --- staff outbox ---------------------------------------------------------------------------------------
 
 
-def outbox_rows(db):  # type: ignore[no-untyped-def]
+def outbox_rows(db):
     user = make_user(email="member@example.org")
     failed = note(user, "Gave up on this")
     waiting = note(user, "Still trying")

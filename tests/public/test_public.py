@@ -16,7 +16,7 @@ def listed(page: str) -> list[str]:
     return re.findall(r'<h3><a href="/members/\d+">(.*?)</a></h3>', page)
 
 
-def directory(client, **params) -> str:  # type: ignore[no-untyped-def]
+def directory(client, **params) -> str:
     resp = client.get("/members", query_string=params)
     assert resp.status_code == 200
     return resp.get_data(as_text=True)
@@ -51,7 +51,7 @@ def test_home_page_offers_a_signed_in_user_their_organisations(client, db):
 
 
 @pytest.fixture
-def members(db):  # type: ignore[no-untyped-def]
+def members(db):
     make_org(name="Chippenham Youth Theatre", town="Chippenham", sector=Sector.VOLUNTARY)
     make_org(name="Chippenham Town Council Youth Service", town="Chippenham", sector=Sector.PUBLIC)
     make_org(name="Swindon Skate Collective", town="Swindon", sector=Sector.COMMUNITY)

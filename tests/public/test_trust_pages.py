@@ -93,7 +93,7 @@ def outline(html: str) -> Outline:
     return parser
 
 
-def get_page(client, path: str) -> tuple[str, Outline]:  # type: ignore[no-untyped-def]
+def get_page(client, path: str) -> tuple[str, Outline]:
     resp = client.get(path)
     assert resp.status_code == 200, path
     html = resp.get_data(as_text=True)

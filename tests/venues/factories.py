@@ -195,7 +195,7 @@ def make_booker(
 
     user = make_user(email=email)
     if org is None:
-        org = make_org(admin=user if admin else None, **org_fields)  # type: ignore[arg-type]
+        org = make_org(admin=user if admin else None, **org_fields)
         if not admin:
             add_member(org, user)
     else:
@@ -218,7 +218,7 @@ def booking_request(
     purpose: str = "Youth club",
     skip_school: bool = False,
     skip_bank: bool = False,
-):  # type: ignore[no-untyped-def]
+):
     from foundation.venues.booking import BookingRequest
 
     return BookingRequest(

@@ -12,7 +12,7 @@ from tests.venues.factories import add_closure, make_booker, make_booking, make_
 
 
 @pytest.fixture
-def app_config(app_config):  # type: ignore[no-untyped-def]
+def app_config(app_config):
     return {**app_config, "QUERY_COUNT_HEADER": True}
 
 
@@ -26,19 +26,19 @@ def next_monday() -> date:
 
 
 @pytest.fixture
-def owner(db):  # type: ignore[no-untyped-def]
+def owner(db):
     return make_booker(email="owner@example.org", name="Salisbury Halls Trust")
 
 
 @pytest.fixture
-def booker(db):  # type: ignore[no-untyped-def]
+def booker(db):
     return make_booker(email="leader@example.org", name="Salisbury Youth Theatre")
 
 
 # --- /api/venues --------------------------------------------------------------------------------------------------
 
 
-def test_venues_with_spaces_features_prices_and_links(client, owner):  # type: ignore[no-untyped-def]
+def test_venues_with_spaces_features_prices_and_links(client, owner):
     venue = make_venue(owner[1], "Salisbury Arts Centre", town="Salisbury", postcode="SP1 3UT")
     studio = make_space(
         venue,
@@ -76,7 +76,7 @@ def test_venues_with_spaces_features_prices_and_links(client, owner):  # type: i
     assert "availability" not in s  # only when a time is asked about
 
 
-def test_filters_town_capacity_and_repeated_features(client, owner):  # type: ignore[no-untyped-def]
+def test_filters_town_capacity_and_repeated_features(client, owner):
     sal = make_venue(owner[1], "Salisbury Guildhall", town="Salisbury")
     make_space(sal, "Banqueting room", capacity=120, features=[Feature.KITCHEN, Feature.LIFT])
     make_space(sal, "Council chamber", capacity=120, features=[Feature.LIFT])
@@ -90,7 +90,7 @@ def test_filters_town_capacity_and_repeated_features(client, owner):  # type: ig
     assert [s["name"] for s in body["venues"][0]["spaces"]] == ["Banqueting room"]
 
 
-def test_venues_are_paged_with_a_next_link(client, owner):  # type: ignore[no-untyped-def]
+def test_venues_are_paged_with_a_next_link(client, owner):
     for n in range(5):
         make_space(make_venue(owner[1], f"Hall {n}", town="Wilton"), "Room")
 
@@ -106,7 +106,7 @@ def test_venues_are_paged_with_a_next_link(client, owner):  # type: ignore[no-un
     assert [v["name"] for v in last["venues"]] == ["Hall 4"] and last["next"] is None
 
 
-def test_availability_when_a_time_is_asked_about(client, owner, booker):  # type: ignore[no-untyped-def]
+def test_availability_when_a_time_is_asked_about(client, owner, booker):
     venue = make_venue(owner[1], "Wilton Hall", town="Wilton")
     free = make_space(venue, "Free room")
     busy = make_space(venue, "Busy room")
@@ -138,7 +138,7 @@ def test_availability_when_a_time_is_asked_about(client, owner, booker):  # type
         ("start=18:00&end=19:00", {"date": "Choose a date to check those times."}),
     ],
 )
-def test_bad_parameters_answer_400_with_errors_by_field(client, owner, query, errors):  # type: ignore[no-untyped-def]
+def test_bad_parameters_answer_400_with_errors_by_field(client, owner, query, errors):
     make_space(make_venue(owner[1]), "Room")
 
     r = client.get(f"/api/venues?{query}")
@@ -147,7 +147,7 @@ def test_bad_parameters_answer_400_with_errors_by_field(client, owner, query, er
     assert r.get_json() == {"errors": errors}
 
 
-def test_venues_query_count_does_not_grow_with_results(client, owner, booker):  # type: ignore[no-untyped-def]
+def test_venues_query_count_does_not_grow_with_results(client, owner, booker):
     day = next_monday()
 
     def add(n: int) -> None:
@@ -174,7 +174,7 @@ def test_venues_query_count_does_not_grow_with_results(client, owner, booker):  
 # --- /api/spaces/<id>/freebusy ------------------------------------------------------------------------------------
 
 
-def test_freebusy_gives_busy_times_with_offsets_hours_and_closures(client, owner, booker):  # type: ignore[no-untyped-def]
+def test_freebusy_gives_busy_times_with_offsets_hours_and_closures(client, owner, booker):
     venue = make_venue(owner[1], "Downton Hall", opens=time(9), closes=time(21), weekdays=range(6))
     whole = make_space(venue, "Whole hall")
     half = make_space(venue, "Half hall", parent=whole)
@@ -218,7 +218,7 @@ def test_freebusy_gives_busy_times_with_offsets_hours_and_closures(client, owner
     assert "Panto rehearsal" not in w.get_data(as_text=True)  # no titles, ever
 
 
-def test_freebusy_defaults_to_the_coming_week(client, owner):  # type: ignore[no-untyped-def]
+def test_freebusy_defaults_to_the_coming_week(client, owner):
     room = make_space(make_venue(owner[1]), "Room")
 
     body = client.get(f"/api/spaces/{room.id}/freebusy").get_json()
@@ -237,7 +237,7 @@ def test_freebusy_defaults_to_the_coming_week(client, owner):  # type: ignore[no
         ("from=1999-12-31&to=2000-01-01", {"from": "Give a date from 2000-01-03 to "}),
     ],
 )
-def test_freebusy_bad_parameters(client, owner, query, errors):  # type: ignore[no-untyped-def]
+def test_freebusy_bad_parameters(client, owner, query, errors):
     room = make_space(make_venue(owner[1]), "Room")
 
     r = client.get(f"/api/spaces/{room.id}/freebusy?{query}")
@@ -248,7 +248,7 @@ def test_freebusy_bad_parameters(client, owner, query, errors):  # type: ignore[
     assert all(got[k].startswith(v) for k, v in errors.items())
 
 
-def test_freebusy_allows_exactly_62_days(client, owner):  # type: ignore[no-untyped-def]
+def test_freebusy_allows_exactly_62_days(client, owner):
     room = make_space(make_venue(owner[1]), "Room")
 
     r = client.get(f"/api/spaces/{room.id}/freebusy?from=2030-01-01&to=2030-03-03")
@@ -256,7 +256,7 @@ def test_freebusy_allows_exactly_62_days(client, owner):  # type: ignore[no-unty
     assert r.status_code == 200 and len(r.get_json()["days"]) == 62
 
 
-def test_freebusy_of_archived_or_unknown_space_is_404_json(client, owner):  # type: ignore[no-untyped-def]
+def test_freebusy_of_archived_or_unknown_space_is_404_json(client, owner):
     old = make_space(make_venue(owner[1]), "Old room", archived_at=utcnow())
 
     for url in (f"/api/spaces/{old.id}/freebusy", "/api/spaces/424242/freebusy"):
@@ -264,7 +264,7 @@ def test_freebusy_of_archived_or_unknown_space_is_404_json(client, owner):  # ty
         assert r.status_code == 404 and r.is_json
 
 
-def test_freebusy_query_count_does_not_grow_with_bookings(client, owner, booker):  # type: ignore[no-untyped-def]
+def test_freebusy_query_count_does_not_grow_with_bookings(client, owner, booker):
     venue = make_venue(owner[1])
     whole = make_space(venue, "Whole")
     half = make_space(venue, "Half", parent=whole)

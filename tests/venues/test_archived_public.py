@@ -13,7 +13,7 @@ from tests.venues.factories import make_booker, make_booking, make_space, make_v
 
 
 @pytest.fixture
-def world(db):  # type: ignore[no-untyped-def]
+def world(db):
     owner, org = make_booker()
     live_venue = make_venue(org, "Calne Community Hall")
     live = make_space(live_venue, "Main hall")

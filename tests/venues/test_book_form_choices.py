@@ -11,7 +11,7 @@ from tests.factories import add_member, login, make_org
 from tests.venues.factories import make_booker, make_space, make_venue
 
 
-def form_page(client, space_id: int) -> str:  # type: ignore[no-untyped-def]
+def form_page(client, space_id: int) -> str:
     resp = client.get(f"/spaces/{space_id}/book")
     assert resp.status_code == 200
     return resp.get_data(as_text=True)

@@ -34,31 +34,31 @@ CANCELLED, DECLINED = OccurrenceStatus.CANCELLED, OccurrenceStatus.DECLINED
 
 
 @pytest.fixture(autouse=True)
-def _request_context(app):  # type: ignore[no-untyped-def]
+def _request_context(app):
     # Services build links for their messages with url_for, as they do inside a request.
     with app.test_request_context("/"):
         yield
 
 
 @pytest.fixture
-def owner(db):  # type: ignore[no-untyped-def]
+def owner(db):
     admin = make_user(email="owner-admin@example.org", name="Olive Owner")
     org = make_org(admin=admin, name="Calne Community Trust")
     return admin, org
 
 
 @pytest.fixture
-def venue(owner):  # type: ignore[no-untyped-def]
+def venue(owner):
     return make_venue(owner[1], name="Calne Youth Centre")
 
 
 @pytest.fixture
-def hall(venue):  # type: ignore[no-untyped-def]
+def hall(venue):
     return make_space(venue, "Main hall", capacity=100)
 
 
 @pytest.fixture
-def booker(db):  # type: ignore[no-untyped-def]
+def booker(db):
     return make_booker(email="booker@scouts.example.org", name="Chippenham Scouts")
 
 
@@ -66,19 +66,19 @@ def statuses(booking: Booking) -> list[OccurrenceStatus]:
     return [o.status for o in sorted(booking.occurrences, key=lambda o: o.starts_at)]
 
 
-def holds(db, space=None) -> int:  # type: ignore[no-untyped-def]
+def holds(db, space=None) -> int:
     stmt = sa.select(sa.func.count(SpaceOccupancy.id))
     if space is not None:
         stmt = stmt.where(SpaceOccupancy.space_id == space.id)
     return db.session.scalar(stmt)
 
 
-def subject(msg) -> str:  # type: ignore[no-untyped-def]
+def subject(msg) -> str:
     # A long subject is folded onto the next line, and the parser keeps the fold's leading space.
     return str(msg["Subject"]).strip()
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db, model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
@@ -319,7 +319,7 @@ def test_whole_hall_blocks_both_halves_and_a_half_blocks_the_whole(db, venue, bo
 
 
 @pytest.fixture
-def approval_hall(venue):  # type: ignore[no-untyped-def]
+def approval_hall(venue):
     return make_space(venue, "Sports hall", capacity=80, needs_approval=True)
 
 
@@ -469,7 +469,7 @@ def test_a_date_that_has_passed_can_be_declined_but_not_approved(db, approval_ha
 
 
 @pytest.fixture
-def series(db, hall, booker):  # type: ignore[no-untyped-def]
+def series(db, hall, booker):
     user, org = booker
     days = [MON + timedelta(7 * i) for i in range(4)]
     booking = svc.book_space(booking_request(hall, org, user, MON, weekdays=(0,), weeks=4), days, NOW)
@@ -618,7 +618,7 @@ def test_a_clash_missed_by_the_check_is_refused_by_the_exclusion_constraint(
     rival = make_org()
     real_plan = svc.plan_booking
 
-    def plan_then_someone_else_books(req, now=None, exclude=()):  # type: ignore[no-untyped-def]
+    def plan_then_someone_else_books(req, now=None, exclude=()):
         plan = real_plan(req, now, exclude)
         make_booking(hall, rival, date(2026, 9, 14), start=time(19), end=time(20))  # slips in after the check
         return plan

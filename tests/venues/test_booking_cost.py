@@ -50,7 +50,7 @@ def fmt(day: date) -> str:
 INLINE = r"</?(?:a|span|strong|em|label)\b[^>]*>"
 
 
-def text(page) -> str:  # type: ignore[no-untyped-def]
+def text(page) -> str:
     """The page's words, without tags, as a reader meets them (a block ends a word; an inline tag does not)."""
     body = page.get_data(as_text=True) if hasattr(page, "get_data") else page
     words = re.sub(r"<[^>]+>", " ", re.sub(INLINE, "", body))
@@ -66,12 +66,12 @@ def row_of(page_html: str, day: date) -> str:
 
 
 @pytest.fixture
-def owner(db):  # type: ignore[no-untyped-def]
+def owner(db):
     return make_booker(email="owner@example.org", name="Devizes Town Hall Trust")
 
 
 @pytest.fixture
-def venue(owner):  # type: ignore[no-untyped-def]
+def venue(owner):
     return make_venue(
         owner[1],
         name="Devizes Corn Exchange",
@@ -83,16 +83,16 @@ def venue(owner):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def hall(venue):  # type: ignore[no-untyped-def]
+def hall(venue):
     return make_space(venue, "Main hall", capacity=100, price_per_hour_pence=1250)
 
 
 @pytest.fixture
-def booker(db):  # type: ignore[no-untyped-def]
+def booker(db):
     return make_booker(email="leader@example.org", name="Devizes Scouts")
 
 
-def details(org, day: date, **over) -> dict:  # type: ignore[no-untyped-def]
+def details(org, day: date, **over) -> dict:
     data = {
         "organisation_id": str(org.id),
         "purpose": "Scout night",

@@ -19,27 +19,27 @@ NOW = datetime(2026, 9, 1, 9, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def _request_context(app):  # type: ignore[no-untyped-def]
+def _request_context(app):
     with app.test_request_context("/"):
         yield
 
 
 @pytest.fixture
-def owner(db):  # type: ignore[no-untyped-def]
+def owner(db):
     return make_booker(email="owner@example.org", name="Marlborough Community Hall")
 
 
 @pytest.fixture
-def hall(owner):  # type: ignore[no-untyped-def]
+def hall(owner):
     return make_space(make_venue(owner[1], name="Marlborough Hall"), "Main hall", needs_approval=True)
 
 
 @pytest.fixture
-def booker(db):  # type: ignore[no-untyped-def]
+def booker(db):
     return make_booker(email="leader@example.org", name="Marlborough Girls Brigade")
 
 
-def subject(msg) -> str:  # type: ignore[no-untyped-def]
+def subject(msg) -> str:
     return str(msg["Subject"]).strip()
 
 

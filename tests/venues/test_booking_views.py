@@ -39,31 +39,31 @@ def fmt(day: date) -> str:
 
 
 @pytest.fixture
-def owner(db):  # type: ignore[no-untyped-def]
+def owner(db):
     return make_booker(email="owner@example.org", name="Trowbridge Civic Trust")
 
 
 @pytest.fixture
-def venue(owner):  # type: ignore[no-untyped-def]
+def venue(owner):
     return make_venue(owner[1], name="Trowbridge Civic Hall", opens=time(9), closes=time(21))
 
 
 @pytest.fixture
-def hall(venue):  # type: ignore[no-untyped-def]
+def hall(venue):
     return make_space(venue, "Main hall", capacity=100)
 
 
 @pytest.fixture
-def approval_hall(venue):  # type: ignore[no-untyped-def]
+def approval_hall(venue):
     return make_space(venue, "Ballroom", capacity=200, needs_approval=True)
 
 
 @pytest.fixture
-def booker(db):  # type: ignore[no-untyped-def]
+def booker(db):
     return make_booker(email="leader@example.org", name="Trowbridge Scouts")
 
 
-def details(org, day: date, **over) -> dict:  # type: ignore[no-untyped-def]
+def details(org, day: date, **over) -> dict:
     data = {
         "organisation_id": str(org.id),
         "purpose": "Scout night",
@@ -78,13 +78,13 @@ def details(org, day: date, **over) -> dict:  # type: ignore[no-untyped-def]
     return {k: v for k, v in data.items() if v is not None}
 
 
-def weekly(org, day: date, weeks: int, **over) -> dict:  # type: ignore[no-untyped-def]
+def weekly(org, day: date, weeks: int, **over) -> dict:
     return details(
         org, day, repeat="weekly", weekdays=[str(day.weekday())], ends="weeks", weeks=str(weeks), **over
     )
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db, model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
@@ -271,7 +271,7 @@ def test_unknown_space_is_404(client, db, booker):
 # --- approval through the queue ----------------------------------------------------------------------------------
 
 
-def request_slot(client, space, org, day: date, **over):  # type: ignore[no-untyped-def]
+def request_slot(client, space, org, day: date, **over):
     data = details(org, day, **over)
     return client.post(f"/spaces/{space.id}/book/confirm", data={**data, "dates": [day.isoformat()]})
 
@@ -436,7 +436,7 @@ def test_bookings_list_and_nav_link(client, db, hall, booker):
 LIST_NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)  # a Tuesday, 10:00 in London
 
 
-def listed(db, org_ids: list[int], now: datetime) -> tuple[list[tuple[int, datetime]], list[int]]:  # type: ignore[no-untyped-def]
+def listed(db, org_ids: list[int], now: datetime) -> tuple[list[tuple[int, datetime]], list[int]]:
     """The upcoming bookings (id, next date) soonest first and the past ones latest first, worked out from
     every date of every booking: what the list must show."""
     upcoming, past = [], []

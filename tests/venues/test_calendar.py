@@ -18,7 +18,7 @@ REQUESTED = OccurrenceStatus.REQUESTED
 
 
 @pytest.fixture
-def app_config(app_config):  # type: ignore[no-untyped-def]
+def app_config(app_config):
     return {**app_config, "QUERY_COUNT_HEADER": True}
 
 
@@ -32,23 +32,23 @@ def monday(weeks_ahead: int = 1) -> date:
 
 
 @pytest.fixture
-def owner(db):  # type: ignore[no-untyped-def]
+def owner(db):
     return make_booker(email="owner@example.org", name="Melksham Town Trust")
 
 
 @pytest.fixture
-def venue(owner):  # type: ignore[no-untyped-def]
+def venue(owner):
     # Open Monday to Saturday, 09:00-21:00; closed on Sundays.
     return make_venue(owner[1], "Melksham Assembly Hall", opens=time(9), closes=time(21), weekdays=range(6))
 
 
 @pytest.fixture
-def hall(venue):  # type: ignore[no-untyped-def]
+def hall(venue):
     return make_space(venue, "Main hall", capacity=150)
 
 
 @pytest.fixture
-def booker(db):  # type: ignore[no-untyped-def]
+def booker(db):
     return make_booker(email="leader@example.org", name="Melksham Scouts")
 
 
@@ -64,14 +64,14 @@ def slots(html: str) -> list[tuple[str, str, str]]:
     ]
 
 
-def day_segments(cal, index: int) -> list[tuple[SegmentKind, str, str]]:  # type: ignore[no-untyped-def]
+def day_segments(cal, index: int) -> list[tuple[SegmentKind, str, str]]:
     return [(s.kind, s.times, s.label) for s in cal.days[index].segments]
 
 
 # --- what the week shows ------------------------------------------------------------------------------------------
 
 
-def test_week_shows_free_hours_bookings_closures_and_closed_days(app, hall, venue, booker):  # type: ignore[no-untyped-def]
+def test_week_shows_free_hours_bookings_closures_and_closed_days(app, hall, venue, booker):
     mon = monday()
     make_booking(hall, booker[1], mon, start=time(18), end=time(19, 30), purpose="Scout night")
     add_closure(venue, mon + timedelta(days=2), reason="Polling station")
@@ -91,7 +91,7 @@ def test_week_shows_free_hours_bookings_closures_and_closed_days(app, hall, venu
     assert cal.step == 30 and cal.rows[0].label == "09:00" and cal.rows[-1].label == "20:30"
 
 
-def test_the_page_is_public_and_gives_times_as_text(client, hall, venue, booker):  # type: ignore[no-untyped-def]
+def test_the_page_is_public_and_gives_times_as_text(client, hall, venue, booker):
     mon = monday()
     make_booking(hall, booker[1], mon, start=time(18), end=time(19, 30), purpose="Scout night")
     add_closure(venue, mon + timedelta(days=2), reason="Polling station")
@@ -116,7 +116,7 @@ def test_the_page_is_public_and_gives_times_as_text(client, hall, venue, booker)
     assert sum(spans) == 7 * 24
 
 
-def test_a_booking_of_a_part_or_of_the_whole_shows_on_the_other(client, venue, booker):  # type: ignore[no-untyped-def]
+def test_a_booking_of_a_part_or_of_the_whole_shows_on_the_other(client, venue, booker):
     whole = make_space(venue, "Whole hall")
     left = make_space(venue, "Left half", parent=whole)
     right = make_space(venue, "Right half", parent=whole)
@@ -136,7 +136,7 @@ def test_a_booking_of_a_part_or_of_the_whole_shows_on_the_other(client, venue, b
     assert booked_right == [(SegmentKind.BOOKED, "14:00–15:00", "Booked (Whole hall)")]
 
 
-def test_requests_show_as_requested_not_booked(client, hall, booker):  # type: ignore[no-untyped-def]
+def test_requests_show_as_requested_not_booked(client, hall, booker):
     mon = monday()
     make_booking(hall, booker[1], mon, start=time(10), end=time(12), status=REQUESTED, purpose="Fun day")
 
@@ -148,7 +148,7 @@ def test_requests_show_as_requested_not_booked(client, hall, booker):  # type: i
     assert not [s for s in slots(html) if s[0] == "booked"]
 
 
-def test_clock_change_week_keeps_wall_clock_times(app, hall, booker):  # type: ignore[no-untyped-def]
+def test_clock_change_week_keeps_wall_clock_times(app, hall, booker):
     # The next last Sunday of October, when the clocks go back.
     year = london_today().year
     change = date(year, 10, 31)
@@ -180,7 +180,7 @@ def test_clock_change_week_keeps_wall_clock_times(app, hall, booker):  # type: i
         ("staff", True),
     ],
 )
-def test_titles_only_for_the_booking_organisation_owner_admins_and_staff(  # type: ignore[no-untyped-def]
+def test_titles_only_for_the_booking_organisation_owner_admins_and_staff(
     client, hall, owner, booker, viewer, sees_title
 ):
     mon = monday()
@@ -217,7 +217,7 @@ def test_titles_only_for_the_booking_organisation_owner_admins_and_staff(  # typ
 # --- weeks, links and bad input -----------------------------------------------------------------------------------
 
 
-def test_week_navigation_date_picker_and_booking_link(client, hall):  # type: ignore[no-untyped-def]
+def test_week_navigation_date_picker_and_booking_link(client, hall):
     mon = monday(3)
 
     html = client.get(
@@ -235,7 +235,7 @@ def test_week_navigation_date_picker_and_booking_link(client, hall):  # type: ig
     assert f'href="/spaces/{hall.id}/book?first_date={day}">Book this space</a>' in html
 
 
-def test_without_a_week_it_shows_the_current_week(client, hall):  # type: ignore[no-untyped-def]
+def test_without_a_week_it_shows_the_current_week(client, hall):
     this_monday = monday(0)
 
     html = client.get(f"/spaces/{hall.id}/calendar").get_data(as_text=True)
@@ -251,7 +251,7 @@ def test_without_a_week_it_shows_the_current_week(client, hall):  # type: ignore
         ("1900-01-01", "Choose a date between 3 January 2000 and"),
     ],
 )
-def test_a_bad_week_shows_the_message_and_the_current_week(client, hall, week, message):  # type: ignore[no-untyped-def]
+def test_a_bad_week_shows_the_message_and_the_current_week(client, hall, week, message):
     r = client.get(f"/spaces/{hall.id}/calendar", query_string={"week": week})
 
     assert r.status_code == 400
@@ -261,7 +261,7 @@ def test_a_bad_week_shows_the_message_and_the_current_week(client, hall, week, m
     assert f"Week of {monday(0):%A %-d %B %Y}" in html
 
 
-def test_archived_or_unknown_spaces_are_not_found(client, venue, hall, owner):  # type: ignore[no-untyped-def]
+def test_archived_or_unknown_spaces_are_not_found(client, venue, hall, owner):
     old_room = make_space(venue, "Old room", archived_at=utcnow())
     closed_venue = make_venue(owner[1], "Closed venue", archived_at=utcnow())
     room_in_closed = make_space(closed_venue, "Room")
@@ -275,7 +275,7 @@ def test_archived_or_unknown_spaces_are_not_found(client, venue, hall, owner):  
 # --- queries per page ---------------------------------------------------------------------------------------------
 
 
-def _book_many(space, org, mon: date, n: int) -> None:  # type: ignore[no-untyped-def]
+def _book_many(space, org, mon: date, n: int) -> None:
     for i in range(n):
         day = mon + timedelta(days=i % 6)
         hour = 9 + (i // 6)
@@ -285,7 +285,7 @@ def _book_many(space, org, mon: date, n: int) -> None:  # type: ignore[no-untype
         )
 
 
-def test_query_count_does_not_grow_with_the_bookings_in_the_week(client, venue, booker):  # type: ignore[no-untyped-def]
+def test_query_count_does_not_grow_with_the_bookings_in_the_week(client, venue, booker):
     whole = make_space(venue, "Whole hall")
     half = make_space(venue, "Half hall", parent=whole)
     quiet, busy = monday(1), monday(2)

@@ -34,7 +34,7 @@ CLASH_MESSAGE = "Already booked at that time"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def redirect_request(self, *args, **kwargs):
         return None  # a 302 comes back as the answer
 
 
@@ -47,7 +47,7 @@ class Browser:
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect
         )
 
-    def post(self, path: str, data: dict | list) -> tuple[int, str]:  # type: ignore[type-arg]
+    def post(self, path: str, data: dict | list) -> tuple[int, str]:
         body = urllib.parse.urlencode(data, doseq=True).encode()
         try:
             with self.opener.open(self.server(path), data=body, timeout=120) as resp:
@@ -65,7 +65,7 @@ def next_monday(weeks_ahead: int = 2) -> date:
     return today + timedelta(days=(7 - today.weekday()) % 7 or 7) + timedelta(weeks=weeks_ahead - 1)
 
 
-def confirm_data(org_id: int, day: date) -> dict:  # type: ignore[type-arg]
+def confirm_data(org_id: int, day: date) -> dict:
     return {
         "organisation_id": str(org_id),
         "purpose": "Holiday club",
@@ -79,7 +79,7 @@ def confirm_data(org_id: int, day: date) -> dict:  # type: ignore[type-arg]
     }
 
 
-def all_at_once(jobs: list) -> list[tuple[int, str]]:  # type: ignore[type-arg]
+def all_at_once(jobs: list) -> list[tuple[int, str]]:
     """Run each job in its own thread, released together by a barrier; their answers in job order."""
     barrier = threading.Barrier(len(jobs))
     results: list[tuple[int, str] | None] = [None] * len(jobs)
@@ -99,7 +99,7 @@ def all_at_once(jobs: list) -> list[tuple[int, str]]:  # type: ignore[type-arg]
         t.join(timeout=300)
     assert not errors, errors
     assert all(r is not None for r in results)
-    return results  # type: ignore[return-value]
+    return results
 
 
 def signed_in(server: LiveServer, emails: list[str]) -> list[Browser]:
@@ -110,14 +110,14 @@ def signed_in(server: LiveServer, emails: list[str]) -> list[Browser]:
     return browsers
 
 
-def confirmed_count(db) -> int:  # type: ignore[no-untyped-def]
+def confirmed_count(db) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(Occurrence.id)).where(Occurrence.status == OccurrenceStatus.CONFIRMED)
     )
 
 
 @pytest.fixture
-def hall_with_halves(db):  # type: ignore[no-untyped-def]
+def hall_with_halves(db):
     _, owner = make_booker(name="Swindon Community Centre")
     venue = make_venue(owner, name="Swindon Community Centre", town="Swindon")
     hall = make_space(venue, "Whole hall", capacity=120)
@@ -126,7 +126,7 @@ def hall_with_halves(db):  # type: ignore[no-untyped-def]
     return hall, stage, kitchen
 
 
-def _fifty_confirm_the_same_slot(db, server: LiveServer, hall_with_halves) -> None:  # type: ignore[no-untyped-def]
+def _fifty_confirm_the_same_slot(db, server: LiveServer, hall_with_halves) -> None:
     hall, stage, kitchen = hall_with_halves
     bookers = [make_booker(email=f"leader{i}@example.org", name=f"Swindon Group {i}") for i in range(THREADS)]
     day = next_monday()

@@ -18,13 +18,13 @@ LAST_SUNDAY_OF_MARCH_2027 = date(2027, 3, 28)
 
 
 @pytest.fixture(autouse=True)
-def _request_context(app):  # type: ignore[no-untyped-def]
+def _request_context(app):
     with app.test_request_context("/"):
         yield
 
 
 @pytest.fixture
-def setup(db):  # type: ignore[no-untyped-def]
+def setup(db):
     user, org = make_booker()
     _, owner = make_booker()
     return make_space(make_venue(owner), "Hall"), org, user

@@ -42,7 +42,7 @@ def app_config(app_config: dict) -> dict:
 # --- building bookings straight into the tables ------------------------------------------------------------------
 
 
-def make_venue(org, name: str = "Calne Youth Centre") -> Venue:  # type: ignore[no-untyped-def]
+def make_venue(org, name: str = "Calne Youth Centre") -> Venue:
     from foundation.extensions import db
 
     venue = Venue(
@@ -89,7 +89,7 @@ def add_occurrence(
     return occ
 
 
-def book(  # type: ignore[no-untyped-def]
+def book(
     space: Space,
     org,
     first: date,
@@ -146,7 +146,7 @@ def expand(body: bytes) -> list[tuple[datetime, datetime]]:
     return sorted((e.start.astimezone(UTC), e.end.astimezone(UTC)) for e in events)
 
 
-def expanded_events(body: bytes) -> list:  # type: ignore[type-arg]
+def expanded_events(body: bytes) -> list:
     return sorted(
         recurring_ical_events.of(parse(body)).between(date(2020, 1, 1), date(2035, 1, 1)),
         key=lambda e: e.start,
@@ -155,7 +155,7 @@ def expanded_events(body: bytes) -> list:  # type: ignore[type-arg]
 
 def in_db(
     db, space_ids: list[int] | None = None, org=None, statuses=(CONFIRMED,)
-) -> list[tuple[datetime, datetime]]:  # type: ignore[no-untyped-def]
+) -> list[tuple[datetime, datetime]]:
     query = sa.select(Occurrence.starts_at, Occurrence.ends_at).join(Occurrence.booking)
     query = query.where(Occurrence.status.in_(statuses))
     if space_ids is not None:
@@ -169,12 +169,12 @@ def vevents(body: bytes) -> list[icalendar.Event]:
     return list(parse(body).walk("VEVENT"))
 
 
-def busy(client, space: Space):  # type: ignore[no-untyped-def]
+def busy(client, space: Space):
     return client.get(f"/spaces/{space.id}/busy.ics")
 
 
 @pytest.fixture
-def venue_setup(db):  # type: ignore[no-untyped-def]
+def venue_setup(db):
     owner_admin = make_user(email="owner@example.org")
     owner = make_org(admin=owner_admin, name="Calne Community Trust")
     venue = make_venue(owner)
@@ -446,14 +446,14 @@ def test_feeds_reach_back_only_over_the_history_window(app, db, venue_setup):
 
 
 @pytest.fixture
-def booker(db, venue_setup):  # type: ignore[no-untyped-def]
+def booker(db, venue_setup):
     owner, venue, hall = venue_setup
     admin = make_user(email="admin@scouts.example.org")
     org = make_org(admin=admin, name="Chippenham Scouts")
     return org, admin
 
 
-def feed_path_from_page(client, org) -> str:  # type: ignore[no-untyped-def]
+def feed_path_from_page(client, org) -> str:
     page = client.get(f"/organisations/{org.id}/calendars")
     assert page.status_code == 200
     url = re.search(
@@ -612,7 +612,7 @@ def test_feeds_page_is_only_for_the_organisations_admins(client, db, booker):
     )
 
 
-def _as_list(value):  # type: ignore[no-untyped-def]
+def _as_list(value):
     if value is None:
         return []
     return value if isinstance(value, list) else [value]

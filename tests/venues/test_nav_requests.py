@@ -11,7 +11,7 @@ from tests.factories import login, make_user
 from tests.venues.factories import make_booker, make_booking, make_space, make_venue
 
 
-def nav(client) -> str:  # type: ignore[no-untyped-def]
+def nav(client) -> str:
     html = client.get("/inbox").get_data(as_text=True)
     return html[html.index('<nav aria-label="Main"') : html.index("</nav>")]
 

@@ -17,13 +17,13 @@ NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def _request_context(app):  # type: ignore[no-untyped-def]
+def _request_context(app):
     with app.test_request_context("/"):
         yield
 
 
 @pytest.fixture
-def setup(db):  # type: ignore[no-untyped-def]
+def setup(db):
     user, org = make_booker()
     owner_user, owner = make_booker()
     space = make_space(make_venue(owner), "Hall")
@@ -98,7 +98,7 @@ def test_skipping_bank_holidays_only(setup):
         date(2027, 5, 3),
         date(2027, 5, 31),
     ]
-    assert plan.get(date(2027, 5, 3)).reasons == ["Skipped: Early May bank holiday."]  # type: ignore[union-attr]
+    assert plan.get(date(2027, 5, 3)).reasons == ["Skipped: Early May bank holiday."]
 
     without = svc.plan_booking(
         booking_request(space, org, user, date(2027, 5, 3), weekdays=(0,), until=date(2027, 5, 31)), NOW

@@ -31,12 +31,12 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-def owner(db):  # type: ignore[no-untyped-def]
+def owner(db):
     return make_booker(email="owner@example.org", name="Devizes Town Trust")
 
 
 @pytest.fixture
-def spaces(owner):  # type: ignore[no-untyped-def]
+def spaces(owner):
     """A hall in two halves, one half with a corner of its own, and a separate room."""
     venue = make_venue(owner[1], name="Devizes Corn Exchange")
     hall = make_space(venue, "Hall", capacity=200, needs_approval=True)
@@ -114,7 +114,7 @@ def test_clashes_and_competing_requests_across_a_space_and_its_parts(db, owner, 
     groups = [make_org(name=f"Group {n}") for n in range(6)]
     hall, a, b, corner, room = (spaces[k] for k in ("hall", "a", "b", "corner", "room"))
 
-    def request(space, org, first, start, end, last=None):  # type: ignore[no-untyped-def]
+    def request(space, org, first, start, end, last=None):
         weekdays = (0,) if last else ()
         return make_booking(
             space, org, first, last, weekdays=weekdays, start=start, end=end, status=REQUESTED

@@ -18,7 +18,7 @@ REQUESTED = OccurrenceStatus.REQUESTED
 
 
 @pytest.fixture
-def app_config(app_config):  # type: ignore[no-untyped-def]
+def app_config(app_config):
     return {**app_config, "QUERY_COUNT_HEADER": True}
 
 
@@ -31,7 +31,7 @@ TUESDAY = 1
 
 
 @pytest.fixture
-def owner(db):  # type: ignore[no-untyped-def]
+def owner(db):
     return make_booker(email="owner@example.org", name="Chippenham Community Trust")
 
 
@@ -76,7 +76,7 @@ def error_at(html: str, field: str) -> str:
 # --- filters ------------------------------------------------------------------------------------------------------
 
 
-def test_anyone_can_search_and_towns_are_those_with_venues(client, owner):  # type: ignore[no-untyped-def]
+def test_anyone_can_search_and_towns_are_those_with_venues(client, owner):
     org = owner[1]
     make_space(make_venue(org, "Calne Town Hall", town="Calne"), "Hall")
     make_space(make_venue(org, "Devizes Corn Exchange", town="Devizes"), "Hall")
@@ -92,7 +92,7 @@ def test_anyone_can_search_and_towns_are_those_with_venues(client, owner):  # ty
     assert venue_names(html) == ["Calne Town Hall", "Devizes Corn Exchange"]
 
 
-def test_filters_combine_town_capacity_and_every_ticked_feature(client, owner):  # type: ignore[no-untyped-def]
+def test_filters_combine_town_capacity_and_every_ticked_feature(client, owner):
     org = owner[1]
     chip = make_venue(org, "Chippenham Youth Centre", town="Chippenham")
     make_space(chip, "Sports hall", capacity=80, features=[Feature.CHANGING_ROOMS, Feature.STEP_FREE_ACCESS])
@@ -122,7 +122,7 @@ def test_filters_combine_town_capacity_and_every_ticked_feature(client, owner): 
     assert re.search(r'<option selected value="Chippenham">|<option value="Chippenham" selected>', html)
 
 
-def test_a_venue_with_no_matching_space_is_not_listed(client, owner):  # type: ignore[no-untyped-def]
+def test_a_venue_with_no_matching_space_is_not_listed(client, owner):
     org = owner[1]
     make_space(make_venue(org, "Tiny Hall", town="Calne"), "Room", capacity=8)
     make_space(make_venue(org, "Big Hall", town="Calne"), "Hall", capacity=200)
@@ -133,7 +133,7 @@ def test_a_venue_with_no_matching_space_is_not_listed(client, owner):  # type: i
     assert "1 venue found" in html
 
 
-def test_results_link_to_calendar_and_to_the_venue_page_if_there_is_one(client, owner):  # type: ignore[no-untyped-def]
+def test_results_link_to_calendar_and_to_the_venue_page_if_there_is_one(client, owner):
     venue = make_venue(owner[1], "Lacock Village Hall", town="Lacock")
     hall = make_space(venue, "Hall")
 
@@ -148,7 +148,7 @@ def test_results_link_to_calendar_and_to_the_venue_page_if_there_is_one(client, 
 # --- free at a time -----------------------------------------------------------------------------------------------
 
 
-def test_only_free_spaces_are_listed_and_the_others_on_request_with_the_reason(client, owner, db):  # type: ignore[no-untyped-def]
+def test_only_free_spaces_are_listed_and_the_others_on_request_with_the_reason(client, owner, db):
     org = owner[1]
     tuesday = next_weekday(TUESDAY)
     _, booker_org = make_booker(email="scouts@example.org", name="Calne Scouts")
@@ -203,7 +203,7 @@ def test_only_free_spaces_are_listed_and_the_others_on_request_with_the_reason(c
     assert box and "checked" in box.group(0)
 
 
-def test_parts_of_a_hall_block_each_other(client, owner):  # type: ignore[no-untyped-def]
+def test_parts_of_a_hall_block_each_other(client, owner):
     org = owner[1]
     _, booker_org = make_booker(email="club@example.org")
     venue = make_venue(org, "Corsham Hall", town="Corsham")
@@ -229,7 +229,7 @@ def test_parts_of_a_hall_block_each_other(client, owner):  # type: ignore[no-unt
     assert f'href="/spaces/{right.id}/book?' in tue_all and f'"/spaces/{left.id}/book' not in tue_all
 
 
-def test_requests_do_not_hold_the_slot_but_are_mentioned(client, owner):  # type: ignore[no-untyped-def]
+def test_requests_do_not_hold_the_slot_but_are_mentioned(client, owner):
     _, booker_org = make_booker(email="waiting@example.org")
     venue = make_venue(owner[1], "Box Hall", town="Box")
     room = make_space(venue, "Room", needs_approval=True)
@@ -267,7 +267,7 @@ def test_requests_do_not_hold_the_slot_but_are_mentioned(client, owner):  # type
         ({"feature": "jacuzzi"}, "feature", "Unknown feature: jacuzzi."),
     ],
 )
-def test_bad_input_shows_the_message_at_the_field(client, owner, args, field, message):  # type: ignore[no-untyped-def]
+def test_bad_input_shows_the_message_at_the_field(client, owner, args, field, message):
     make_space(make_venue(owner[1], "Any Hall"), "Hall")
     today = utcnow().astimezone(LONDON).date()
     if args.get("date") in ("+1", "-1"):
@@ -287,7 +287,7 @@ def test_bad_input_shows_the_message_at_the_field(client, owner, args, field, me
 # --- paging -------------------------------------------------------------------------------------------------------
 
 
-def test_results_are_paged_twenty_venues_at_a_time(client, owner):  # type: ignore[no-untyped-def]
+def test_results_are_paged_twenty_venues_at_a_time(client, owner):
     for n in range(23):
         make_space(make_venue(owner[1], f"Hall {n:02d}", town="Swindon"), "Room")
 
@@ -309,7 +309,7 @@ def test_results_are_paged_twenty_venues_at_a_time(client, owner):  # type: igno
 # --- queries per page ---------------------------------------------------------------------------------------------
 
 
-def _fill(org, booker_org, n_venues: int, day: date) -> None:  # type: ignore[no-untyped-def]
+def _fill(org, booker_org, n_venues: int, day: date) -> None:
     for n in range(n_venues):
         venue = make_venue(
             org, f"Chippenham Venue {n:03d}", town="Chippenham", opens=time(9), closes=time(22)
@@ -327,7 +327,7 @@ def _fill(org, booker_org, n_venues: int, day: date) -> None:  # type: ignore[no
             add_closure(venue, day, reason="Polling station")
 
 
-def test_query_count_does_not_grow_with_the_number_of_venues(client, owner, db):  # type: ignore[no-untyped-def]
+def test_query_count_does_not_grow_with_the_number_of_venues(client, owner, db):
     tuesday = next_weekday(TUESDAY)
     _, booker_org = make_booker(email="many@example.org")
     args = slot_args(tuesday, town="Chippenham", capacity="20", feature=["kitchen", "wifi"])

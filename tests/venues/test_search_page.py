@@ -16,13 +16,13 @@ from tests.venues.factories import make_booker, make_booking, make_space, make_v
 
 
 @pytest.fixture
-def app_config(app_config):  # type: ignore[no-untyped-def]
+def app_config(app_config):
     # Every request renders afresh here: the towns are what is kept, not the page.
     return {**app_config, "QUERY_COUNT_HEADER": True, "PUBLIC_PAGE_CACHE_SECONDS": 0}
 
 
 @pytest.fixture
-def owner(db):  # type: ignore[no-untyped-def]
+def owner(db):
     return make_booker(email="owner@example.org", name="Bradford on Avon Halls Trust")
 
 
@@ -61,7 +61,7 @@ def town_options(html: str) -> list[str]:
 # --- the reasons --------------------------------------------------------------------------------------------------
 
 
-def test_each_rule_that_stops_a_booking_is_named_and_the_space_greyed(client, owner):  # type: ignore[no-untyped-def]
+def test_each_rule_that_stops_a_booking_is_named_and_the_space_greyed(client, owner):
     org = owner[1]
     _, other = make_booker(email="club@example.org")
     tomorrow = today() + timedelta(days=1)
@@ -92,7 +92,7 @@ def test_each_rule_that_stops_a_booking_is_named_and_the_space_greyed(client, ow
     assert every.count("/book?") == 1
 
 
-def test_too_far_ahead_and_in_the_past_are_named(client, owner):  # type: ignore[no-untyped-def]
+def test_too_far_ahead_and_in_the_past_are_named(client, owner):
     venue = make_venue(owner[1], "Holt Village Hall", town="Holt", max_days_ahead=30)
     make_space(venue, "Hall")
 
@@ -109,7 +109,7 @@ def test_too_far_ahead_and_in_the_past_are_named(client, owner):  # type: ignore
     assert "0 venues found" in html and "No venue has a matching space free then" in html
 
 
-def test_requests_on_a_related_space_are_mentioned_for_a_free_space(client, owner):  # type: ignore[no-untyped-def]
+def test_requests_on_a_related_space_are_mentioned_for_a_free_space(client, owner):
     _, other = make_booker(email="waiting@example.org")
     venue = make_venue(owner[1], "Atworth Hall", town="Atworth")
     whole = make_space(venue, "Whole hall", needs_approval=True)
@@ -127,7 +127,7 @@ def test_requests_on_a_related_space_are_mentioned_for_a_free_space(client, owne
 # --- counting and paging ------------------------------------------------------------------------------------------
 
 
-def test_the_count_and_the_pages_are_of_venues_with_a_free_space(client, owner):  # type: ignore[no-untyped-def]
+def test_the_count_and_the_pages_are_of_venues_with_a_free_space(client, owner):
     _, other = make_booker(email="many@example.org")
     day = today() + timedelta(days=5)
     for n in range(27):
@@ -150,7 +150,7 @@ def test_the_count_and_the_pages_are_of_venues_with_a_free_space(client, owner):
     assert prev and "unavailable=1" in prev.group(1) and "page=1" in prev.group(1)
 
 
-def test_a_slot_search_runs_two_statements(client, owner, backend):  # type: ignore[no-untyped-def]
+def test_a_slot_search_runs_two_statements(client, owner, backend):
     _, other = make_booker(email="counted@example.org")
     day = today() + timedelta(days=5)
     for n in range(4):
@@ -186,7 +186,7 @@ def _values(**over: object) -> dict:
     return values
 
 
-def test_the_towns_follow_venues_listed_edited_archived_and_restored(client, owner, db):  # type: ignore[no-untyped-def]
+def test_the_towns_follow_venues_listed_edited_archived_and_restored(client, owner, db):
     make_space(make_venue(owner[1], "Calne Town Hall", town="Calne"), "Hall")
     db.session.commit()
     assert town_options(client.get("/venues").get_data(as_text=True)) == ["Any town", "Calne"]
@@ -208,7 +208,7 @@ def test_the_towns_follow_venues_listed_edited_archived_and_restored(client, own
     assert town_options(client.get("/venues").get_data(as_text=True)) == ["Any town", "Calne", "Westbury"]
 
 
-def test_the_towns_are_kept_a_minute_then_read_again(client, owner, db, monkeypatch):  # type: ignore[no-untyped-def]
+def test_the_towns_are_kept_a_minute_then_read_again(client, owner, db, monkeypatch):
     make_space(make_venue(owner[1], "Calne Town Hall", town="Calne"), "Hall")
     db.session.commit()
     first = client.get("/venues")

@@ -20,24 +20,24 @@ BASE_URL = "https://wypf.example"
 
 
 @pytest.fixture
-def app_config(app_config):  # type: ignore[no-untyped-def]
+def app_config(app_config):
     return {**app_config, "BASE_URL": BASE_URL, "QUERY_COUNT_HEADER": True}
 
 
 @pytest.fixture
-def owner(db):  # type: ignore[no-untyped-def]
+def owner(db):
     return make_booker(email="owner@example.org", name="Devizes Town Hall Trust")
 
 
 @pytest.fixture
-def hall(owner):  # type: ignore[no-untyped-def]
+def hall(owner):
     # Open Monday to Saturday, 09:00-21:00; closed on Sundays.
     venue = make_venue(owner[1], "Devizes Town Hall", opens=time(9), closes=time(21), weekdays=range(6))
     return make_space(venue, "Assembly room")
 
 
 @pytest.fixture
-def booker(db):  # type: ignore[no-untyped-def]
+def booker(db):
     return make_booker(email="leader@example.org", name="Devizes Youth Theatre")
 
 
@@ -55,7 +55,7 @@ def at(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
 
 
 @pytest.fixture
-def frozen(monkeypatch):  # type: ignore[no-untyped-def]
+def frozen(monkeypatch):
     """Set the calendar page's "now" (a London wall-clock time)."""
 
     def freeze(now: datetime) -> None:
@@ -68,9 +68,9 @@ def cells(html: str) -> list[tuple[str, str, str, str | None]]:
     """(kind, times, label, booking link or None) of every cell of the grid, in document order."""
     found = []
     for td in re.findall(r'<td rowspan="\d+" class="slot [^"]*"[^>]*>.*?</td>', html, re.S):
-        kind = re.search(r'class="slot slot-(\w+)', td).group(1)  # type: ignore[union-attr]
-        times = re.search(r'<span class="slot-times">([^<]+)</span>', td).group(1)  # type: ignore[union-attr]
-        label = re.search(r'<span class="slot-label">([^<]+)</span>', td).group(1)  # type: ignore[union-attr]
+        kind = re.search(r'class="slot slot-(\w+)', td).group(1)
+        times = re.search(r'<span class="slot-times">([^<]+)</span>', td).group(1)
+        label = re.search(r'<span class="slot-label">([^<]+)</span>', td).group(1)
         link = re.search(r'<a class="slot-link" href="([^"]+)"', td)
         found.append((kind, times, label.strip(), link.group(1).replace("&amp;", "&") if link else None))
     return found
@@ -83,7 +83,7 @@ def inputs(html: str) -> dict[str, str]:
 # --- past time is past --------------------------------------------------------------------------------------------
 
 
-def test_time_before_now_is_past_never_free(app, hall, booker):  # type: ignore[no-untyped-def]
+def test_time_before_now_is_past_never_free(app, hall, booker):
     mon = monday()
     make_booking(hall, booker[1], mon, start=time(18), end=time(19, 30))
     now = at(mon + timedelta(days=2), 13, 20)  # Wednesday, 13:20
@@ -116,7 +116,7 @@ def test_time_before_now_is_past_never_free(app, hall, booker):  # type: ignore[
     ("hour", "minute", "second", "free_from"),
     [(14, 0, 0, "14:00"), (14, 0, 1, "15:00"), (14, 59, 0, "15:00"), (8, 0, 0, "09:00"), (22, 0, 0, None)],
 )
-def test_the_cut_is_on_a_row_line(app, hall, hour, minute, second, free_from):  # type: ignore[no-untyped-def]
+def test_the_cut_is_on_a_row_line(app, hall, hour, minute, second, free_from):
     mon = monday()
 
     cal = week_calendar(hall, mon, None, now=at(mon, hour, minute, second))
@@ -126,7 +126,7 @@ def test_the_cut_is_on_a_row_line(app, hall, hour, minute, second, free_from):  
     assert [s.start_text for s in free] == ([free_from] if free_from else [])
 
 
-def test_a_past_week_says_so_and_offers_nothing_to_book(client, hall):  # type: ignore[no-untyped-def]
+def test_a_past_week_says_so_and_offers_nothing_to_book(client, hall):
     last_week = monday(-1)
 
     r = client.get(f"/spaces/{hall.id}/calendar", query_string={"week": last_week.isoformat()})
@@ -143,7 +143,7 @@ def test_a_past_week_says_so_and_offers_nothing_to_book(client, hall):  # type: 
     assert f'href="/spaces/{hall.id}/book">Book this space</a>' in html, "no past date is carried"
 
 
-def test_the_earlier_part_of_today_is_past_on_the_page(client, hall, frozen):  # type: ignore[no-untyped-def]
+def test_the_earlier_part_of_today_is_past_on_the_page(client, hall, frozen):
     wednesday = monday() + timedelta(days=2)
     now = at(wednesday, 11, 45)
     frozen(now)
@@ -166,7 +166,7 @@ def test_the_earlier_part_of_today_is_past_on_the_page(client, hall, frozen):  #
 # --- free hours start a booking -----------------------------------------------------------------------------------
 
 
-def test_each_free_hour_links_to_the_booking_form_for_it(client, hall, booker):  # type: ignore[no-untyped-def]
+def test_each_free_hour_links_to_the_booking_form_for_it(client, hall, booker):
     mon = monday()
     make_booking(hall, booker[1], mon, start=time(10, 30), end=time(12))
 
@@ -189,7 +189,7 @@ def test_each_free_hour_links_to_the_booking_form_for_it(client, hall, booker): 
     assert f"first_date={sunday}" not in html
 
 
-def test_the_link_opens_the_form_filled_in(client, hall, booker):  # type: ignore[no-untyped-def]
+def test_the_link_opens_the_form_filled_in(client, hall, booker):
     user, _ = booker
     mon = monday()
     html = client.get(f"/spaces/{hall.id}/calendar", query_string={"week": mon.isoformat()}).get_data(
@@ -206,7 +206,7 @@ def test_the_link_opens_the_form_filled_in(client, hall, booker):  # type: ignor
     assert 'value="15:00"' in shown["start_time"] and 'value="16:00"' in shown["end_time"]
 
 
-def test_the_form_reads_date_start_and_end_too(client, hall, booker):  # type: ignore[no-untyped-def]
+def test_the_form_reads_date_start_and_end_too(client, hall, booker):
     login(client, booker[0])
     day = monday() + timedelta(days=1)
 
@@ -229,7 +229,7 @@ def test_the_form_reads_date_start_and_end_too(client, hall, booker):  # type: i
         {"first_date": "2030-1-1x", "start_time": "10:00:00:00", "end_time": "\x00"},
     ],
 )
-def test_bad_prefill_values_are_ignored(client, hall, booker, args):  # type: ignore[no-untyped-def]
+def test_bad_prefill_values_are_ignored(client, hall, booker, args):
     login(client, booker[0])
 
     r = client.get(f"/spaces/{hall.id}/book", query_string=args)
@@ -242,7 +242,7 @@ def test_bad_prefill_values_are_ignored(client, hall, booker, args):  # type: ig
     assert 'class="error"' not in html
 
 
-def test_an_end_not_after_the_start_is_left_out(client, hall, booker):  # type: ignore[no-untyped-def]
+def test_an_end_not_after_the_start_is_left_out(client, hall, booker):
     login(client, booker[0])
     day = monday()
 
@@ -259,7 +259,7 @@ def test_an_end_not_after_the_start_is_left_out(client, hall, booker):  # type: 
 # --- which week ---------------------------------------------------------------------------------------------------
 
 
-def test_without_a_week_it_opens_on_the_current_london_week(client, hall, frozen):  # type: ignore[no-untyped-def]
+def test_without_a_week_it_opens_on_the_current_london_week(client, hall, frozen):
     # Sunday 23:30 in UTC during British Summer Time is already Monday 00:30 in London: a new week.
     year = london_today().year + 1
     sunday = date(year, 7, 7) - timedelta(days=(date(year, 7, 7).weekday() + 1) % 7)
@@ -276,7 +276,7 @@ def test_without_a_week_it_opens_on_the_current_london_week(client, hall, frozen
     assert re.search(r'<th scope="col" id="cal-d0" class="day-col day-0 today">', html)
 
 
-def test_the_default_week_is_this_week(client, hall):  # type: ignore[no-untyped-def]
+def test_the_default_week_is_this_week(client, hall):
     r = client.get(f"/spaces/{hall.id}/calendar")
 
     assert r.status_code == 200
@@ -287,7 +287,7 @@ def test_the_default_week_is_this_week(client, hall):  # type: ignore[no-untyped
 
 
 @pytest.mark.parametrize(("day", "shown"), [("3", 3), ("0", 0), ("6", 6), ("7", 0), ("-1", 0), ("x", 0)])
-def test_the_day_picker(client, hall, day, shown):  # type: ignore[no-untyped-def]
+def test_the_day_picker(client, hall, day, shown):
     mon = monday()
 
     r = client.get(f"/spaces/{hall.id}/calendar", query_string={"week": mon.isoformat(), "day": day})
@@ -302,7 +302,7 @@ def test_the_day_picker(client, hall, day, shown):  # type: ignore[no-untyped-de
         assert re.search(r'headers="cal-t\d+ cal-d[0-6]"', td)
 
 
-def test_today_is_the_day_shown_first_in_the_current_week(client, hall, frozen):  # type: ignore[no-untyped-def]
+def test_today_is_the_day_shown_first_in_the_current_week(client, hall, frozen):
     thursday = monday() + timedelta(days=3)
     frozen(at(thursday, 8))
 
@@ -314,7 +314,7 @@ def test_today_is_the_day_shown_first_in_the_current_week(client, hall, frozen):
 # --- subscribing --------------------------------------------------------------------------------------------------
 
 
-def test_subscribe_link_is_the_public_feed_on_base_url(client, hall, booker):  # type: ignore[no-untyped-def]
+def test_subscribe_link_is_the_public_feed_on_base_url(client, hall, booker):
     make_booking(hall, booker[1], monday(), purpose="Rehearsal")
 
     r = client.get(f"/spaces/{hall.id}/calendar", headers={"Host": "localhost"})
@@ -324,7 +324,7 @@ def test_subscribe_link_is_the_public_feed_on_base_url(client, hall, booker):  #
     assert section and "Subscribe to this space's calendar" in section.group(0)
     assert re.search(r"Outlook, Google Calendar or Apple Calendar", section.group(0))
     assert "busy times only" in section.group(0) and "never who booked" in section.group(0)
-    href = re.search(r'<a href="([^"]+)">', section.group(0)).group(1)  # type: ignore[union-attr]
+    href = re.search(r'<a href="([^"]+)">', section.group(0)).group(1)
     assert href == f"{BASE_URL}/spaces/{hall.id}/busy.ics"
     assert "localhost" not in section.group(0)
 
@@ -339,7 +339,7 @@ def test_subscribe_link_is_the_public_feed_on_base_url(client, hall, booker):  #
 # --- statements ---------------------------------------------------------------------------------------------------
 
 
-def test_statements_do_not_grow_with_the_free_hours_or_bookings(client, hall, booker):  # type: ignore[no-untyped-def]
+def test_statements_do_not_grow_with_the_free_hours_or_bookings(client, hall, booker):
     quiet, busy = monday(1), monday(2)
     for i in range(12):
         make_booking(

@@ -24,54 +24,54 @@ REASON = "Safeguarding concern reported; under review."
 
 
 @pytest.fixture
-def staff(db):  # type: ignore[no-untyped-def]
+def staff(db):
     return make_user(email="vera@wypf.org.uk", name="Vera Vetting", staff=True)
 
 
 @pytest.fixture
-def owner(db):  # type: ignore[no-untyped-def]
+def owner(db):
     return make_booker(email="owner@example.org", name="Corsham Town Hall Trust")
 
 
 @pytest.fixture
-def second_owner(db):  # type: ignore[no-untyped-def]
+def second_owner(db):
     return make_booker(email="scouts-hut@example.org", name="Corsham Scout Group")
 
 
 @pytest.fixture
-def hall(owner):  # type: ignore[no-untyped-def]
+def hall(owner):
     return make_space(make_venue(owner[1], name="Corsham Town Hall"), "Main hall", needs_approval=True)
 
 
 @pytest.fixture
-def hut(second_owner):  # type: ignore[no-untyped-def]
+def hut(second_owner):
     return make_space(make_venue(second_owner[1], name="Scout Hut"), "Hut")
 
 
 @pytest.fixture
-def group(db):  # type: ignore[no-untyped-def]
+def group(db):
     """The organisation about to be suspended: (the member who books, the organisation)."""
     return make_booker(email="booker@example.org", name="Corsham Youth Drop-in")
 
 
-def suspend(client, org, cancel: bool, message: str = REASON):  # type: ignore[no-untyped-def]
+def suspend(client, org, cancel: bool, message: str = REASON):
     data = {"action": "suspend", "message": message}
     if cancel:
         data["cancel_future_bookings"] = "y"
     return client.post(f"/staff/organisations/{org.id}", data=data)
 
 
-def statuses(db, booking) -> list[OccurrenceStatus]:  # type: ignore[no-untyped-def]
+def statuses(db, booking) -> list[OccurrenceStatus]:
     db.session.expire_all()
     return [o.status for o in sorted(booking.occurrences, key=lambda o: o.starts_at)]
 
 
-def soon(days: int):  # type: ignore[no-untyped-def]
+def soon(days: int):
     return london_today() + timedelta(days=days)
 
 
 @pytest.fixture
-def scene(db, hall, hut, group):  # type: ignore[no-untyped-def]
+def scene(db, hall, hut, group):
     """The group's bookings: weekly at the hall (one date already past), a request at the hall, one at the hut,
     and another group's booking that must not be touched."""
     user, org = group
@@ -219,7 +219,7 @@ def test_the_cancellations_stand_or_fall_with_the_vetting_decision(client, db, s
     weekly, request, at_hut, _ = scene
     _, org = group
 
-    def refuse(sender, **_):  # type: ignore[no-untyped-def]
+    def refuse(sender, **_):
         raise DomainError("Not now.")
 
     organisation_standing_changed.connect(refuse)

@@ -31,31 +31,31 @@ def monday(weeks_ahead: int = 2) -> date:
 
 
 @pytest.fixture
-def owner(db):  # type: ignore[no-untyped-def]
+def owner(db):
     return make_booker(email="owner@example.org", name="Bradford on Avon Town Hall Trust")
 
 
 @pytest.fixture
-def venue(owner):  # type: ignore[no-untyped-def]
+def venue(owner):
     return make_venue(owner[1], name="Bradford on Avon Town Hall")
 
 
 @pytest.fixture
-def ballroom(venue):  # type: ignore[no-untyped-def]
+def ballroom(venue):
     return make_space(venue, "Ballroom", capacity=150, needs_approval=True)
 
 
 @pytest.fixture
-def studio(venue):  # type: ignore[no-untyped-def]
+def studio(venue):
     return make_space(venue, "Studio", capacity=30)
 
 
 @pytest.fixture
-def booker(db):  # type: ignore[no-untyped-def]
+def booker(db):
     return make_booker(email="leader@example.org", name="Avon Valley Explorers")
 
 
-def confirm_data(org, day: date, key: str | None, start: str = "18:00", end: str = "20:00") -> dict:  # type: ignore[no-untyped-def]
+def confirm_data(org, day: date, key: str | None, start: str = "18:00", end: str = "20:00") -> dict:
     data = {
         "organisation_id": str(org.id),
         "purpose": "Explorer night",
@@ -78,11 +78,11 @@ def key_on(html: str) -> str:
     return found.group(1)
 
 
-def bookings(db) -> int:  # type: ignore[no-untyped-def]
+def bookings(db) -> int:
     return db.session.scalar(sa.select(sa.func.count(Booking.id)))
 
 
-def owner_messages(db, owner_user) -> int:  # type: ignore[no-untyped-def]
+def owner_messages(db, owner_user) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(Notification.id)).where(Notification.user_id == owner_user.id)
     )
@@ -197,11 +197,11 @@ class TestService:
     NOW = datetime(2026, 9, 1, 9, tzinfo=UTC)
 
     @pytest.fixture(autouse=True)
-    def _request_context(self, app):  # type: ignore[no-untyped-def]
+    def _request_context(self, app):
         with app.test_request_context("/"):
             yield
 
-    def request(self, space, booker, day: date, key: str, start: time = time(18)):  # type: ignore[no-untyped-def]
+    def request(self, space, booker, day: date, key: str, start: time = time(18)):
         user, org = booker
         req = booking_request(space, org, user, day, start=start, end=time(19))
         req.submission_key = key
@@ -229,7 +229,7 @@ class TestService:
         looked = svc.booking_with_key
         calls: list[str | None] = []
 
-        def blind_once(key: str | None):  # type: ignore[no-untyped-def]
+        def blind_once(key: str | None):
             calls.append(key)
             return None if len(calls) == 1 else looked(key)
 

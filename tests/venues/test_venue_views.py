@@ -33,11 +33,11 @@ def png_bytes() -> bytes:
     )
 
 
-def page(resp) -> str:  # type: ignore[no-untyped-def]
+def page(resp) -> str:
     return html.unescape(resp.get_data(as_text=True))
 
 
-def error_at(resp, field_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+def error_at(resp, field_id: str) -> list[str]:
     """The error messages shown under a field (the macro gives them the id `<field>-error`)."""
     return [
         html.unescape(m)
@@ -47,7 +47,7 @@ def error_at(resp, field_id: str) -> list[str]:  # type: ignore[no-untyped-def]
     ]
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db, model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
@@ -85,29 +85,29 @@ def space_form(**over: object) -> dict:
 
 
 @pytest.fixture
-def admin(db):  # type: ignore[no-untyped-def]
+def admin(db):
     return make_user(email="admin@castlefields.example", name="Ada Admin")
 
 
 @pytest.fixture
-def org(admin):  # type: ignore[no-untyped-def]
+def org(admin):
     return make_org(admin=admin, name="Calne Community Trust", town="Calne")
 
 
 @pytest.fixture
-def venue(org):  # type: ignore[no-untyped-def]
+def venue(org):
     return make_venue(org, name="Castlefields Community Centre", opens=time(9), closes=time(22))
 
 
 @pytest.fixture
-def hall(venue):  # type: ignore[no-untyped-def]
+def hall(venue):
     return make_space(venue, "Main hall", capacity=120, price_per_hour_pence=1250, features=[Feature.KITCHEN])
 
 
 # --- listing a venue with its spaces, hours and closures ---------------------------------------------------------
 
 
-def test_an_admin_lists_a_venue_with_spaces_hours_and_a_closure(client, db, admin, org):  # type: ignore[no-untyped-def]
+def test_an_admin_lists_a_venue_with_spaces_hours_and_a_closure(client, db, admin, org):
     login(client, admin)
     resp = client.get(f"/organisations/{org.id}/venues")
     assert resp.status_code == 200 and "List a venue" in page(resp)
@@ -186,7 +186,7 @@ def test_an_admin_lists_a_venue_with_spaces_hours_and_a_closure(client, db, admi
     assert re.search(r"<dt>Tuesday</dt><dd>Closed</dd>", public)
 
 
-def test_longest_booking_in_minutes(client, db, admin, org):  # type: ignore[no-untyped-def]
+def test_longest_booking_in_minutes(client, db, admin, org):
     login(client, admin)
     resp = client.post(
         f"/organisations/{org.id}/venues/new",
@@ -208,7 +208,7 @@ def test_longest_booking_in_minutes(client, db, admin, org):  # type: ignore[no-
         ({"name": ""}, "name", "Give the venue a name."),
     ],
 )
-def test_bad_venue_details_answer_422_at_the_field(client, db, admin, org, over, field_id, message):  # type: ignore[no-untyped-def]
+def test_bad_venue_details_answer_422_at_the_field(client, db, admin, org, over, field_id, message):
     login(client, admin)
     resp = client.post(f"/organisations/{org.id}/venues/new", data={**VENUE_FORM, **over})
     assert resp.status_code == 422
@@ -220,7 +220,7 @@ def test_bad_venue_details_answer_422_at_the_field(client, db, admin, org, over,
     "price, pence",
     [("12.50", 1250), ("£7", 700), ("0", 0), ("1,000", 100000), (".5", 50)],
 )
-def test_price_in_pounds_is_stored_in_pence(client, db, admin, venue, price, pence):  # type: ignore[no-untyped-def]
+def test_price_in_pounds_is_stored_in_pence(client, db, admin, venue, price, pence):
     login(client, admin)
     resp = client.post(f"/venues/{venue.id}/spaces/new", data=space_form(price=price))
     assert resp.status_code == 302
@@ -237,7 +237,7 @@ def test_price_in_pounds_is_stored_in_pence(client, db, admin, venue, price, pen
         ("5000", "The price can be at most £1,000 an hour."),
     ],
 )
-def test_bad_prices_are_refused_at_the_field(client, db, admin, venue, price, message):  # type: ignore[no-untyped-def]
+def test_bad_prices_are_refused_at_the_field(client, db, admin, venue, price, message):
     login(client, admin)
     resp = client.post(f"/venues/{venue.id}/spaces/new", data=space_form(price=price))
     assert resp.status_code == 422
@@ -246,7 +246,7 @@ def test_bad_prices_are_refused_at_the_field(client, db, admin, venue, price, me
     assert count(db, Space) == 0
 
 
-def test_a_part_cannot_hold_more_than_its_whole_nor_contain_it(client, db, admin, venue, hall):  # type: ignore[no-untyped-def]
+def test_a_part_cannot_hold_more_than_its_whole_nor_contain_it(client, db, admin, venue, hall):
     login(client, admin)
     resp = client.post(
         f"/venues/{venue.id}/spaces/new",
@@ -274,7 +274,7 @@ def test_a_part_cannot_hold_more_than_its_whole_nor_contain_it(client, db, admin
     assert db.session.get(Space, hall.id).capacity == 120
 
 
-def test_opening_hours_errors_are_shown_at_the_period(client, db, admin, venue):  # type: ignore[no-untyped-def]
+def test_opening_hours_errors_are_shown_at_the_period(client, db, admin, venue):
     login(client, admin)
     resp = client.get(f"/venues/{venue.id}/hours")
     assert resp.status_code == 200 and 'value="09:00"' in page(resp)
@@ -304,7 +304,7 @@ def test_opening_hours_errors_are_shown_at_the_period(client, db, admin, venue):
     assert len(db.session.get(Venue, venue.id).opening_hours) == 7  # unchanged
 
 
-def test_closure_end_before_start_is_refused(client, db, admin, venue):  # type: ignore[no-untyped-def]
+def test_closure_end_before_start_is_refused(client, db, admin, venue):
     login(client, admin)
     start = london_today() + timedelta(days=10)
     resp = client.post(
@@ -330,7 +330,7 @@ def test_closure_end_before_start_is_refused(client, db, admin, venue):  # type:
 # --- good standing -----------------------------------------------------------------------------------------------
 
 
-def test_listing_needs_good_standing_and_says_why(client, db):  # type: ignore[no-untyped-def]
+def test_listing_needs_good_standing_and_says_why(client, db):
     admin = make_user()
     org = make_org(admin=admin, name="Devizes Skaters", valid_until=london_today() - timedelta(days=3))
     login(client, admin)
@@ -345,7 +345,7 @@ def test_listing_needs_good_standing_and_says_why(client, db):  # type: ignore[n
     assert "List a venue" not in page(client.get(f"/organisations/{org.id}/venues"))
 
 
-def test_an_admin_still_edits_a_venue_when_standing_lapses(client, db, admin, org, venue):  # type: ignore[no-untyped-def]
+def test_an_admin_still_edits_a_venue_when_standing_lapses(client, db, admin, org, venue):
     org.status = OrganisationStatus.SUSPENDED
     login(client, admin)
     resp = client.post(f"/venues/{venue.id}/edit", data={**VENUE_FORM, "name": "Castlefields Centre"})
@@ -356,7 +356,7 @@ def test_an_admin_still_edits_a_venue_when_standing_lapses(client, db, admin, or
 # --- who may do what ---------------------------------------------------------------------------------------------
 
 
-def _manage_urls(org, venue, space, photo, closure) -> list[tuple[str, str, dict]]:  # type: ignore[no-untyped-def]
+def _manage_urls(org, venue, space, photo, closure) -> list[tuple[str, str, dict]]:
     return [
         ("GET", f"/organisations/{org.id}/venues", {}),
         ("GET", f"/organisations/{org.id}/venues/new", {}),
@@ -383,7 +383,7 @@ def _manage_urls(org, venue, space, photo, closure) -> list[tuple[str, str, dict
 
 
 @pytest.mark.parametrize("who, expected", [("other_admin", 404), ("member", 403), ("anonymous", 302)])
-def test_only_the_owners_admins_manage(client, db, org, venue, hall, who, expected):  # type: ignore[no-untyped-def]
+def test_only_the_owners_admins_manage(client, db, org, venue, hall, who, expected):
     photo = VenuePhoto(venue_id=venue.id, stored_name="x.png", content_type="image/png", caption="x")
     db.session.add(photo)
     closure = add_closure(venue, london_today() + timedelta(days=5))
@@ -405,7 +405,7 @@ def test_only_the_owners_admins_manage(client, db, org, venue, hall, who, expect
     assert not db.session.get(Venue, venue.id).is_archived
 
 
-def test_staff_manage_any_venue(client, db, venue, hall):  # type: ignore[no-untyped-def]
+def test_staff_manage_any_venue(client, db, venue, hall):
     login(client, make_user(staff=True))
     assert client.get(f"/venues/{venue.id}/manage").status_code == 200
     resp = client.post(f"/spaces/{hall.id}/edit", data=space_form(name="Great hall"))
@@ -413,7 +413,7 @@ def test_staff_manage_any_venue(client, db, venue, hall):  # type: ignore[no-unt
     assert db.session.get(Space, hall.id).name == "Great hall"
 
 
-def test_missing_things_answer_404(client, db, admin, venue):  # type: ignore[no-untyped-def]
+def test_missing_things_answer_404(client, db, admin, venue):
     login(client, admin)
     for url in (
         "/venues/999999",
@@ -427,7 +427,7 @@ def test_missing_things_answer_404(client, db, admin, venue):  # type: ignore[no
 # --- photos ------------------------------------------------------------------------------------------------------
 
 
-def test_photo_upload_by_content_served_reordered_and_deleted(client, db, app, admin, venue):  # type: ignore[no-untyped-def]
+def test_photo_upload_by_content_served_reordered_and_deleted(client, db, app, admin, venue):
     login(client, admin)
     resp = client.post(
         f"/venues/{venue.id}/photos",
@@ -485,7 +485,7 @@ def test_photo_upload_by_content_served_reordered_and_deleted(client, db, app, a
 # --- archiving ---------------------------------------------------------------------------------------------------
 
 
-def test_archived_spaces_and_venues_leave_the_public_pages(client, db, admin, venue, hall):  # type: ignore[no-untyped-def]
+def test_archived_spaces_and_venues_leave_the_public_pages(client, db, admin, venue, hall):
     room = make_space(venue, "Committee room", capacity=12)
     photo = VenuePhoto(venue_id=venue.id, stored_name="y.png", content_type="image/png", caption="Hall")
     db.session.add(photo)

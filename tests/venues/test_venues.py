@@ -84,19 +84,19 @@ def space_values(**over: object) -> dict:
 
 
 @pytest.fixture
-def org(db):  # type: ignore[no-untyped-def]
+def org(db):
     return make_org(admin=make_user(email="owner@example.org"), name="Chippenham Youth Trust")
 
 
 @pytest.fixture
-def venue(org):  # type: ignore[no-untyped-def]
+def venue(org):
     return make_venue(org, name="Monkton Park Youth Centre", opens=time(9), closes=time(22))
 
 
 # --- venues ------------------------------------------------------------------------------------------------------
 
 
-def test_create_venue_normalises_postcode_and_keeps_optional_text_empty(db, org):  # type: ignore[no-untyped-def]
+def test_create_venue_normalises_postcode_and_keeps_optional_text_empty(db, org):
     venue = svc.create_venue(org, venue_values(hire_terms="   "))
     db.session.commit()
     assert venue.postcode == "SN15 3PE"
@@ -112,7 +112,7 @@ def test_create_venue_normalises_postcode_and_keeps_optional_text_empty(db, org)
         ({"documents": False}, "No safeguarding policy has been uploaded"),
     ],
 )
-def test_listing_a_venue_needs_good_standing_and_says_why(db, org_fields, reason):  # type: ignore[no-untyped-def]
+def test_listing_a_venue_needs_good_standing_and_says_why(db, org_fields, reason):
     org = make_org(name="Devizes Skaters", **org_fields)
     with pytest.raises(NotAllowed) as err:
         svc.create_venue(org, venue_values())
@@ -121,7 +121,7 @@ def test_listing_a_venue_needs_good_standing_and_says_why(db, org_fields, reason
     assert db.session.scalar(sa.select(sa.func.count(Venue.id))) == 0
 
 
-def test_an_admin_edits_a_venue_after_standing_lapses(db, venue):  # type: ignore[no-untyped-def]
+def test_an_admin_edits_a_venue_after_standing_lapses(db, venue):
     for doc in venue.organisation.documents:
         doc.valid_until = date(2020, 1, 1)
     assert not good_standing(venue.organisation)
@@ -142,14 +142,14 @@ def test_an_admin_edits_a_venue_after_standing_lapses(db, venue):  # type: ignor
         ({"max_booking_minutes": 25 * 60}, "max_booking"),
     ],
 )
-def test_bad_venue_details_are_refused_at_the_field(db, org, over, field):  # type: ignore[no-untyped-def]
+def test_bad_venue_details_are_refused_at_the_field(db, org, over, field):
     with pytest.raises(DomainError) as err:
         svc.create_venue(org, venue_values(**over))
     assert err.value.field == field
     assert db.session.scalar(sa.select(sa.func.count(Venue.id))) == 0
 
 
-def test_archive_and_unarchive_a_venue(db, venue):  # type: ignore[no-untyped-def]
+def test_archive_and_unarchive_a_venue(db, venue):
     svc.archive_venue(venue)
     assert venue.is_archived
     with pytest.raises(IllegalTransition):
@@ -163,7 +163,7 @@ def test_archive_and_unarchive_a_venue(db, venue):  # type: ignore[no-untyped-de
 # --- opening hours and closures ----------------------------------------------------------------------------------
 
 
-def test_opening_hours_replace_the_old_ones_with_several_periods_a_day(db, venue):  # type: ignore[no-untyped-def]
+def test_opening_hours_replace_the_old_ones_with_several_periods_a_day(db, venue):
     svc.set_opening_hours(
         venue,
         [Period(0, time(9), time(12)), Period(0, time(13), time(22)), Period(5, time(10), time(16))],
@@ -180,7 +180,7 @@ def test_opening_hours_replace_the_old_ones_with_several_periods_a_day(db, venue
     assert hours["Tuesday"] == []
 
 
-def test_opening_hours_refuse_closing_before_opening_and_overlaps(db, venue):  # type: ignore[no-untyped-def]
+def test_opening_hours_refuse_closing_before_opening_and_overlaps(db, venue):
     with pytest.raises(DomainError) as err:
         svc.set_opening_hours(venue, [Period(2, time(18), time(9), row=4)])
     assert err.value.field == "periods-4-closes"
@@ -195,7 +195,7 @@ def test_opening_hours_refuse_closing_before_opening_and_overlaps(db, venue):  #
     assert len(db.session.get(Venue, venue.id).opening_hours) == 7  # the old hours stay
 
 
-def test_closures(db, venue):  # type: ignore[no-untyped-def]
+def test_closures(db, venue):
     today = date(2026, 9, 1)
     with pytest.raises(DomainError) as err:
         svc.add_closure(venue, date(2026, 10, 5), date(2026, 10, 1), "Refurbishment", today=today)
@@ -219,7 +219,7 @@ def test_closures(db, venue):  # type: ignore[no-untyped-def]
 # --- spaces ------------------------------------------------------------------------------------------------------
 
 
-def test_add_space_with_features_and_price(db, venue):  # type: ignore[no-untyped-def]
+def test_add_space_with_features_and_price(db, venue):
     space = svc.add_space(venue, space_values())
     db.session.commit()
     space = db.session.get(Space, space.id)
@@ -239,13 +239,13 @@ def test_add_space_with_features_and_price(db, venue):  # type: ignore[no-untype
         ({"price_per_hour_pence": svc.MAX_PRICE_PENCE + 1}, "price"),
     ],
 )
-def test_bad_space_details_are_refused_at_the_field(db, venue, over, field):  # type: ignore[no-untyped-def]
+def test_bad_space_details_are_refused_at_the_field(db, venue, over, field):
     with pytest.raises(DomainError) as err:
         svc.add_space(venue, space_values(**over))
     assert err.value.field == field
 
 
-def test_space_names_are_unique_within_a_venue(db, venue):  # type: ignore[no-untyped-def]
+def test_space_names_are_unique_within_a_venue(db, venue):
     make_space(venue, "Main hall")
     with pytest.raises(Conflict) as err:
         svc.add_space(venue, space_values(name="main HALL"))
@@ -253,7 +253,7 @@ def test_space_names_are_unique_within_a_venue(db, venue):  # type: ignore[no-un
     assert "already has a space called Main hall" in err.value.message
 
 
-def test_a_part_must_be_of_the_same_venue_and_not_bigger(db, org, venue):  # type: ignore[no-untyped-def]
+def test_a_part_must_be_of_the_same_venue_and_not_bigger(db, org, venue):
     hall = make_space(venue, "Main hall", capacity=100)
     elsewhere = make_space(make_venue(org, name="Other"), "Hall", capacity=100)
     with pytest.raises(DomainError) as err:
@@ -267,7 +267,7 @@ def test_a_part_must_be_of_the_same_venue_and_not_bigger(db, org, venue):  # typ
     assert half.parent is hall and half in hall.children
 
 
-def test_no_cycles_and_a_whole_cannot_shrink_below_its_parts(db, venue):  # type: ignore[no-untyped-def]
+def test_no_cycles_and_a_whole_cannot_shrink_below_its_parts(db, venue):
     hall = make_space(venue, "Main hall", capacity=100)
     half = make_space(venue, "Stage end", parent=hall, capacity=60)
     corner = make_space(venue, "Stage", parent=half, capacity=20)
@@ -287,7 +287,7 @@ def test_no_cycles_and_a_whole_cannot_shrink_below_its_parts(db, venue):  # type
     assert [s.name for s in svc.parent_choices(venue, corner)] == ["Main hall", "Stage end"]
 
 
-def test_space_tree_lists_parts_under_their_whole(db, venue):  # type: ignore[no-untyped-def]
+def test_space_tree_lists_parts_under_their_whole(db, venue):
     hall = make_space(venue, "Main hall", capacity=100)
     make_space(venue, "Kitchen end", parent=hall, capacity=50)
     make_space(venue, "Stage end", parent=hall, capacity=50)
@@ -303,7 +303,7 @@ def test_space_tree_lists_parts_under_their_whole(db, venue):  # type: ignore[no
     assert ("Old store", 0) in [(s.name, d) for s, d in svc.space_tree(venue, include_archived=True)]
 
 
-def test_a_new_half_is_booked_whenever_the_whole_hall_is(db, venue):  # type: ignore[no-untyped-def]
+def test_a_new_half_is_booked_whenever_the_whole_hall_is(db, venue):
     hall = make_space(venue, "Main hall", capacity=100)
     booker, group = make_booker()
     make_booking(hall, group, FRI, start=time(18), end=time(20))
@@ -319,7 +319,7 @@ def test_a_new_half_is_booked_whenever_the_whole_hall_is(db, venue):  # type: ig
     assert plan.dates[0].state is DateState.CLASH
 
 
-def test_a_space_cannot_join_a_whole_with_upcoming_bookings(db, venue):  # type: ignore[no-untyped-def]
+def test_a_space_cannot_join_a_whole_with_upcoming_bookings(db, venue):
     hall = make_space(venue, "Main hall", capacity=100)
     room = make_space(venue, "Side room", capacity=30)
     _booker, group = make_booker()
@@ -336,7 +336,7 @@ def test_a_space_cannot_join_a_whole_with_upcoming_bookings(db, venue):  # type:
     assert db.session.get(Space, room.id).parent_id == hall.id
 
 
-def test_archived_spaces_and_venues_take_no_bookings_but_keep_past_ones(db, venue):  # type: ignore[no-untyped-def]
+def test_archived_spaces_and_venues_take_no_bookings_but_keep_past_ones(db, venue):
     hall = make_space(venue, "Main hall", capacity=100)
     booker, group = make_booker()
     past = make_booking(hall, group, date(2026, 8, 3))
@@ -354,7 +354,7 @@ def test_archived_spaces_and_venues_take_no_bookings_but_keep_past_ones(db, venu
     assert past.occurrences[0].status is OccurrenceStatus.CONFIRMED
 
 
-def test_upcoming_bookings_count(db, venue):  # type: ignore[no-untyped-def]
+def test_upcoming_bookings_count(db, venue):
     hall = make_space(venue, "Main hall", capacity=100)
     _booker, group = make_booker()
     make_booking(hall, group, date(2026, 8, 3))
@@ -366,7 +366,7 @@ def test_upcoming_bookings_count(db, venue):  # type: ignore[no-untyped-def]
 # --- photos ------------------------------------------------------------------------------------------------------
 
 
-def test_photos_are_checked_by_content_stored_ordered_and_deleted(db, app, venue):  # type: ignore[no-untyped-def]
+def test_photos_are_checked_by_content_stored_ordered_and_deleted(db, app, venue):
     folder = Path(app.config["UPLOAD_FOLDER"]) / svc.PHOTO_FOLDER
     with pytest.raises(DomainError) as err:
         svc.add_photo(venue, upload(b"GIF89a not a photo we take", "hall.png"), "Main hall")
@@ -402,7 +402,7 @@ def test_photos_are_checked_by_content_stored_ordered_and_deleted(db, app, venue
     assert second in photos
 
 
-def test_a_venue_has_at_most_a_dozen_photos(db, venue, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_venue_has_at_most_a_dozen_photos(db, venue, monkeypatch):
     monkeypatch.setattr(svc, "MAX_PHOTOS", 2)
     svc.add_photo(venue, upload(png_bytes()), "One")
     svc.add_photo(venue, upload(png_bytes()), "Two")
