@@ -185,7 +185,7 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
                     first = first_monday + timedelta(days=weekday)
                     last = first + timedelta(weeks=WEEKS - 1)
                     org = rng.randint(1, n_orgs)
-                    bookings.append((booking_id, s, org, f"Weekly youth club {booking_id}", 20, rng.random() < 0.2,
+                    bookings.append((booking_id, s, org, f"Weekly youth club {booking_id}", 20,
                                      "weekly", str(weekday), first, last, time(hour), time(hour + 2), False, False,
                                      uuid.uuid4().hex, now))  # fmt: skip
                     for w in range(WEEKS):
@@ -198,7 +198,7 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
                         if status == "confirmed":
                             occupancy.append((occurrence_id, s, starts, ends))
         click.echo("Writing rows with COPY...", err=True)
-        copy_rows(cur, "booking", ["id", "space_id", "organisation_id", "purpose", "expected_attendance", "private",
+        copy_rows(cur, "booking", ["id", "space_id", "organisation_id", "purpose", "expected_attendance",
                   "recurrence", "weekdays", "first_date", "last_date", "start_time", "end_time", "skip_school_holidays",
                   "skip_bank_holidays", "uid", "created_at"],
                   bookings)  # fmt: skip

@@ -104,7 +104,7 @@ COLUMNS = {
     "user_session": ["id", "user_id", "token_hash", "created_at", "last_seen_at", "revoked_at", "user_agent"],
     "notification": ["id", "user_id", "email_to", "kind", "subject", "body_text", "link", "in_inbox",
                      "email_status", "attempts", "sent_at", "read_at", "created_at"],
-    "booking": ["id", "space_id", "organisation_id", "booked_by_id", "purpose", "expected_attendance", "private",
+    "booking": ["id", "space_id", "organisation_id", "booked_by_id", "purpose", "expected_attendance",
                 "recurrence", "weekdays", "first_date", "last_date", "start_time", "end_time",
                 "skip_school_holidays", "skip_bank_holidays", "uid", "created_at"],
     "occurrence": ["id", "booking_id", "space_id", "starts_at", "ends_at", "status"],
@@ -357,7 +357,7 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
             hour = rng.choice(SLOT_HOURS)
             bid = r.take("booking")
             r.add("booking", (bid, space_id, org, rng.choice(members_of[org]), f"{REQUEST_PURPOSE} {k + 1}",
-                              max(1, min(capacity, 15)), rng.random() < 0.2, "weekly" if weeks > 1 else "one_off",
+                              max(1, min(capacity, 15)), "weekly" if weeks > 1 else "one_off",
                               str(first.weekday()) if weeks > 1 else "", first, first + timedelta(weeks=weeks - 1),
                               time(hour), time(hour + 2), False, False, uuid.uuid4().hex,
                               now - timedelta(days=rng.randint(0, 30), minutes=rng.randint(0, 1440))))  # fmt: skip
@@ -379,7 +379,7 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
             first = monday + timedelta(days=weekday)
             bid = r.take("booking")
             r.add("booking", (bid, space_id, bookings_org, people["bookings"], f"{HISTORY_PURPOSE} {k + 1}", 20,
-                              rng.random() < 0.2, "weekly", str(weekday), first,
+                              "weekly", str(weekday), first,
                               first + timedelta(weeks=HISTORY_WEEKS - 1), time(hour), time(hour + 2), False, False,
                               uuid.uuid4().hex,
                               datetime.combine(first - timedelta(days=14), time(10), tzinfo=UTC)))  # fmt: skip

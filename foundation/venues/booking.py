@@ -174,7 +174,6 @@ class BookingRequest:
     weeks: int | None = None
     skip_school_holidays: bool = False
     skip_bank_holidays: bool = False
-    private: bool = False
     # The booking form's one-time key; None when the request does not come from that form (an extension).
     submission_key: str | None = None
 
@@ -499,7 +498,6 @@ def book_space(req: BookingRequest, dates: Iterable[date], now: datetime | None 
         booked_by_id=req.booked_by.id,
         purpose=req.purpose.strip(),
         expected_attendance=req.expected_attendance,
-        private=req.private,
         recurrence=Recurrence.WEEKLY if req.weekly else Recurrence.ONE_OFF,
         weekdays=",".join(str(d) for d in sorted(set(req.weekdays))),
         first_date=req.first_date,

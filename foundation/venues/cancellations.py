@@ -147,7 +147,6 @@ def extension_request(booking: Booking, user: User, until: date) -> BookingReque
         until=until,
         skip_school_holidays=booking.skip_school_holidays,
         skip_bank_holidays=booking.skip_bank_holidays,
-        private=booking.private,
     )
 
 

@@ -53,7 +53,6 @@ class BookingForm(FlaskForm):
         "Expected attendance",
         validators=[InputRequired(message="Say how many people you expect."), NumberRange(min=1, max=100000)],
     )
-    private = BooleanField("Show this booking only as \u201cBooked\u201d to other organisations")
     first_date = DateField("Date", validators=[InputRequired(message="Choose a date.")])
     start_time = TimeField("From", validators=[InputRequired(message="Choose a start time.")])
     end_time = TimeField("To", validators=[InputRequired(message="Choose an end time.")])

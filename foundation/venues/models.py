@@ -250,7 +250,6 @@ class Booking(Model):
     booked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     purpose: Mapped[str] = mapped_column(sa.String(200))
     expected_attendance: Mapped[int]
-    private: Mapped[bool] = mapped_column(default=False)  # title shown only to the two organisations
     recurrence: Mapped[Recurrence] = mapped_column(enum_column(Recurrence), default=Recurrence.ONE_OFF)
     weekdays: Mapped[str] = mapped_column(sa.String(13), default="")  # "0,2" = Mondays and Wednesdays
     first_date: Mapped[date] = mapped_column(sa.Date)

@@ -112,7 +112,6 @@ def _request_from(form: BookingForm, space: Space) -> BookingRequest:
         weeks=form.weeks.data if weekly and form.ends.data == "weeks" else None,
         skip_school_holidays=weekly and form.skip_school_holidays.data,
         skip_bank_holidays=weekly and form.skip_bank_holidays.data,
-        private=form.private.data,
         submission_key=form.submission_key.data or None,
     )
 
@@ -185,8 +184,6 @@ def _carry(form: BookingForm) -> list[tuple[str, str]]:
         for name in ("skip_school_holidays", "skip_bank_holidays"):
             if form[name].data:
                 pairs.append((name, "y"))
-    if form.private.data:
-        pairs.append(("private", "y"))
     return pairs
 
 

@@ -121,7 +121,6 @@ def make_booking(
     purpose: str = "Youth club",
     attendance: int = 20,
     booked_by: User | None = None,
-    private: bool = False,
     skip: Iterable[date] = (),
 ) -> Booking:
     """A booking written straight into the tables, bypassing the booking rules (for setting the scene).
@@ -136,7 +135,6 @@ def make_booking(
         booked_by_id=booked_by.id if booked_by else None,
         purpose=purpose,
         expected_attendance=attendance,
-        private=private,
         recurrence=Recurrence.WEEKLY if weekdays else Recurrence.ONE_OFF,
         weekdays=",".join(str(d) for d in sorted(weekdays)),
         first_date=first,

@@ -105,6 +105,8 @@ def test_book_a_one_off_through_preview_and_confirm(client, db, hall, booker, ma
     login(client, user)
     page = client.get(f"/spaces/{hall.id}/book")
     assert page.status_code == 200 and "Book Main hall" in page.get_data(as_text=True)
+    # Other organisations always see a booking as "Booked", so there is no choice about it to offer.
+    assert 'name="private"' not in page.get_data(as_text=True)
 
     preview = client.post(f"/spaces/{hall.id}/book", data=details(org, day))
     html = preview.get_data(as_text=True)
@@ -122,6 +124,10 @@ def test_book_a_one_off_through_preview_and_confirm(client, db, hall, booker, ma
     assert [o.status for o in booking.occurrences] == [CONFIRMED]
     page = client.get(done.location).get_data(as_text=True)
     assert "Booked. The dates are yours." in page and "Scout night" in page and "Confirmed" in page
+    assert (
+        "As “Booked”: what it is for and who booked it are shown only to your organisation and the venue"
+        in page
+    )
     assert "has booked Main hall" in text_of(mailbox.last_to("owner@example.org"))
 
 

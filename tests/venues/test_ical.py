@@ -101,7 +101,6 @@ def book(
     skip: frozenset[date] = frozenset(),
     statuses: dict[date, OccurrenceStatus] | None = None,
     status: OccurrenceStatus = CONFIRMED,
-    private: bool = False,
 ) -> Booking:
     """A booking with one occurrence per pattern date, except the skipped ones (holidays)."""
     from foundation.extensions import db
@@ -112,7 +111,6 @@ def book(
         organisation_id=org.id,
         purpose=purpose,
         expected_attendance=20,
-        private=private,
         recurrence=Recurrence.WEEKLY if weekly else Recurrence.ONE_OFF,
         weekdays=",".join(str(d) for d in weekdays),
         first_date=first,
@@ -381,7 +379,6 @@ def test_public_feed_never_shows_purposes_organisation_names_or_requests(client,
         date(2027, 3, 29),
         weekdays=(0,),
         purpose="Bereavement support circle",
-        private=True,
     )
     book(hall, group, date(2027, 3, 3), purpose="Open youth club night")
     book(hall, group, date(2027, 3, 5), purpose="Pending request for a disco", status=REQUESTED)
