@@ -124,10 +124,7 @@ def test_book_a_one_off_through_preview_and_confirm(client, db, hall, booker, ma
     assert [o.status for o in booking.occurrences] == [CONFIRMED]
     page = client.get(done.location).get_data(as_text=True)
     assert "Booked. The dates are yours." in page and "Scout night" in page and "Confirmed" in page
-    assert (
-        "As “Booked”: what it is for and who booked it are shown only to your organisation and the venue"
-        in page
-    )
+    assert "<dt>Shown to others</dt><dd>Only as “Booked”</dd>" in page
     assert "has booked Main hall" in text_of(mailbox.last_to("owner@example.org"))
 
 
