@@ -47,6 +47,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -298,6 +299,41 @@ def _member_of_applicant() -> sa.Exists:
     )
 
 
+def _reviewer_rows(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """Each review assignment matching `where`, by reviewer name: (assignment id, application id, reviewer,
+    conflict, conflict reason, declared at, submitted at, whether the reviewer belongs to the applicant)."""
+    return (
+        sa.select(
+            ReviewAssignment.id,
+            ReviewAssignment.application_id,
+            User.name,
+            ReviewAssignment.conflict,
+            ReviewAssignment.conflict_reason,
+            ReviewAssignment.declared_at,
+            ReviewAssignment.submitted_at,
+            _member_of_applicant(),
+        )
+        .join(Application, Application.id == ReviewAssignment.application_id)
+        .join(User, User.id == ReviewAssignment.reviewer_id)
+        .where(*where)
+        .order_by(sa.func.lower(User.name), ReviewAssignment.id)
+    )
+
+
+def _marks(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """Each criterion's mark of the assignments matching `where`: (assignment id, criterion id, score, n/a,
+    n/a reason, comment)."""
+    return (
+        sa.select(
+            Score.assignment_id, Score.criterion_id, Score.score, Score.not_applicable, Score.na_reason,
+            Score.comment,
+        )
+        .join(ReviewAssignment, ReviewAssignment.id == Score.assignment_id)
+        .join(Application, Application.id == ReviewAssignment.application_id)
+        .where(*where)
+    )  # fmt: skip
+
+
 def review_scores(round_id: int) -> tuple[list[ReviewScore], dict[int, int]]:
     """Every submitted, active review's weighted score in the round, and pending reviews per application.
 
@@ -543,32 +579,13 @@ def review_export(round_: GrantRound) -> tuple[list[str], list[list[object]]]:
     }
     assignments: dict[int, list[tuple]] = defaultdict(list)
     for review_row in db.session.execute(
-        sa.select(
-            ReviewAssignment.id,
-            ReviewAssignment.application_id,
-            User.name,
-            ReviewAssignment.conflict,
-            ReviewAssignment.conflict_reason,
-            ReviewAssignment.declared_at,
-            ReviewAssignment.submitted_at,
-            _member_of_applicant(),
-        )
-        .join(Application, Application.id == ReviewAssignment.application_id)
-        .join(User, User.id == ReviewAssignment.reviewer_id)
-        .where(Application.round_id == round_.id, Application.status.in_(RANKED_STATUSES))
-        .order_by(sa.func.lower(User.name), ReviewAssignment.id)
+        _reviewer_rows(Application.round_id == round_.id, Application.status.in_(RANKED_STATUSES))
     ):
         assignments[review_row[1]].append(tuple(review_row))
     scores: dict[int, dict[int, tuple]] = defaultdict(dict)
     for aid, cid, score, na, na_reason, comment in db.session.execute(
-        sa.select(
-            Score.assignment_id, Score.criterion_id, Score.score, Score.not_applicable, Score.na_reason,
-            Score.comment,
-        )
-        .join(ReviewAssignment, ReviewAssignment.id == Score.assignment_id)
-        .join(Application, Application.id == ReviewAssignment.application_id)
-        .where(Application.round_id == round_.id)
-    ):  # fmt: skip
+        _marks(Application.round_id == round_.id)
+    ):
         scores[aid][cid] = (score, na, na_reason, comment)
 
     header = [
@@ -691,32 +708,14 @@ def application_reviews(application: Application) -> ApplicationReviews:
             .order_by(Criterion.position, Criterion.id)
         )
     )
-    assignments = db.session.execute(
-        sa.select(
-            ReviewAssignment.id,
-            User.name,
-            ReviewAssignment.conflict,
-            ReviewAssignment.conflict_reason,
-            ReviewAssignment.submitted_at,
-            _member_of_applicant(),
-        )
-        .join(Application, Application.id == ReviewAssignment.application_id)
-        .join(User, User.id == ReviewAssignment.reviewer_id)
-        .where(ReviewAssignment.application_id == application.id)
-        .order_by(sa.func.lower(User.name), ReviewAssignment.id)
-    ).all()
+    assignments = db.session.execute(_reviewer_rows(Application.id == application.id)).all()
     marks: dict[int, dict[int, CriterionMark]] = defaultdict(dict)
     for aid, cid, score, na, na_reason, comment in db.session.execute(
-        sa.select(
-            Score.assignment_id, Score.criterion_id, Score.score, Score.not_applicable, Score.na_reason,
-            Score.comment,
-        )
-        .join(ReviewAssignment, ReviewAssignment.id == Score.assignment_id)
-        .where(ReviewAssignment.application_id == application.id)
-    ):  # fmt: skip
+        _marks(Application.id == application.id)
+    ):
         marks[aid][cid] = CriterionMark(score, bool(na), na_reason or "", comment or "")
     reviewers = []
-    for aid, name, conflict, reason, submitted_at, member in assignments:
+    for aid, _application_id, name, conflict, reason, _declared_at, submitted_at, member in assignments:
         conflicted = bool(member) or conflict in (ConflictDeclaration.CONFLICT, ConflictDeclaration.EXCLUDED)
         counted = submitted_at is not None and not conflicted
         reviewers.append(

@@ -12,10 +12,10 @@ import pytest
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
-from foundation.grants.models import GrantRound, RoundStatus
+from foundation.grants.models import Grant, GrantRound, RoundStatus
 from foundation.members.models import MemberRole, Organisation, User
 from tests.factories import add_member, make_org, make_user
-from tests.grants.factories import make_round
+from tests.grants.factories import make_decided_grant, make_round
 
 
 @pytest.fixture
@@ -63,3 +63,13 @@ def round_budget_pence() -> int:
 def round_(db: SQLAlchemy, staff: User, round_budget_pence: int) -> GrantRound:
     """A round in review, its budget allocated, set up by `staff`."""
     return make_round(status=RoundStatus.IN_REVIEW, budget_pence=round_budget_pence, by=staff)
+
+
+@pytest.fixture
+def offered(
+    db: SQLAlchemy, staff: User, people: tuple[Organisation, User, User], round_: GrantRound
+) -> Grant:
+    """£3,000 offered to the first of `people`, not yet accepted."""
+    grant = make_decided_grant(round_, people[0], staff, amount_pence=300_000, title="Devizes stage school")
+    db.session.commit()
+    return grant

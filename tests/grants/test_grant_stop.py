@@ -32,14 +32,6 @@ REASON = "The project lost its venue and cannot run this year."
 
 
 @pytest.fixture
-def offered(db, staff, people, round_):
-    """£3,000 offered to Devizes Youth Theatre, not yet accepted."""
-    grant = make_decided_grant(round_, people[0], staff, amount_pence=300_000, title="Devizes stage school")
-    db.session.commit()
-    return grant
-
-
-@pytest.fixture
 def active(db, staff, people, round_):
     """£3,000 accepted, to be paid in three instalments of £1,000, none paid yet."""
     org, admin, _ = people

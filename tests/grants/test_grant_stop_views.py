@@ -22,13 +22,6 @@ REASON = "The project lost its venue and cannot run this year."
 
 
 @pytest.fixture
-def offered(db, staff, people, round_):
-    grant = make_decided_grant(round_, people[0], staff, amount_pence=300_000, title="Devizes stage school")
-    db.session.commit()
-    return grant
-
-
-@pytest.fixture
 def part_paid(db, staff, people, round_):
     """£3,000 accepted, in three instalments of £1,000, the first paid."""
     org, admin, _ = people

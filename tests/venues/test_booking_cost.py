@@ -26,6 +26,7 @@ from tests.venues.factories import (
     make_space,
     make_venue,
 )
+from tests.venues.test_booking_views import details as booking_form
 
 CONFIRMED, REQUESTED = OccurrenceStatus.CONFIRMED, OccurrenceStatus.REQUESTED
 CANCELLED, DECLINED = OccurrenceStatus.CANCELLED, OccurrenceStatus.DECLINED
@@ -93,20 +94,11 @@ def booker(db):
 
 
 def details(org, day: date, **over) -> dict:
-    data = {
-        "organisation_id": str(org.id),
-        "purpose": "Scout night",
-        "expected_attendance": "20",
-        "first_date": day.isoformat(),
-        "start_time": "18:00",
-        "end_time": "20:30",
-        "repeat": "weekly",
-        "weekdays": [str(day.weekday())],
-        "ends": "weeks",
-        "weeks": "3",
-    }
-    data.update(over)
-    return {k: v for k, v in data.items() if v is not None}
+    """Three weeks of Scout nights, 18:00 to 20:30 (two and a half hours each)."""
+    return booking_form(
+        org, day, **{"end_time": "20:30", "repeat": "weekly", "weekdays": [str(day.weekday())],
+                     "ends": "weeks", "weeks": "3", **over}
+    )  # fmt: skip
 
 
 # --- the computation ---------------------------------------------------------------------------------------------
