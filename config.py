@@ -40,6 +40,7 @@ class Config:
         "foundation.public",
         "foundation.members",
         "foundation.notifications",
+        "foundation.ledger",
         "foundation.venues",
         "foundation.grants",
     )

@@ -151,6 +151,7 @@ def generate(url: str, scale: float, seed: int, staff_email: str, staff_password
                     (2, "fund", "Seed-grant fund (unallocated)", "fund", now),
                     (3, "paid_out", "Paid to grantees", "paid_out", now)]  # fmt: skip
         transactions, entries = [], []
+        tags: list[tuple[str, int]] = []
         ids = {"criterion": 0, "app": 0, "line": 0, "assignment": 0, "score": 0, "decision": 0, "grant": 0,
                "instalment": 0, "report": 0, "account": 3, "txn": 0, "entry": 0}  # fmt: skip
 
@@ -161,7 +162,12 @@ def generate(url: str, scale: float, seed: int, staff_email: str, staff_password
         def move(kind: str, reason: str, source: tuple[str, int | None], from_acct: int, to_acct: int,
                  amount: int, at: datetime, round_id: int | None = None, grant_id: int | None = None) -> int:  # fmt: skip
             txn = take("txn")
-            transactions.append((txn, kind, reason, source[0], source[1], round_id, grant_id, staff_id, at))
+            transactions.append((txn, kind, reason, source[0], source[1], staff_id, at))
+            tags.extend(
+                (f"{what}:{ident}", txn)
+                for what, ident in (("round", round_id), ("grant", grant_id))
+                if ident
+            )
             entries.append((take("entry"), txn, from_acct, -amount))
             entries.append((take("entry"), txn, to_acct, amount))
             return txn
@@ -264,8 +270,9 @@ def generate(url: str, scale: float, seed: int, staff_email: str, staff_password
                 allocations.append((r, budget, opens - timedelta(days=7)))
                 # the round's budget is allocated before its awards are made
                 txn = take("txn")
-                transactions.append((txn, "allocation", f"Budget for Seed grants round {r}", "round", r, r, None,
-                                     staff_id, opens - timedelta(days=7)))  # fmt: skip
+                transactions.append((txn, "allocation", f"Budget for Seed grants round {r}", "round", r, staff_id,
+                                     opens - timedelta(days=7)))  # fmt: skip
+                tags.append((f"round:{r}", txn))
                 entries.append((take("entry"), txn, 2, -budget))
                 entries.append((take("entry"), txn, round_account, budget))
 
@@ -298,8 +305,9 @@ def generate(url: str, scale: float, seed: int, staff_email: str, staff_password
         copy_rows(cur, "grant_award", ["id", "application_id", "round_id", "organisation_id", "amount_pence",
                   "conditions", "status", "report_due_on", "accepted_at", "created_at"], grants)  # fmt: skip
         copy_rows(cur, "ledger_account", ["id", "code", "name", "kind", "created_at"], accounts)
-        copy_rows(cur, "ledger_transaction", ["id", "kind", "reason", "source_type", "source_id", "round_id",
-                  "grant_id", "created_by_id", "created_at"], transactions)  # fmt: skip
+        copy_rows(cur, "ledger_transaction", ["id", "kind", "reason", "source_type", "source_id", "created_by_id",
+                  "created_at"], transactions)  # fmt: skip
+        copy_rows(cur, "ledger_transaction_tag", ["tag", "transaction_id"], tags)
         copy_rows(cur, "ledger_entry", ["id", "transaction_id", "account_id", "amount_pence"], entries)
         copy_rows(cur, "grant_instalment", ["id", "grant_id", "due_on", "amount_pence", "paid_at", "paid_by_id",
                   "payment_reference", "transaction_id"], instalments)  # fmt: skip
@@ -308,7 +316,7 @@ def generate(url: str, scale: float, seed: int, staff_email: str, staff_password
         finish_copy(conn, cur, ("user", "organisation", "grant_round", "grant_criterion", "grant_round_question",
                       "grant_application", "grant_budget_line", "grant_review_assignment", "grant_score",
                       "grant_decision", "grant_award", "grant_instalment", "grant_report", "ledger_account",
-                      "ledger_transaction", "ledger_entry"))  # fmt: skip
+                      "ledger_transaction", "ledger_transaction_tag", "ledger_entry"))  # fmt: skip
 
     in_review = [r[0] for r in rounds if r[10] == "in_review"]
     counts.update(

@@ -122,8 +122,8 @@ COLUMNS = {
     "grant_answer": ["id", "application_id", "question_id", "text"],
     "grant_application_event": ["id", "application_id", "action", "message", "by_id", "created_at"],
     "ledger_account": ["id", "code", "name", "kind", "created_at"],
-    "ledger_transaction": ["id", "kind", "reason", "source_type", "source_id", "round_id", "grant_id",
-                           "created_by_id", "created_at"],
+    "ledger_transaction": ["id", "kind", "reason", "source_type", "source_id", "created_by_id", "created_at"],
+    "ledger_transaction_tag": ["tag", "transaction_id"],
     "ledger_entry": ["id", "transaction_id", "account_id", "amount_pence"],
 }  # fmt: skip
 
@@ -141,8 +141,10 @@ def clear_previous(cur: psycopg.Cursor) -> None:
         for table in ("grant_answer", "grant_budget_line", "grant_application_event"):
             cur.execute(f"DELETE FROM {table} WHERE application_id = ANY(%s)", (apps,))
         cur.execute("DELETE FROM grant_application WHERE id = ANY(%s)", (apps,))
-        txns = ids_where(cur, "SELECT id FROM ledger_transaction WHERE round_id = ANY(%s)", rounds)
+        txns = ids_where(cur, "SELECT transaction_id FROM ledger_transaction_tag WHERE tag = ANY(%s)",
+                         [f"round:{r}" for r in rounds])  # fmt: skip
         cur.execute("DELETE FROM ledger_entry WHERE transaction_id = ANY(%s)", (txns,))
+        cur.execute("DELETE FROM ledger_transaction_tag WHERE transaction_id = ANY(%s)", (txns,))
         cur.execute("DELETE FROM ledger_transaction WHERE id = ANY(%s)", (txns,))
         cur.execute("DELETE FROM ledger_account WHERE code = ANY(%s)", ([f"round:{r}" for r in rounds],))
         for table in ("grant_criterion", "grant_round_question", "grant_round_event"):
@@ -420,7 +422,8 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
                                  "round_budget", opens))  # fmt: skip
         txn = r.take("ledger_transaction")
         r.add("ledger_transaction", (txn, "allocation", "Budget for the bench open round", "round", round_id,
-                                     round_id, None, staff_id, opens - timedelta(days=1)))  # fmt: skip
+                                     staff_id, opens - timedelta(days=1)))  # fmt: skip
+        r.add("ledger_transaction_tag", (f"round:{round_id}", txn))
         r.add("ledger_entry", (r.take("ledger_entry"), txn, 2, -3_000_000))
         r.add("ledger_entry", (r.take("ledger_entry"), txn, account, 3_000_000))
         # grant_orgs[0] (the applicant user's second organisation) has a draft; the first third are drafts.

@@ -92,3 +92,33 @@ def test_scorecard_totals_are_filled_from_the_grants_already_decided(empty_datab
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ScorecardTotal)) == len(expected)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_rounds_and_grants_of_ledger_transactions_become_tags_and_back(empty_database):
+    """0012 turns each transaction's round and grant into tags, rows and ids kept; going back restores them."""
+    from foundation.ledger.models import LedgerTag
+    from foundation.seed import seed
+
+    app = create_app({**_base_config(), "SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade()
+        list(seed())
+        tags = set(db.session.execute(sa.select(LedgerTag.transaction_id, LedgerTag.tag)).tuples())
+        transactions = db.session.scalar(sa.text("SELECT count(*) FROM ledger_transaction"))
+        assert {tag.split(":")[0] for _, tag in tags} == {"round", "grant"}
+        db.session.remove()
+
+        downgrade(revision="0011")
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT id, round_id, grant_id FROM ledger_transaction")).all()
+        linked = {(i, f"round:{r}") for i, r, _ in rows if r} | {(i, f"grant:{g}") for i, _, g in rows if g}
+        assert linked == tags and len(rows) == transactions
+
+        upgrade()
+        assert set(db.session.execute(sa.select(LedgerTag.transaction_id, LedgerTag.tag)).tuples()) == tags
+        if db.engine.dialect.name == "sqlite":
+            # The rebuild turned foreign keys off for itself only.
+            assert db.session.scalar(sa.text("PRAGMA foreign_keys")) == 1
+            assert db.session.execute(sa.text("PRAGMA foreign_key_check")).all() == []
+        db.session.remove()
+        db.engine.dispose()

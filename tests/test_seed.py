@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from foundation.extensions import db as _db
-from foundation.grants import applications, ledger
+from foundation.grants import applications, money
 from foundation.grants.models import (
     Application,
     ApplicationStatus,
@@ -18,12 +18,11 @@ from foundation.grants.models import (
     DecisionOutcome,
     GrantRound,
     GrantStatus,
-    LedgerEntry,
-    LedgerTransaction,
     ReportStatus,
     RoundStatus,
-    TransactionKind,
 )
+from foundation.ledger import service as ledger
+from foundation.ledger.models import LedgerEntry, LedgerTransaction, TransactionKind
 from foundation.members.models import Area, User
 from foundation.seed import DEMO_PASSWORD, DEMO_STEPS, demo_data, seed
 from foundation.types import utcnow
@@ -125,8 +124,8 @@ def test_demo_grant_rounds_in_every_state(app, db):
     assert now + timedelta(days=21) < open_.closes_at < now + timedelta(days=35)
     assert rounds[RoundStatus.DRAFT].opens_at > now
     # Budgets come from the ledger: the draft round is still waiting for one.
-    assert ledger.money_for(open_).remaining_pence > 0
-    assert ledger.money_for(rounds[RoundStatus.DRAFT]).budget_pence == 0
+    assert money.money_for(open_).remaining_pence > 0
+    assert money.money_for(rounds[RoundStatus.DRAFT]).budget_pence == 0
     # The panel reviewers are listed among the demo logins.
     reviewers = db.session.scalars(sa.select(User.email).where(User.is_panel_reviewer.is_(True))).all()
     assert len(reviewers) >= 3
@@ -224,7 +223,7 @@ def test_demo_ledger_balances(app, db):
     deposits = moved(TransactionKind.DEPOSIT)
     assert deposits == 15_000_000
     assert moved(TransactionKind.UNDERSPEND_RETURN) > 0 and moved(TransactionKind.PAYMENT) > 0
-    assert ledger.fund_balance() == (
+    assert money.fund_balance() == (
         deposits
         - moved(TransactionKind.ALLOCATION)
         + moved(TransactionKind.DEALLOCATION)
@@ -233,7 +232,7 @@ def test_demo_ledger_balances(app, db):
     # Each round's ledger agrees with its grants: committed is what was awarded.
     for round_ in db.session.scalars(sa.select(GrantRound)):
         awarded = sum(a.grant.amount_pence for a in round_.applications if a.grant is not None)
-        assert ledger.money_for(round_).committed_pence == awarded
+        assert money.money_for(round_).committed_pence == awarded
 
 
 def test_demo_applicant_can_finish_and_submit_the_open_rounds_draft(app, db, client):

@@ -37,7 +37,7 @@ from sqlalchemy.orm.interfaces import LoaderOption
 
 from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllowed, NotFound
 from foundation.extensions import db
-from foundation.grants import ledger
+from foundation.grants import money
 from foundation.grants.models import (
     Application,
     ApplicationAction,
@@ -45,9 +45,9 @@ from foundation.grants.models import (
     Grant,
     GrantStatus,
     Instalment,
-    LedgerTransaction,
-    TransactionKind,
 )
+from foundation.ledger import service as ledger
+from foundation.ledger.models import LedgerTransaction, TransactionKind
 from foundation.members.models import Membership, Standing, User
 from foundation.members.organisations import good_standing
 from foundation.notifications.models import NotificationKind
@@ -160,12 +160,11 @@ def offer_grant(application: Application, amount_pence: int, by: User) -> Grant:
         TransactionKind.AWARD,
         f"Award to {application.reference or application.project_title}",
         ("grant", grant.id),
-        ledger.round_account(application.round),
-        ledger.grant_account(grant),
+        money.round_account(application.round),
+        money.grant_account(grant),
         amount_pence,
         by,
-        round_=application.round,
-        grant=grant,
+        tags=money.tags(application.round, grant),
     )
     return grant
 
@@ -186,17 +185,17 @@ def change_award(grant: Grant, amount_pence: int, by: User) -> None:
     difference = amount_pence - grant.amount_pence
     if difference == 0:
         return
-    round_acct, grant_acct = ledger.round_account(grant.round), ledger.grant_account(grant)
+    round_acct, grant_acct = money.round_account(grant.round), money.grant_account(grant)
     reference = grant.application.reference or grant.application.project_title
     if difference > 0:
         ledger.transfer(
             TransactionKind.AWARD, f"Award to {reference} increased", ("grant", grant.id), round_acct, grant_acct,
-            difference, by, round_=grant.round, grant=grant,
+            difference, by, money.tags(grant.round, grant),
         )  # fmt: skip
     else:
         ledger.transfer(
             TransactionKind.RELEASE, f"Award to {reference} reduced", ("grant", grant.id), grant_acct, round_acct,
-            -difference, by, round_=grant.round, grant=grant,
+            -difference, by, money.tags(grant.round, grant),
         )  # fmt: skip
     first_due = min((i.due_on for i in grant.instalments), default=london_today())
     grant.instalments.clear()
@@ -348,12 +347,11 @@ def record_payment(grant: Grant, instalment_id: int, by: User, reference: str | 
         TransactionKind.PAYMENT,
         f"Payment to {grant.organisation.name} ({grant.application.reference or grant.id}), ref {reference}",
         ("instalment", instalment.id),
-        ledger.grant_account(grant),
+        money.grant_account(grant),
         ledger.account(ledger.PAID_OUT),
         instalment.amount_pence,
         by,
-        round_=grant.round,
-        grant=grant,
+        tags=money.tags(grant.round, grant),
     )
     instalment.paid_at = utcnow()
     instalment.paid_by_id = by.id
@@ -476,7 +474,7 @@ def _stop(grant: Grant, by: User, reason: str, action: Stop) -> LedgerTransactio
         if instalment.paid_at is None and instalment.cancelled_at is None:
             instalment.cancelled_at = now
     # What the grant's account still holds (awarded, not paid) is what goes back: the ledger is the record.
-    grant_acct = ledger.grant_account(grant)
+    grant_acct = money.grant_account(grant)
     unpaid = ledger.balance(grant_acct)
     reference = grant.application.reference or grant.application.project_title
     txn = None
@@ -488,11 +486,10 @@ def _stop(grant: Grant, by: User, reason: str, action: Stop) -> LedgerTransactio
             else f"Grant to {reference} ended early",
             ("grant", grant.id),
             grant_acct,
-            ledger.round_account(grant.round),
+            money.round_account(grant.round),
             unpaid,
             by,
-            round_=grant.round,
-            grant=grant,
+            tags=money.tags(grant.round, grant),
         )
     if action is Stop.WITHDRAW:
         grant.status = GrantStatus.WITHDRAWN

@@ -35,7 +35,7 @@ from flask import url_for
 
 from foundation.errors import Conflict, DomainError, IllegalTransition, NotFound
 from foundation.extensions import db
-from foundation.grants import awards, ledger
+from foundation.grants import awards, money
 from foundation.grants.awards import pounds
 from foundation.grants.models import (
     Application,
@@ -235,7 +235,7 @@ def decide(
     grant = application.grant
     if amount:
         needed = amount - (grant.amount_pence if grant is not None else 0)
-        remaining = ledger.money_for(round_).remaining_pence
+        remaining = money.money_for(round_).remaining_pence
         if needed > remaining:
             raise Conflict(
                 f"This award {BUDGET_EXCEEDED}: {pounds(max(remaining, 0))} is left and the award needs "

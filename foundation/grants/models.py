@@ -1,7 +1,7 @@
-"""Seed grants: rounds, applications, reviews, decisions, grants, payments, reports, and the fund's ledger.
+"""Seed grants: rounds, applications, reviews, decisions, grants, payments and reports.
 
 Money is integer pence. Balances are never stored: a fund's balance and a round's budget, committed and remaining
-amounts are sums of ledger entries (double entry: every transaction's entries sum to zero).
+amounts are sums of entries on the Foundation's ledger (foundation/ledger/).
 """
 
 from __future__ import annotations
@@ -15,83 +15,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from foundation.extensions import Model
 from foundation.members.models import Organisation, User
 from foundation.types import UTCDateTime, enum_column, utcnow
-
-# --- the ledger --------------------------------------------------------------------------------------------------
-
-
-class AccountKind(enum.Enum):
-    """What an account holds. Sign convention: a positive balance is money held in (or owed to) that account."""
-
-    FUND = "fund"  # money in the seed-grant fund not yet given to a round
-    ROUND_BUDGET = "round_budget"  # a round's budget not yet awarded
-    GRANT_PAYABLE = "grant_payable"  # awarded to a grant, not yet paid
-    PAID_OUT = "paid_out"  # paid to grantees (net of underspend returned)
-    INCOME = (
-        "income"  # donations and other money coming in (its balance is negative: money given away from it)
-    )
-    PLEDGES = "pledges"  # match funding pledged but not yet received
-
-
-class TransactionKind(enum.Enum):
-    DEPOSIT = "deposit"  # money into the fund (opening balance, donation, match funding received)
-    ALLOCATION = "allocation"  # fund -> round budget
-    DEALLOCATION = "deallocation"  # round budget -> fund (unspent budget handed back)
-    AWARD = "award"  # round budget -> grant payable
-    PAYMENT = "payment"  # grant payable -> paid out
-    UNDERSPEND_RETURN = "underspend_return"  # paid out -> fund
-    RELEASE = "release"  # grant payable -> round budget (an award reduced or withdrawn before payment)
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
-
-
-class LedgerAccount(Model):
-    __tablename__ = "ledger_account"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # Stable codes: "fund", "income", "paid_out", "round:<id>", "grant:<id>".
-    code: Mapped[str] = mapped_column(sa.String(60), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(200))
-    kind: Mapped[AccountKind] = mapped_column(enum_column(AccountKind))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class LedgerTransaction(Model):
-    """One movement of money, with why and what caused it; its entries sum to zero."""
-
-    __tablename__ = "ledger_transaction"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[TransactionKind] = mapped_column(enum_column(TransactionKind), index=True)
-    reason: Mapped[str] = mapped_column(sa.String(300))
-    # What caused it, as a (type, id) pair: ("round", 3), ("grant", 9), ("instalment", 12), later ("donation", 5).
-    source_type: Mapped[str] = mapped_column(sa.String(40))
-    source_id: Mapped[int | None]
-    round_id: Mapped[int | None] = mapped_column(sa.ForeignKey("grant_round.id"), index=True)
-    grant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("grant_award.id"), index=True)
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-
-    entries: Mapped[list[LedgerEntry]] = relationship(
-        back_populates="transaction", cascade="all, delete-orphan", order_by="LedgerEntry.id"
-    )
-    created_by: Mapped[User | None] = relationship()
-
-
-class LedgerEntry(Model):
-    __tablename__ = "ledger_entry"
-    __table_args__ = (sa.CheckConstraint("amount_pence <> 0", name="amount_not_zero"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    transaction_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_transaction.id"), index=True)
-    account_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_account.id"), index=True)
-    # Positive: money into the account; negative: money out of it.
-    amount_pence: Mapped[int] = mapped_column(sa.BigInteger)
-
-    transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
-    account: Mapped[LedgerAccount] = relationship()
-
 
 # --- rounds --------------------------------------------------------------------------------------------------------
 

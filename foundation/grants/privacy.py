@@ -1,6 +1,6 @@
 """What Seed grants holds about a person: applications they wrote or submitted, their reviews (conflicts
-declared, scores and comments), and the steps they took as staff (rounds, decisions, payments, reports, ledger
-entries). Closing an account keeps these records: applications, reviews and decisions are the Foundation's
+declared, scores and comments), and the steps they took as staff (rounds, decisions, payments, reports; the
+ledger's movements are in the ledger's own section). Closing an account keeps these records: applications, reviews and decisions are the Foundation's
 record of how public money was given; the person's name and email go with the account itself."""
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from foundation.grants.models import (
     GrantReport,
     GrantRound,
     Instalment,
-    LedgerTransaction,
     ReviewAssignment,
     RoundEvent,
     Score,
@@ -146,7 +145,6 @@ def _reviews(user: User) -> dict[str, list[dict[str, Any]]]:
         "grant_instalment.paid_by_id",
         "grant_report.reviewed_by_id",
         "grant_award.closed_by_id",
-        "ledger_transaction.created_by_id",
     ),
 )
 def _staff_actions(user: User) -> dict[str, list[dict[str, Any]]]:
@@ -173,11 +171,6 @@ def _staff_actions(user: User) -> dict[str, list[dict[str, Any]]]:
     )
     closed = db.session.scalars(
         sa.select(Grant).where(Grant.closed_by_id == user.id).order_by(Grant.closed_at, Grant.id)
-    )
-    transactions = db.session.scalars(
-        sa.select(LedgerTransaction)
-        .where(LedgerTransaction.created_by_id == user.id)
-        .order_by(LedgerTransaction.created_at)
     )
     return {
         "rounds_created": [{"round": r.code, "name": r.name, "at": plain(r.created_at)} for r in rounds],
@@ -221,10 +214,6 @@ def _staff_actions(user: User) -> dict[str, list[dict[str, Any]]]:
         "offers_withdrawn_or_ended": [
             {"grant_id": g.id, "status": g.status.value, "reason": g.closed_reason, "at": plain(g.closed_at)}
             for g in closed
-        ],
-        "ledger_transactions": [
-            {"id": t.id, "kind": t.kind.value, "reason": t.reason, "at": plain(t.created_at)}
-            for t in transactions
         ],
     }
 

@@ -25,7 +25,7 @@ Disagreement
 
 Funding line
     Staff fund down the list until the money runs out. Money already awarded in the round is committed and
-    has left the round's remaining budget (ledger.money_for(round).remaining_pence). So the running total adds
+    has left the round's remaining budget (money.money_for(round).remaining_pence). So the running total adds
     up the amounts requested by applications still waiting for a decision, in ranked order, and the line falls
     before the first one that takes the total past the remaining budget. Awarded applications show what they
     were awarded but are not added again (that money is already counted as committed); declined ones add
@@ -52,7 +52,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from foundation.extensions import db
-from foundation.grants import ledger
+from foundation.grants import money
 from foundation.grants.models import (
     Application,
     ApplicationStatus,
@@ -430,7 +430,7 @@ def ranked_applications(round_id: int) -> list[RankedApplication]:
 class RoundRanking:
     rows: list[RankedApplication]
     sort: SortBy
-    money: ledger.RoundMoney
+    money: money.RoundMoney
     line: FundingLine
     reviews_counted: int
 
@@ -524,9 +524,9 @@ def _scored_rows(round_: GrantRound) -> tuple[list[RankedApplication], int]:
 def round_ranking(round_: GrantRound, sort: SortBy = SortBy.CALIBRATED) -> RoundRanking:
     rows, reviews_counted = _scored_rows(round_)
     rows = sort_ranked(rows, sort)
-    money = ledger.money_for(round_)
-    line = funding_line(rows, money.remaining_pence)
-    return RoundRanking(rows, sort, money, line, reviews_counted)
+    held = money.money_for(round_)
+    line = funding_line(rows, held.remaining_pence)
+    return RoundRanking(rows, sort, held, line, reviews_counted)
 
 
 # --- the staff export ----------------------------------------------------------------------------------------------
@@ -686,7 +686,7 @@ class ApplicationReviews:
     reviewers: list[ReviewerReview]
     row: RankedApplication | None  # the application's row of the round's ranking (mean, calibrated, position)
     ranked: int  # how many applications the ranking lists
-    money: ledger.RoundMoney
+    money: money.RoundMoney
 
     @property
     def counted(self) -> list[ReviewerReview]:

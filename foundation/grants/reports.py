@@ -26,16 +26,11 @@ from flask import url_for
 
 from foundation.errors import DomainError, IllegalTransition, NotAllowed
 from foundation.extensions import db
-from foundation.grants import ledger
+from foundation.grants import money
 from foundation.grants.awards import london_today, pounds
-from foundation.grants.models import (
-    Grant,
-    GrantReminder,
-    GrantReport,
-    GrantStatus,
-    ReportStatus,
-    TransactionKind,
-)
+from foundation.grants.models import Grant, GrantReminder, GrantReport, GrantStatus, ReportStatus
+from foundation.ledger import service as ledger
+from foundation.ledger.models import TransactionKind
 from foundation.members.models import User
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import notify_members, notify_staff
@@ -163,8 +158,7 @@ def accept_report(grant: Grant, by: User, underspend_received: bool, message: st
             ledger.account(ledger.FUND),
             underspend,
             by,
-            round_=grant.round,
-            grant=grant,
+            tags=money.tags(grant.round, grant),
         )
     report.status = ReportStatus.ACCEPTED
     report.reviewed_at = utcnow()

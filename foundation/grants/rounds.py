@@ -3,7 +3,7 @@ decided (each guarded), closing rounds whose closing time has passed, the fund's
 allocating budget to rounds and handing it back), the public ledger's pages, and the list of decline reasons.
 
 Services check the rules and raise domain errors; they never commit. A round's budget is never typed in: it is
-what the ledger allocated to it (foundation/grants/ledger.py).
+what the ledger allocated to it (foundation/grants/money.py).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from foundation.errors import Conflict, DomainError, IllegalTransition
 from foundation.extensions import db
-from foundation.grants import ledger
+from foundation.grants import money
 from foundation.grants.models import (
     ROUND_TRANSITIONS,
     Application,
@@ -31,13 +31,12 @@ from foundation.grants.models import (
     DeclineReason,
     Grant,
     GrantRound,
-    LedgerAccount,
-    LedgerEntry,
-    LedgerTransaction,
     RoundEvent,
     RoundQuestion,
     RoundStatus,
 )
+from foundation.ledger import service as ledger
+from foundation.ledger.models import LedgerAccount, LedgerTransaction
 from foundation.members.models import User
 from foundation.types import LONDON, london_today, utcnow
 
@@ -330,7 +329,7 @@ def blockers(round_: GrantRound, now: datetime | None = None) -> list[str]:
     if target is RoundStatus.OPEN:
         if not round_.criteria:
             reasons.append("Add at least one scoring criterion before opening the round.")
-        if ledger.money_for(round_).remaining_pence <= 0:
+        if money.money_for(round_).remaining_pence <= 0:
             reasons.append("Allocate a budget from the fund before opening the round.")
         if round_.closes_at <= now:
             reasons.append("The closing time has passed: move it later before opening the round.")
@@ -448,7 +447,7 @@ def allocate_budget(
     if len(reason) > 300:
         raise DomainError("The reason can be at most 300 characters.", field="reason")
     _lock_fund()
-    return ledger.allocate(round_, amount_pence, by, reason or None)
+    return money.allocate(round_, amount_pence, by, reason or None)
 
 
 def deallocate_budget(
@@ -461,7 +460,7 @@ def deallocate_budget(
     reason = (reason or "").strip()
     if len(reason) > 300:
         raise DomainError("The reason can be at most 300 characters.", field="reason")
-    return ledger.deallocate(
+    return money.deallocate(
         round_, amount_pence, by, reason or f"Unspent budget of {round_.name} handed back"
     )
 
@@ -478,6 +477,7 @@ class LedgerLine:
     from_accounts: list[str]
     to_accounts: list[str]
     round: GrantRound | None
+    grant_id: int | None
     grant_reference: str | None
 
 
@@ -497,35 +497,25 @@ ACCOUNT_LABELS = {
 
 
 def ledger_page(page: int = 1, per_page: int = 50, round_id: int | None = None) -> LedgerPage:
-    """Transactions newest first, a page at a time."""
-    where = [] if round_id is None else [LedgerTransaction.round_id == round_id]
-    total = int(
-        db.session.scalar(sa.select(sa.func.count()).select_from(LedgerTransaction).where(*where)) or 0
-    )
+    """Transactions newest first, a page at a time: all of them, or those concerning one round."""
+    tag = None if round_id is None else money.round_tag(round_id)
+    total = ledger.count_tagged(tag)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    txns = db.session.scalars(
-        sa.select(LedgerTransaction)
-        .where(*where)
-        .order_by(LedgerTransaction.created_at.desc(), LedgerTransaction.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .options(
-            selectinload(LedgerTransaction.entries).selectinload(LedgerEntry.account),
-            selectinload(LedgerTransaction.created_by),
-        )
-    ).all()
+    txns = db.session.scalars(ledger.tagged(tag).offset((page - 1) * per_page).limit(per_page)).all()
     return LedgerPage(describe(txns), page, pages, total)
 
 
 def describe(txns: Sequence[LedgerTransaction]) -> list[LedgerLine]:
     round_ids: set[int] = set()
     grant_ids: set[int] = set()
+    concerns = {txn.id: money.concerns(txn) for txn in txns}
+    for round_id, grant_id in concerns.values():
+        if round_id:
+            round_ids.add(round_id)
+        if grant_id:
+            grant_ids.add(grant_id)
     for txn in txns:
-        if txn.round_id:
-            round_ids.add(txn.round_id)
-        if txn.grant_id:
-            grant_ids.add(txn.grant_id)
         for entry in txn.entries:
             kind, _, ident = entry.account.code.partition(":")
             if kind == "round" and ident.isdigit():
@@ -559,14 +549,16 @@ def describe(txns: Sequence[LedgerTransaction]) -> list[LedgerLine]:
 
     lines = []
     for txn in txns:
-        grant_ref = reference(grants.get(txn.grant_id), txn.grant_id) if txn.grant_id else None
+        round_id, grant_id = concerns[txn.id]
+        grant_ref = reference(grants.get(grant_id), grant_id) if grant_id else None
         lines.append(
             LedgerLine(
                 transaction=txn,
                 amount_pence=sum(e.amount_pence for e in txn.entries if e.amount_pence > 0),
                 from_accounts=[label(e.account) for e in txn.entries if e.amount_pence < 0],
                 to_accounts=[label(e.account) for e in txn.entries if e.amount_pence > 0],
-                round=rounds.get(txn.round_id) if txn.round_id else None,
+                round=rounds.get(round_id) if round_id else None,
+                grant_id=grant_id,
                 grant_reference=grant_ref,
             )
         )

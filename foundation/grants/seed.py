@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from foundation.extensions import db
-from foundation.grants import applications, awards, decisions, ledger, reports, reviews, rounds
+from foundation.grants import applications, awards, decisions, money, reports, reviews, rounds
 from foundation.grants.awards import pounds
 from foundation.grants.models import (
     Application,
@@ -21,10 +21,10 @@ from foundation.grants.models import (
     DeclineReason,
     Grant,
     GrantRound,
-    LedgerTransaction,
     ReviewAssignment,
-    TransactionKind,
 )
+from foundation.ledger import service as ledger
+from foundation.ledger.models import LedgerTransaction, TransactionKind
 from foundation.members.models import (
     Area,
     LegalForm,
@@ -654,9 +654,7 @@ def _backdate_decision(cast: _Cast, application: Application, when: int) -> None
         event.created_at = moment
     if application.grant is not None:
         application.grant.created_at = moment
-        for txn in db.session.scalars(
-            sa.select(LedgerTransaction).where(LedgerTransaction.grant_id == application.grant.id)
-        ):
+        for txn in db.session.scalars(ledger.tagged(money.grant_tag(application.grant.id))):
             txn.created_at = moment
 
 
@@ -812,15 +810,14 @@ def _decided_round(cast: _Cast) -> str | None:
     reports.accept_report(holiday, cast.staff, underspend_received=True, message="Thank you: a great summer.")
     report.reviewed_at = cast.at(-50, 10)
     returned = db.session.scalar(
-        sa.select(LedgerTransaction).where(
-            LedgerTransaction.grant_id == holiday.id,
-            LedgerTransaction.kind == TransactionKind.UNDERSPEND_RETURN,
+        ledger.tagged(money.grant_tag(holiday.id)).where(
+            LedgerTransaction.kind == TransactionKind.UNDERSPEND_RETURN
         )
     )
     if returned is not None:
         returned.created_at = report.reviewed_at
 
-    leftover = ledger.money_for(round_).remaining_pence
+    leftover = money.money_for(round_).remaining_pence
     if leftover > 0:
         txn = rounds.deallocate_budget(
             round_, leftover, cast.staff, f"Unspent budget of {round_.name} handed back"

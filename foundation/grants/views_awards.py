@@ -25,7 +25,7 @@ from foundation.db_setup import begin_write_transaction
 from foundation.errors import DomainError
 from foundation.extensions import db
 from foundation.forms import SelectChoice
-from foundation.grants import awards, bp, decisions, ledger, ranking, reports
+from foundation.grants import awards, bp, decisions, money, ranking, reports
 from foundation.grants import report_tasks as _report_tasks  # noqa: F401  (registers `flask grants send-report-reminders`)
 from foundation.grants.forms_awards import (
     AcceptForm,
@@ -47,6 +47,7 @@ from foundation.grants.models import (
     GrantStatus,
     ReportStatus,
 )
+from foundation.ledger import service as ledger
 from foundation.pagination import page_number, paginate
 from foundation.permissions import organisation_for, signed_in_user, staff_required
 from foundation.web import field_error
@@ -183,7 +184,7 @@ def _manage_page(grant: Grant, status: int = 200, **forms: Any) -> tuple[str, in
         schedule_form=schedule,
         payment_forms=payment_forms,
         review_form=review,
-        transactions=ledger.entries_for(grant_id=grant.id),
+        transactions=ledger.entries_for(money.grant_tag(grant.id)),
         paid_ids=[i.id for i in grant.instalments if i.paid_at is not None],
         payable=awards.payable(grant),
         payments_held=awards.PAYMENTS_HELD,

@@ -18,7 +18,7 @@ from flask_login import current_user
 from foundation.db_setup import begin_write_transaction
 from foundation.errors import DomainError
 from foundation.extensions import db
-from foundation.grants import bp, ledger
+from foundation.grants import bp, money
 from foundation.grants import rounds as svc
 from foundation.grants import tasks as _tasks  # noqa: F401  (registers the periodic task and `flask grants ...`)
 from foundation.grants.forms_rounds import (
@@ -66,8 +66,8 @@ def staff_rounds() -> ResponseReturnValue:
     return render_template(
         "grants/round_staff_list.html",
         rounds=all_rounds,
-        money=ledger.round_money([r.id for r in all_rounds]),
-        fund_balance=ledger.fund_balance(),
+        money=money.round_money([r.id for r in all_rounds]),
+        fund_balance=money.fund_balance(),
     )
 
 
@@ -104,8 +104,8 @@ def _render_manage(
     return render_template(
         "grants/round_manage.html",
         round=round_,
-        money=ledger.money_for(round_),
-        fund_balance=ledger.fund_balance(),
+        money=money.money_for(round_),
+        fund_balance=money.fund_balance(),
         allocate_form=allocate_form or AllocateForm(formdata=None, prefix="allocate"),
         deallocate_form=deallocate_form or DeallocateForm(formdata=None, prefix="deallocate"),
         advance_form=advance_form,
@@ -299,9 +299,9 @@ def _render_fund(form: DepositForm | None = None, status: int = 200) -> tuple[st
     return render_template(
         "grants/fund.html",
         form=form or DepositForm(formdata=None),
-        fund_balance=ledger.fund_balance(),
+        fund_balance=money.fund_balance(),
         rounds=all_rounds,
-        money=ledger.round_money([r.id for r in all_rounds]),
+        money=money.round_money([r.id for r in all_rounds]),
         ledger_page=svc.ledger_page(page_no, STAFF_LEDGER_SIZE),
         grant_page=_endpoint("grants.grant_manage"),
     ), status
@@ -417,7 +417,7 @@ def rounds_public() -> ResponseReturnValue:
         open_rounds=by_status[RoundStatus.OPEN],
         assessing=by_status[RoundStatus.CLOSED] + by_status[RoundStatus.IN_REVIEW],
         decided=by_status[RoundStatus.DECIDED],
-        money=ledger.round_money([r.id for r in shown]),
+        money=money.round_money([r.id for r in shown]),
         has_scorecard=_endpoint("grants.scorecard"),
         now=utcnow(),
     )
@@ -434,7 +434,7 @@ def round_public(round_id: int) -> ResponseReturnValue:
     return render_template(
         "grants/round_public.html",
         round=round_,
-        money=ledger.money_for(round_),
+        money=money.money_for(round_),
         now=now,
         accepting=round_.status is RoundStatus.OPEN and round_.opens_at <= now < round_.closes_at,
         has_apply=_endpoint("grants.application_new"),
@@ -450,5 +450,5 @@ def ledger_public() -> ResponseReturnValue:
     return render_template(
         "grants/fund_ledger.html",
         ledger_page=svc.ledger_page(page_no, LEDGER_PAGE_SIZE),
-        fund_balance=ledger.fund_balance(),
+        fund_balance=money.fund_balance(),
     )

@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from foundation.grants import ledger
+from foundation.grants import money
 from foundation.grants.models import (
     Application,
     ApplicationStatus,
@@ -26,6 +26,7 @@ from foundation.grants.models import (
     ReviewAssignment,
     RoundStatus,
 )
+from foundation.ledger import service as ledger
 from foundation.types import LONDON, utcnow
 from tests.factories import PASSWORD, make_org, make_user
 from tests.grants.factories import make_round
@@ -358,7 +359,7 @@ def test_seed_grant_from_application_to_public_scorecard(db, live_server, smtp, 
     assert grant is not None
     assert grant.status is GrantStatus.ACTIVE and grant.accepted_at is not None
     assert grant.amount_pence == 200_000
-    assert ledger.money_for(application.round).committed_pence == 200_000
+    assert money.money_for(application.round).committed_pence == 200_000
     assert ledger.check_balanced() == []
     by_reviewer = {
         a.reviewer.email: a

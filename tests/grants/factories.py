@@ -6,7 +6,7 @@ import itertools
 from datetime import date, datetime, timedelta
 
 from foundation.extensions import db
-from foundation.grants import ledger
+from foundation.grants import money
 from foundation.grants.models import (
     Application,
     ApplicationStatus,
@@ -16,6 +16,7 @@ from foundation.grants.models import (
     RoundQuestion,
     RoundStatus,
 )
+from foundation.ledger import service as ledger
 from foundation.members.models import Organisation, User
 from foundation.types import utcnow
 
@@ -76,7 +77,7 @@ def make_round(
     db.session.flush()
     if budget_pence:
         fund(budget_pence)
-        ledger.allocate(round_, budget_pence, by)
+        money.allocate(round_, budget_pence, by)
     db.session.refresh(round_)
     return round_
 
@@ -157,8 +158,8 @@ def make_awarded_grant(
         GrantStatus,
         Instalment,
         ReportStatus,
-        TransactionKind,
     )
+    from foundation.ledger.models import TransactionKind
 
     requested = requested_pence if requested_pence is not None else amount_pence
     app = make_application(
@@ -182,8 +183,8 @@ def make_awarded_grant(
     db.session.add(grant)
     db.session.flush()
     ledger.transfer(
-        TransactionKind.AWARD, f"Award to {org.name}", ("grant", grant.id), ledger.round_account(round_),
-        ledger.grant_account(grant), amount_pence, by, round_=round_, grant=grant,
+        TransactionKind.AWARD, f"Award to {org.name}", ("grant", grant.id), money.round_account(round_),
+        money.grant_account(grant), amount_pence, by, money.tags(round_, grant),
     )  # fmt: skip
     plan = instalments or (amount_pence,)
     assert sum(plan) == amount_pence, "instalments must add up to the amount awarded"
@@ -193,8 +194,8 @@ def make_awarded_grant(
         db.session.flush()
         if n < paid:
             txn = ledger.transfer(
-                TransactionKind.PAYMENT, f"Instalment {n + 1}", ("instalment", inst.id), ledger.grant_account(grant),
-                ledger.account(ledger.PAID_OUT), part, by, round_=round_, grant=grant,
+                TransactionKind.PAYMENT, f"Instalment {n + 1}", ("instalment", inst.id), money.grant_account(grant),
+                ledger.account(ledger.PAID_OUT), part, by, money.tags(round_, grant),
             )  # fmt: skip
             inst.paid_at = utcnow()
             inst.payment_reference = f"BACS-{inst.id}"

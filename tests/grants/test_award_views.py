@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from foundation.grants import awards, decisions, ledger
+from foundation.grants import awards, decisions, money
 from foundation.grants.models import (
     ApplicationStatus,
     ConflictDeclaration,
@@ -18,8 +18,9 @@ from foundation.grants.models import (
     ReportStatus,
     ReviewAssignment,
     Score,
-    TransactionKind,
 )
+from foundation.ledger import service as ledger
+from foundation.ledger.models import TransactionKind
 from foundation.types import utcnow
 from tests.conftest import text_of
 from tests.factories import login, make_org, make_user
@@ -92,7 +93,7 @@ def test_staff_award_in_full_through_the_form(client, db, staff, people, applica
     assert resp.status_code == 302
     grant = db.session.scalar(sa.select(Grant))
     assert grant.amount_pence == 250_000 and grant.status is GrantStatus.OFFERED
-    assert ledger.money_for(round_).remaining_pence == 350_000
+    assert money.money_for(round_).remaining_pence == 350_000
     page = html(client.get(resp.headers["Location"]))
     assert "awarded in full. The organisation has been told." in page
     assert f"/staff/grants/grants/{grant.id}" in page
@@ -346,7 +347,9 @@ def test_staff_split_the_schedule_and_record_payments(client, db, staff, people,
     assert first.payment_reference == "BACS 42" and first.paid_by_id == staff.id
     again = client.post(pay, data={f"pay{first.id}-reference": "BACS 43"})
     assert again.status_code == 409 and "already paid on" in html(again)
-    payments = [t for t in ledger.entries_for(grant_id=offered.id) if t.kind is TransactionKind.PAYMENT]
+    payments = [
+        t for t in ledger.entries_for(money.grant_tag(offered.id)) if t.kind is TransactionKind.PAYMENT
+    ]
     assert len(payments) == 1
     assert client.post(f"/staff/grants/grants/{offered.id}/instalments/99999/pay", data={}).status_code == 404
 
@@ -425,7 +428,9 @@ def test_the_report_from_draft_to_completed(client, db, staff, people, offered, 
     assert resp.status_code == 302
     assert offered.status is GrantStatus.COMPLETED and offered.report.status is ReportStatus.ACCEPTED
     returns = [
-        t for t in ledger.entries_for(grant_id=offered.id) if t.kind is TransactionKind.UNDERSPEND_RETURN
+        t
+        for t in ledger.entries_for(money.grant_tag(offered.id))
+        if t.kind is TransactionKind.UNDERSPEND_RETURN
     ]
     assert len(returns) == 1
     assert "Thank you!" in text_of(mailbox.last_to(member.email))

@@ -8,8 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from foundation.errors import Conflict, DomainError, IllegalTransition, NotAllowed, NotFound
-from foundation.grants import awards, ledger
-from foundation.grants.models import GrantStatus, Instalment, LedgerTransaction, TransactionKind
+from foundation.grants import awards, money
+from foundation.grants.models import GrantStatus, Instalment
+from foundation.ledger import service as ledger
+from foundation.ledger.models import LedgerTransaction, TransactionKind
 from foundation.notifications.models import Notification
 from tests.conftest import text_of
 from tests.factories import make_org, make_user
@@ -124,7 +126,7 @@ def test_payments_only_after_acceptance_each_instalment_once(db, offered, people
         first.paid_at is not None and first.paid_by_id == staff.id and first.payment_reference == "BACS 0001"
     )
     payment = db.session.get(LedgerTransaction, first.transaction_id)
-    assert payment.kind is TransactionKind.PAYMENT and payment.grant_id == offered.id
+    assert payment.kind is TransactionKind.PAYMENT and money.concerns(payment)[1] == offered.id
     assert "BACS 0001" in payment.reason
     assert ledger.balances([f"grant:{offered.id}", ledger.PAID_OUT]) == {
         f"grant:{offered.id}": 100_000,

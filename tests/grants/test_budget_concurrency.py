@@ -14,17 +14,11 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from foundation.grants import ledger
+from foundation.grants import money
 from foundation.grants.decisions import BUDGET_EXCEEDED
-from foundation.grants.models import (
-    Application,
-    ApplicationStatus,
-    Grant,
-    Instalment,
-    LedgerTransaction,
-    RoundStatus,
-    TransactionKind,
-)
+from foundation.grants.models import Application, ApplicationStatus, Grant, Instalment, RoundStatus
+from foundation.ledger import service as ledger
+from foundation.ledger.models import LedgerTransaction, TransactionKind
 from foundation.types import utcnow
 from tests.factories import make_org, make_user
 from tests.grants.factories import make_application, make_decided_grant, make_round
@@ -73,11 +67,11 @@ def _awards_race(db, server, amounts: list[int]) -> None:
             assert BUDGET_EXCEEDED.replace("'", "&#39;") in body
     db.session.rollback()
     won = [amount for (status, _), amount in zip(results, amounts, strict=True) if status == 302]
-    money = ledger.round_money([round_id])[round_id]
-    assert money.committed_pence == sum(won) <= BUDGET
+    held = money.round_money([round_id])[round_id]
+    assert held.committed_pence == sum(won) <= BUDGET
     # Each refusal was right: the budget left when it was refused was smaller than it, and that only shrinks.
     refused = [amount for (status, _), amount in zip(results, amounts, strict=True) if status == 409]
-    assert all(amount > money.remaining_pence for amount in refused)
+    assert all(amount > held.remaining_pence for amount in refused)
     assert (
         count(db, Grant)
         == len(won)
@@ -127,7 +121,7 @@ def test_staff_deciding_the_same_application_at_once_award_it_once(db, live_serv
     db.session.rollback()
     assert count(db, Grant) == 1
     assert count(db, LedgerTransaction, LedgerTransaction.kind == TransactionKind.AWARD) == 1
-    assert ledger.money_for(round_).committed_pence == 300_000
+    assert money.money_for(round_).committed_pence == 300_000
 
 
 def test_an_instalment_recorded_at_once_by_several_staff_is_paid_once(db, live_server):  # noqa: F811

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from foundation.errors import Conflict, DomainError, IllegalTransition
-from foundation.grants import awards, decisions, ledger
+from foundation.grants import awards, decisions, money
 from foundation.grants.decisions import DecisionInput
 from foundation.grants.models import (
     ApplicationAction,
@@ -17,10 +17,10 @@ from foundation.grants.models import (
     DeclineReason,
     Grant,
     GrantStatus,
-    LedgerTransaction,
     RoundStatus,
-    TransactionKind,
 )
+from foundation.ledger import service as ledger
+from foundation.ledger.models import LedgerTransaction, TransactionKind
 from foundation.notifications.models import Notification, NotificationKind
 from tests.conftest import link_in, text_of
 from tests.factories import make_org, make_user
@@ -40,7 +40,7 @@ def reasons(db):
 
 
 def remaining(round_) -> int:
-    return ledger.money_for(round_).remaining_pence
+    return money.money_for(round_).remaining_pence
 
 
 def txns(db, kind: TransactionKind) -> list[LedgerTransaction]:
@@ -65,7 +65,7 @@ def test_award_in_full_offers_a_grant_and_moves_the_money(db, staff, people, rou
     assert [(i.amount_pence, i.paid_at) for i in grant.instalments] == [(250_000, None)]
     assert grant.report_due_on == awards.default_report_due_on(app)
     (award,) = txns(db, TransactionKind.AWARD)
-    assert award.grant_id == grant.id and award.round_id == round_.id
+    assert money.concerns(award) == (round_.id, grant.id)
     assert sorted(e.amount_pence for e in award.entries) == [-250_000, 250_000]
     assert remaining(round_) == 750_000
     assert ledger.balances([f"grant:{grant.id}"]) == {f"grant:{grant.id}": 250_000}
@@ -217,7 +217,7 @@ def test_reducing_an_offer_releases_the_difference_and_increasing_needs_budget(
     decisions.decide(app, staff, DecisionInput(PART, amount_pence=300_000, feedback="Reduced to fit."))
     db.session.commit()
     (release,) = txns(db, TransactionKind.RELEASE)
-    assert release.grant_id == app.grant.id and {e.amount_pence for e in release.entries} == {
+    assert money.concerns(release)[1] == app.grant.id and {e.amount_pence for e in release.entries} == {
         -200_000,
         200_000,
     }

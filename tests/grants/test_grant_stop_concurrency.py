@@ -14,8 +14,10 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from foundation.grants import awards, ledger
-from foundation.grants.models import Grant, GrantStatus, LedgerTransaction, RoundStatus, TransactionKind
+from foundation.grants import awards, money
+from foundation.grants.models import Grant, GrantStatus, RoundStatus
+from foundation.ledger import service as ledger
+from foundation.ledger.models import LedgerTransaction, TransactionKind
 from foundation.notifications.models import Notification
 from tests.factories import make_org, make_user
 from tests.grants.factories import make_decided_grant, make_round
@@ -59,7 +61,10 @@ def _race(db, server, action: str, setup) -> tuple[Counter, int, int]:
     db.session.rollback()
     released = db.session.scalar(
         sa.select(sa.func.count(LedgerTransaction.id)).where(
-            LedgerTransaction.kind == TransactionKind.RELEASE, LedgerTransaction.grant_id == grant.id
+            LedgerTransaction.kind == TransactionKind.RELEASE,
+            LedgerTransaction.id.in_(
+                ledger.tagged(money.grant_tag(grant.id)).with_only_columns(LedgerTransaction.id)
+            ),
         )
     )
     told = db.session.scalar(
@@ -68,10 +73,10 @@ def _race(db, server, action: str, setup) -> tuple[Counter, int, int]:
             sa.or_(Notification.subject.like("%ended early%"), Notification.subject.like("%withdrawn%")),
         )
     )
-    money = ledger.money_for(round_)
+    held = money.money_for(round_)
     stopped = db.session.get(Grant, grant.id)
     live = 0 if stopped.status is GrantStatus.WITHDRAWN else stopped.amount_pence
-    assert money.remaining_pence == money.budget_pence - live
+    assert held.remaining_pence == held.budget_pence - live
     assert ledger.check_balanced() == []
     return statuses, released, told
 
@@ -101,4 +106,4 @@ def test_two_staff_withdrawing_the_same_offer_at_once_release_once_on_postgresql
     assert statuses == {303: 1, 409: 1}
     assert released == 1 and told == 1
     round_id = db.session.scalars(sa.select(Grant.round_id)).one()
-    assert ledger.round_money([round_id])[round_id].remaining_pence == BUDGET
+    assert money.round_money([round_id])[round_id].remaining_pence == BUDGET

@@ -10,8 +10,9 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from foundation.grants import awards, ledger
-from foundation.grants.models import GrantStatus, LedgerTransaction, TransactionKind
+from foundation.grants import awards, money
+from foundation.grants.models import GrantStatus
+from foundation.ledger.models import LedgerTransaction, TransactionKind
 from tests.conftest import text_of
 from tests.factories import login, make_org, make_user
 from tests.grants.factories import make_decided_grant
@@ -77,7 +78,7 @@ def test_withdrawing_without_a_reason_is_422_with_the_message_at_the_field(
     assert 'id="reason-error">Say why the offer is withdrawn: the organisation is told.</p>' in page
     db.session.rollback()
     assert offered.status is GrantStatus.OFFERED and releases(db) == 0
-    assert ledger.money_for(round_).remaining_pence == 700_000
+    assert money.money_for(round_).remaining_pence == 700_000
 
 
 def test_staff_withdraw_through_the_form_and_everyone_sees_it(
@@ -92,7 +93,7 @@ def test_staff_withdraw_through_the_form_and_everyone_sees_it(
     assert "The offer was withdrawn; £3,000 is back in the round&#39;s budget." in page
     assert 'id="stopped"' in page and REASON in page and "Offer withdrawn" in page
     assert f"/staff/grants/grants/{offered.id}/withdraw" not in page  # nothing more to stop
-    assert ledger.money_for(round_).remaining_pence == 1_000_000
+    assert money.money_for(round_).remaining_pence == 1_000_000
 
     for person in (admin, member):
         body = text_of(mailbox.last_to(person.email))
@@ -112,7 +113,7 @@ def test_staff_withdraw_through_the_form_and_everyone_sees_it(
     page = html(resp)
     assert 'id="refusal" role="alert"' in page and "This offer was already withdrawn on" in page
     assert 'name="reason"' not in page
-    assert releases(db) == 1 and ledger.money_for(round_).remaining_pence == 1_000_000
+    assert releases(db) == 1 and money.money_for(round_).remaining_pence == 1_000_000
 
 
 def test_ending_a_part_paid_grant_through_the_form(
@@ -138,7 +139,7 @@ def test_ending_a_part_paid_grant_through_the_form(
     assert "£1,000 (requested £3,000); ended early: £3,000 was awarded, £2,000 released" in page
     assert page.count('<span class="tag tag-cancelled">Cancelled</span>') == 2
     assert "Change the schedule" not in page and "Record payment" not in page
-    assert ledger.money_for(round_).remaining_pence == 1_000_000 - 100_000
+    assert money.money_for(round_).remaining_pence == 1_000_000 - 100_000
     assert "£1,000 already paid stays paid" in text_of(mailbox.last_to(admin.email))
 
     org_client = app.test_client()

@@ -9,16 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from foundation.errors import Conflict, DomainError
-from foundation.grants import ledger
+from foundation.grants import money
 from foundation.grants import rounds as svc
-from foundation.grants.models import (
-    ApplicationStatus,
-    Grant,
-    LedgerEntry,
-    LedgerTransaction,
-    RoundStatus,
-    TransactionKind,
-)
+from foundation.grants.models import ApplicationStatus, Grant, RoundStatus
+from foundation.ledger import service as ledger
+from foundation.ledger.models import LedgerEntry, LedgerTransaction, TransactionKind
 from tests.factories import make_org, make_user
 from tests.grants.factories import fund, make_application, make_round
 
@@ -52,7 +47,7 @@ def test_a_deposit_is_two_entries_that_sum_to_zero_and_the_fund_balance_is_deriv
     assert [e.amount_pence for e in txn.entries] == [-2_500_000, 2_500_000]
     assert {e.account.code for e in txn.entries} == {"income", "fund"}
     assert txn.kind is TransactionKind.DEPOSIT and txn.source_type == "opening_balance"
-    assert ledger.fund_balance() == 2_625_050
+    assert money.fund_balance() == 2_625_050
     assert ledger.balances(["income", "fund", "paid_out"]) == {
         "income": -2_625_050,
         "fund": 2_625_050,
@@ -80,10 +75,10 @@ def test_allocating_moves_money_from_the_fund_to_the_round(db) -> None:
 
     txn = svc.allocate_budget(round_, 400_000, staff)
 
-    assert txn.kind is TransactionKind.ALLOCATION and txn.round_id == round_.id
+    assert txn.kind is TransactionKind.ALLOCATION and money.concerns(txn)[0] == round_.id
     assert txn.reason == f"Budget for {round_.name}"
-    assert ledger.fund_balance() == 600_000
-    assert ledger.money_for(round_) == ledger.RoundMoney(400_000, 0, 400_000)
+    assert money.fund_balance() == 600_000
+    assert money.money_for(round_) == money.RoundMoney(400_000, 0, 400_000)
     assert ledger.check_balanced() == []
 
 
@@ -99,8 +94,8 @@ def test_allocating_more_than_the_fund_holds_is_refused_and_nothing_is_written(d
     assert refused.value.field == "amount"
     assert "£3,000.00 not yet allocated" in refused.value.message
     assert transactions(db) == before
-    assert ledger.fund_balance() == 300_000
-    assert ledger.money_for(round_).budget_pence == 0
+    assert money.fund_balance() == 300_000
+    assert money.money_for(round_).budget_pence == 0
 
 
 def test_the_whole_fund_can_be_allocated_but_not_a_penny_more(db) -> None:
@@ -109,7 +104,7 @@ def test_the_whole_fund_can_be_allocated_but_not_a_penny_more(db) -> None:
     second = make_round(RoundStatus.DRAFT, budget_pence=None)
     fund(500_000)
     svc.allocate_budget(first, 500_000, staff)
-    assert ledger.fund_balance() == 0
+    assert money.fund_balance() == 0
     with pytest.raises(DomainError):
         svc.allocate_budget(second, 1, staff)
 
@@ -119,7 +114,7 @@ def test_a_decided_round_takes_no_more_budget(db) -> None:
     fund(100_000)
     with pytest.raises(Conflict):
         svc.allocate_budget(round_, 50_000, make_user(staff=True))
-    assert ledger.money_for(round_).budget_pence == 100_000
+    assert money.money_for(round_).budget_pence == 100_000
 
 
 def test_handing_back_more_than_the_round_has_not_awarded_is_refused(db) -> None:
@@ -127,8 +122,8 @@ def test_handing_back_more_than_the_round_has_not_awarded_is_refused(db) -> None
     round_ = make_round(RoundStatus.IN_REVIEW, budget_pence=1_000_000)
     grant = make_grant(db, round_, 700_000)
     ledger.transfer(
-        TransactionKind.AWARD, "Award", ("grant", grant.id), ledger.round_account(round_),
-        ledger.grant_account(grant), 700_000, round_=round_, grant=grant,
+        TransactionKind.AWARD, "Award", ("grant", grant.id), money.round_account(round_),
+        money.grant_account(grant), 700_000, tags=money.tags(round_, grant),
     )  # fmt: skip
     before = transactions(db)
 
@@ -140,8 +135,8 @@ def test_handing_back_more_than_the_round_has_not_awarded_is_refused(db) -> None
     assert transactions(db) == before
 
     svc.deallocate_budget(round_, 300_000, staff, "Unspent after decisions")
-    assert ledger.money_for(round_) == ledger.RoundMoney(700_000, 700_000, 0)
-    assert ledger.fund_balance() == 300_000
+    assert money.money_for(round_) == money.RoundMoney(700_000, 700_000, 0)
+    assert money.fund_balance() == 300_000
     assert ledger.check_balanced() == []
 
 
@@ -163,37 +158,37 @@ def test_round_money_after_allocations_awards_releases_payments_and_underspend(d
     svc.allocate_budget(round_, 200_000, staff, "Top-up from match funding")
     svc.allocate_budget(other, 300_000, staff)
     svc.deallocate_budget(round_, 100_000, staff)
-    round_acct = ledger.round_account(round_)
+    round_acct = money.round_account(round_)
 
     a = make_grant(db, round_, 400_000)
     b = make_grant(db, round_, 250_000)
     for grant in (a, b):
         ledger.post(
             TransactionKind.AWARD, f"Award {grant.id}", ("grant", grant.id),
-            [(round_acct, -grant.amount_pence), (ledger.grant_account(grant), grant.amount_pence)],
-            by=staff, round_=round_, grant=grant,
+            [(round_acct, -grant.amount_pence), (money.grant_account(grant), grant.amount_pence)],
+            by=staff, tags=money.tags(round_, grant),
         )  # fmt: skip
     # Grant b is reduced by £500 before payment: the money goes back to the round's budget.
     ledger.post(
         TransactionKind.RELEASE, "Award reduced", ("grant", b.id),
-        [(ledger.grant_account(b), -50_000), (round_acct, 50_000)], by=staff, round_=round_, grant=b,
+        [(money.grant_account(b), -50_000), (round_acct, 50_000)], by=staff, tags=money.tags(round_, b),
     )  # fmt: skip
     # Grant a is paid in full, then £300 of underspend comes back to the fund.
     ledger.post(
         TransactionKind.PAYMENT, "First instalment", ("grant", a.id),
-        [(ledger.grant_account(a), -400_000), (ledger.account(ledger.PAID_OUT), 400_000)], grant=a,
+        [(money.grant_account(a), -400_000), (ledger.account(ledger.PAID_OUT), 400_000)], tags=money.tags(round_, a),
     )  # fmt: skip
     ledger.post(
         TransactionKind.UNDERSPEND_RETURN, "Underspend returned", ("grant", a.id),
-        [(ledger.account(ledger.PAID_OUT), -30_000), (ledger.account(ledger.FUND), 30_000)], grant=a,
+        [(ledger.account(ledger.PAID_OUT), -30_000), (ledger.account(ledger.FUND), 30_000)], tags=money.tags(round_, a),
     )  # fmt: skip
 
-    money = ledger.round_money([round_.id, other.id, untouched.id])
-    assert money[round_.id] == ledger.RoundMoney(
+    rounds = money.round_money([round_.id, other.id, untouched.id])
+    assert rounds[round_.id] == money.RoundMoney(
         budget_pence=1_100_000, committed_pence=600_000, remaining_pence=500_000
     )
-    assert money[other.id] == ledger.RoundMoney(300_000, 0, 300_000)
-    assert money[untouched.id] == ledger.RoundMoney(0, 0, 0)
+    assert rounds[other.id] == money.RoundMoney(300_000, 0, 300_000)
+    assert rounds[untouched.id] == money.RoundMoney(0, 0, 0)
     # The round account's balance is exactly what remains.
     assert ledger.balance(round_acct) == 500_000
     assert ledger.balances([f"grant:{a.id}", f"grant:{b.id}", "paid_out"]) == {
@@ -202,7 +197,7 @@ def test_round_money_after_allocations_awards_releases_payments_and_underspend(d
         "paid_out": 370_000,
     }
     # 2,000,000 in; 1,100,000 + 300,000 out to rounds; 30,000 back.
-    assert ledger.fund_balance() == 630_000
+    assert money.fund_balance() == 630_000
     assert entry_total(db) == 0
     assert ledger.check_balanced() == []
     # And the remaining budget limits what can be handed back.

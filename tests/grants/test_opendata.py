@@ -201,13 +201,14 @@ def test_amount_disbursed_follows_payments(client, db):
     db.session.commit()
     assert get_json(client)["grants"][0]["amountDisbursed"] == 0
 
-    from foundation.grants import ledger
-    from foundation.grants.models import TransactionKind
+    from foundation.grants import money
+    from foundation.ledger import service as ledger
+    from foundation.ledger.models import TransactionKind
 
     first = grant.instalments[0]
     txn = ledger.transfer(
-        TransactionKind.PAYMENT, "Instalment 1", ("instalment", first.id), ledger.grant_account(grant),
-        ledger.account(ledger.PAID_OUT), first.amount_pence, None, grant=grant,
+        TransactionKind.PAYMENT, "Instalment 1", ("instalment", first.id), money.grant_account(grant),
+        ledger.account(ledger.PAID_OUT), first.amount_pence, None, money.tags(grant.round, grant),
     )  # fmt: skip
     first.paid_at, first.transaction_id = utcnow(), txn.id
     db.session.commit()

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from foundation.errors import Conflict
 from foundation.grants import awards
-from foundation.grants.models import LedgerTransaction, TransactionKind
+from foundation.ledger.models import LedgerTransaction, TransactionKind
 from foundation.members import organisations
 from foundation.members.models import DocumentKind, OrganisationDocument, VettingAction
 from foundation.types import london_today

@@ -294,7 +294,8 @@ def test_awarded_money_leaves_the_remaining_budget_and_is_not_counted_twice(work
     from tests.grants.factories import make_awarded_grant
 
     round_, apps, _, staff = worked_round
-    from foundation.grants.ledger import allocate
+    from foundation.grants.money import allocate
+
     from tests.grants.factories import fund
 
     fund(100_000)

@@ -9,16 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from foundation.errors import DomainError, IllegalTransition, NotAllowed
-from foundation.grants import awards, ledger, reports
+from foundation.grants import awards, money, reports
 from foundation.grants import report_tasks as tasks
-from foundation.grants.models import (
-    GrantReminder,
-    GrantStatus,
-    ReportStatus,
-    TransactionKind,
-)
+from foundation.grants.models import GrantReminder, GrantStatus, ReportStatus
 from foundation.grants.reports import ReportInput
 from foundation.grants.standing import overdue_reports
+from foundation.ledger import service as ledger
+from foundation.ledger.models import TransactionKind
 from foundation.notifications.models import Notification, NotificationKind
 from tests.conftest import link_in, text_of
 from tests.factories import make_org, make_user
@@ -132,7 +129,7 @@ def test_accepting_returns_the_confirmed_underspend_to_the_fund_and_completes_th
 ):
     _, admin, member = people
     submitted(db, grant, member)
-    fund_before = ledger.fund_balance()
+    fund_before = money.fund_balance()
 
     with pytest.raises(DomainError) as exc:
         reports.accept_report(grant, staff, underspend_received=False)
@@ -148,9 +145,13 @@ def test_accepting_returns_the_confirmed_underspend_to_the_fund_and_completes_th
     db.session.commit()
     assert grant.status is GrantStatus.COMPLETED and grant.report.status is ReportStatus.ACCEPTED
     assert grant.report.reviewed_by_id == staff.id
-    assert ledger.fund_balance() == fund_before + 50_000
+    assert money.fund_balance() == fund_before + 50_000
     assert ledger.balances([ledger.PAID_OUT])[ledger.PAID_OUT] == 250_000
-    (ret,) = [t for t in ledger.entries_for(grant_id=grant.id) if t.kind is TransactionKind.UNDERSPEND_RETURN]
+    (ret,) = [
+        t
+        for t in ledger.entries_for(money.grant_tag(grant.id))
+        if t.kind is TransactionKind.UNDERSPEND_RETURN
+    ]
     assert {e.account.code: e.amount_pence for e in ret.entries} == {"paid_out": -50_000, "fund": 50_000}
     body = text_of(mailbox.last_to(admin.email))
     assert "The grant is now completed" in body and "£500 has been received" in body and "Great work." in body
@@ -170,7 +171,7 @@ def test_no_underspend_no_return_and_unpaid_instalments_block_acceptance(db, sta
     reports.accept_report(grant, staff, underspend_received=False)
     db.session.commit()
     assert grant.status is GrantStatus.COMPLETED
-    kinds = {t.kind for t in ledger.entries_for(grant_id=grant.id)}
+    kinds = {t.kind for t in ledger.entries_for(money.grant_tag(grant.id))}
     assert kinds == {TransactionKind.AWARD, TransactionKind.PAYMENT}
 
 

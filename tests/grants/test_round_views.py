@@ -10,17 +10,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from foundation.grants import ledger
+from foundation.grants import money
 from foundation.grants.models import (
     ApplicationStatus,
     Criterion,
     DeclineReason,
     GrantRound,
-    LedgerTransaction,
     RoundEvent,
     RoundQuestion,
     RoundStatus,
 )
+from foundation.ledger import service as ledger
+from foundation.ledger.models import LedgerTransaction
 from foundation.types import LONDON, utcnow
 from tests.factories import add_member, login, make_org, make_user
 from tests.grants.factories import fund, make_application, make_round
@@ -365,7 +366,7 @@ def test_allocate_and_hand_back_budget(as_staff, db) -> None:
         f"/staff/grants/rounds/{round_.id}/allocate", data={"allocate-amount": "6,000", "allocate-reason": ""}
     )
     assert resp.status_code == 302
-    assert ledger.money_for(round_).budget_pence == 600_000
+    assert money.money_for(round_).budget_pence == 600_000
 
     resp = as_staff.post(f"/staff/grants/rounds/{round_.id}/allocate", data={"allocate-amount": "4,000.01"})
     assert resp.status_code == 422
@@ -389,8 +390,8 @@ def test_allocate_and_hand_back_budget(as_staff, db) -> None:
         data={"deallocate-amount": "1,000", "deallocate-reason": "Smaller round than planned"},
     )
     assert resp.status_code == 302
-    assert ledger.money_for(round_).budget_pence == 500_000
-    assert ledger.fund_balance() == 500_000
+    assert money.money_for(round_).budget_pence == 500_000
+    assert money.fund_balance() == 500_000
     text = page(as_staff.get(f"/staff/grants/rounds/{round_.id}"))
     assert "Smaller round than planned" in text and "£5,000" in text
 
@@ -407,7 +408,7 @@ def test_the_fund_page_and_deposits(as_staff, db) -> None:
         data={"source": "opening_balance", "amount": "25,000", "reason": "Opening balance for 2030"},
     )
     assert resp.status_code == 302
-    assert ledger.fund_balance() == 2_500_000
+    assert money.fund_balance() == 2_500_000
     text = page(as_staff.get("/staff/grants/fund"))
     assert "Opening balance for 2030" in text and "£25,000" in text and "Gita Grants" in text
     assert f'href="/staff/grants/rounds/{round_.id}"' in text
@@ -600,7 +601,7 @@ def test_the_public_ledger_is_newest_first_paginated_and_has_no_personal_data(cl
     for i in range(55):
         txn = ledger.deposit(1_000 + i, f"Gift number {i}", ("income", None), by=staff)
         txn.created_at = base + timedelta(hours=i)
-    txn = ledger.allocate(round_, 5_000, staff)
+    txn = money.allocate(round_, 5_000, staff)
     txn.created_at = base + timedelta(days=10)
     db.session.commit()
 

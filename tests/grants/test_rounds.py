@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from foundation.errors import Conflict, DomainError, IllegalTransition
-from foundation.grants import ledger
+from foundation.grants import money
 from foundation.grants import rounds as svc
 from foundation.grants.models import (
     ApplicationStatus,
@@ -68,7 +68,7 @@ def test_create_round_makes_a_draft_with_its_details(db) -> None:
     assert round_.code == "SG26"
     assert round_.created_by_id == staff.id
     assert round_.criteria == [] and round_.questions == []
-    assert ledger.money_for(round_).budget_pence == 0
+    assert money.money_for(round_).budget_pence == 0
     assert events(db, round_) == []
 
 

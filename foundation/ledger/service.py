@@ -1,0 +1,184 @@
+"""Posting to the ledger and reading balances.
+
+Every movement of money is a `LedgerTransaction` whose entries sum to zero, with a reason, a link to what caused
+it, and tags naming what it concerns. The Foundation's own accounts have fixed codes:
+
+    fund        the seed-grant fund: money not yet given to a round
+    income      where money comes from (donations, match funding, opening balance): its balance is negative
+    paid_out    paid to grantees, net of underspend returned
+
+A capability opens its own accounts on first use, with codes of the form "<what>:<id>".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
+
+from foundation.errors import DomainError
+from foundation.extensions import db
+from foundation.ledger.models import (
+    AccountKind,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTag,
+    LedgerTransaction,
+    TransactionKind,
+)
+from foundation.members.models import User
+from foundation.types import utcnow
+
+FUND = "fund"
+INCOME = "income"
+PAID_OUT = "paid_out"
+
+_NAMES = {
+    FUND: ("Seed-grant fund (unallocated)", AccountKind.FUND),
+    INCOME: ("Income: donations, match funding and other deposits", AccountKind.INCOME),
+    PAID_OUT: ("Paid to grantees", AccountKind.PAID_OUT),
+}
+
+
+def account(code: str, name: str | None = None, kind: AccountKind | None = None) -> LedgerAccount:
+    """The account with this code, created on first use."""
+    found = db.session.scalar(sa.select(LedgerAccount).where(LedgerAccount.code == code))
+    if found is not None:
+        return found
+    if code in _NAMES:
+        name, kind = _NAMES[code]
+    if name is None or kind is None:
+        raise ValueError(f"unknown ledger account {code!r}")
+    # Two transactions may both be first to need the account (two payments at once): the second waits for the
+    # first's row and uses it, rather than failing on the unique code.
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(LedgerAccount)
+        .values(code=code, name=name, kind=kind, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[LedgerAccount.code])
+    )
+    return db.session.scalars(sa.select(LedgerAccount).where(LedgerAccount.code == code)).one()
+
+
+def post(
+    kind: TransactionKind,
+    reason: str,
+    source: tuple[str, int | None],
+    moves: Sequence[tuple[LedgerAccount, int]],
+    by: User | None = None,
+    tags: Iterable[str] = (),
+) -> LedgerTransaction:
+    """Record one movement of money. `moves` are (account, signed pence); they must sum to zero."""
+    if len(moves) < 2:
+        raise ValueError("a transaction moves money between at least two accounts")
+    if any(amount == 0 for _, amount in moves):
+        raise ValueError("a ledger entry cannot be zero")
+    if sum(amount for _, amount in moves) != 0:
+        raise ValueError("a transaction's entries must sum to zero")
+    txn = LedgerTransaction(
+        kind=kind, reason=reason[:300], source_type=source[0], source_id=source[1], created_by=by
+    )
+    for acct, amount in moves:
+        txn.entries.append(LedgerEntry(account_id=acct.id, amount_pence=amount))
+    for tag in sorted(set(tags)):
+        txn.tags.append(LedgerTag(tag=tag))
+    db.session.add(txn)
+    db.session.flush()
+    return txn
+
+
+def transfer(
+    kind: TransactionKind,
+    reason: str,
+    source: tuple[str, int | None],
+    from_account: LedgerAccount,
+    to_account: LedgerAccount,
+    amount_pence: int,
+    by: User | None = None,
+    tags: Iterable[str] = (),
+) -> LedgerTransaction:
+    if amount_pence <= 0:
+        raise DomainError("The amount must be more than £0.", field="amount")
+    return post(kind, reason, source, [(from_account, -amount_pence), (to_account, amount_pence)], by, tags)
+
+
+def balance(acct: LedgerAccount | None) -> int:
+    if acct is None or acct.id is None:
+        return 0
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_pence), 0)).where(
+                LedgerEntry.account_id == acct.id
+            )
+        )
+    )
+
+
+def balances(codes: Iterable[str]) -> dict[str, int]:
+    """Balances of several accounts in one query (0 for accounts never used)."""
+    codes = list(codes)
+    rows = db.session.execute(
+        sa.select(LedgerAccount.code, sa.func.coalesce(sa.func.sum(LedgerEntry.amount_pence), 0))
+        .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id, isouter=True)
+        .where(LedgerAccount.code.in_(codes))
+        .group_by(LedgerAccount.code)
+    ).all()
+    found = {code: int(total) for code, total in rows}
+    return {code: found.get(code, 0) for code in codes}
+
+
+def deposit(
+    amount_pence: int,
+    reason: str,
+    source: tuple[str, int | None],
+    by: User | None = None,
+    tags: Iterable[str] = (),
+) -> LedgerTransaction:
+    """Money into the fund: the opening balance, a donation, match funding received."""
+    return transfer(
+        TransactionKind.DEPOSIT, reason, source, account(INCOME), account(FUND), amount_pence, by, tags
+    )
+
+
+def tagged(tag: str | None = None) -> sa.Select[tuple[LedgerTransaction]]:
+    """Transactions newest first, all of them or those with a tag; entries, accounts, tags and author loaded."""
+    stmt = sa.select(LedgerTransaction).order_by(
+        LedgerTransaction.created_at.desc(), LedgerTransaction.id.desc()
+    )
+    if tag is not None:
+        stmt = stmt.where(
+            LedgerTransaction.id.in_(sa.select(LedgerTag.transaction_id).where(LedgerTag.tag == tag))
+        )
+    return stmt.options(
+        selectinload(LedgerTransaction.entries).selectinload(LedgerEntry.account),
+        selectinload(LedgerTransaction.tags),
+        selectinload(LedgerTransaction.created_by),
+    )
+
+
+def count_tagged(tag: str | None = None) -> int:
+    stmt = sa.select(sa.func.count()).select_from(LedgerTransaction)
+    if tag is not None:
+        stmt = sa.select(sa.func.count()).select_from(LedgerTag).where(LedgerTag.tag == tag)
+    return int(db.session.scalar(stmt) or 0)
+
+
+def entries_for(tag: str | None = None, limit: int | None = None) -> list[LedgerTransaction]:
+    """The public ledger: transactions newest first, optionally those concerning one thing ("grant:9")."""
+    stmt = tagged(tag)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def check_balanced() -> list[int]:
+    """Ids of transactions whose entries do not sum to zero (there should be none)."""
+    return list(
+        db.session.scalars(
+            sa.select(LedgerEntry.transaction_id)
+            .group_by(LedgerEntry.transaction_id)
+            .having(sa.func.sum(LedgerEntry.amount_pence) != 0)
+        )
+    )
