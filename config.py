@@ -41,6 +41,7 @@ class Config:
         "foundation.members",
         "foundation.notifications",
         "foundation.ledger",
+        "foundation.payments",
         "foundation.venues",
         "foundation.grants",
     )
@@ -106,6 +107,19 @@ class Config:
         "FOUNDATION_POSTAL_ADDRESS", "Wiltshire Young People's Foundation, PO Box 1234, Trowbridge, Wiltshire"
     )
 
+    # Payments: Stripe Checkout when both keys are set (the webhook endpoint is BASE_URL/payments/webhooks/stripe,
+    # sending checkout.session.completed, .async_payment_succeeded, .async_payment_failed, .expired and
+    # charge.refunded); otherwise the offline provider records pledges that staff mark received.
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
+    # The charity that claims Gift Aid, named in the declaration and on receipts.
+    CHARITY_NAME = os.environ.get("CHARITY_NAME", "Wiltshire Young People's Foundation")
+    CHARITY_NUMBER = os.environ.get("CHARITY_NUMBER", "1234567")
+    # Donations: the smallest and largest single gift, in pence.
+    DONATION_MIN_PENCE = _int("DONATION_MIN_PENCE", 200)
+    DONATION_MAX_PENCE = _int("DONATION_MAX_PENCE", 2_500_000)
+
     # Uploads live outside the static folder.
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER")  # default: instance/uploads
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024) + 64 * 1024  # form overhead
@@ -149,6 +163,8 @@ class TestConfig(Config):
     PUBLIC_PAGE_CACHE_SECONDS = 0
     CELERY_BROKER_URL = None
     MAIL_SERVER = None
+    STRIPE_SECRET_KEY = None
+    STRIPE_WEBHOOK_SECRET = None
 
 
 class ProdConfig(Config):

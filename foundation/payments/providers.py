@@ -1,0 +1,236 @@
+"""The two payment providers behind one interface.
+
+A provider does two things: start a checkout for a payment, and turn what it later tells us (a webhook event)
+into one of three outcomes: succeeded, failed, refunded. Everything else (state, ledger, receipts) is the same
+whichever provider took the money.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import stripe
+from flask import current_app
+
+from foundation.payments.models import Payment
+
+
+class Outcome(enum.Enum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+@dataclass(frozen=True)
+class Checkout:
+    reference: str  # the provider's id for the checkout
+    url: str | None  # where to send the payer; None when there is nothing to pay online (offline)
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """What a provider told us, reduced to what we act on. `outcome` None: nothing to do (a checkout completed
+    whose bank transfer is still on its way)."""
+
+    event_id: str
+    type: str
+    outcome: Outcome | None
+    payment_id: int | None  # ours, from the metadata we gave the provider
+    checkout_reference: str | None
+    payment_reference: str | None
+    amount_pence: int | None = None
+    detail: str = ""
+
+
+class BadEvent(ValueError):
+    """A webhook we refuse: bad signature, stale, malformed, or of a type we do not handle (400)."""
+
+
+class Provider(Protocol):
+    name: str
+
+    def create_checkout(
+        self, payment: Payment, success_url: str, cancel_url: str, email: str | None
+    ) -> Checkout: ...
+
+    def parse_event(self, body: bytes, signature: str | None) -> ProviderEvent: ...
+
+    def fee_for(self, payment_reference: str) -> int: ...
+
+
+class OfflineProvider:
+    """No money moves online: the payment is a pledge until staff record it received (bank transfer, cheque,
+    cash). It has no events to parse."""
+
+    name = "offline"
+
+    def create_checkout(
+        self, payment: Payment, success_url: str, cancel_url: str, email: str | None
+    ) -> Checkout:
+        return Checkout(reference=f"offline-{payment.id}", url=None)
+
+    def parse_event(self, body: bytes, signature: str | None) -> ProviderEvent:
+        raise BadEvent("The offline provider takes no webhooks.")
+
+    def fee_for(self, payment_reference: str) -> int:
+        return 0
+
+
+# The Checkout Session events we act on, and the refund. Any other type is refused: the endpoint is set up in
+# Stripe to send only these.
+SESSION_EVENTS = {
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+}
+REFUND_EVENT = "charge.refunded"
+
+
+class StripeProvider:
+    """Stripe Checkout: one Checkout Session per payment, in pence, with our idempotency key and metadata that
+    names our payment. It succeeds only from a verified webhook, never from the page the payer returns to."""
+
+    name = "stripe"
+
+    def __init__(self, secret_key: str, webhook_secret: str, api_base: str) -> None:
+        self.webhook_secret = webhook_secret
+        self.client = stripe.StripeClient(secret_key, base_addresses={"api": api_base}, max_network_retries=2)
+
+    def create_checkout(
+        self, payment: Payment, success_url: str, cancel_url: str, email: str | None
+    ) -> Checkout:
+        metadata = {"payment_id": str(payment.id), "purpose": f"{payment.purpose_type}:{payment.purpose_id}"}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": payment.currency,
+                        "unit_amount": payment.amount_pence,
+                        "product_data": {"name": payment.description[:200]},
+                    },
+                }
+            ],
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "client_reference_id": str(payment.id),
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata, "description": payment.description[:200]},
+        }
+        if email:
+            params["customer_email"] = email
+        session = self.client.v1.checkout.sessions.create(
+            params=params,  # type: ignore[arg-type]  # stripe's TypedDict for params; built above as a plain dict
+            options={"idempotency_key": f"wypf-payment-{payment.id}"},
+        )
+        return Checkout(reference=session.id, url=session.url)
+
+    def parse_event(self, body: bytes, signature: str | None) -> ProviderEvent:
+        if not signature:
+            raise BadEvent("The Stripe-Signature header is missing.")
+        try:
+            event = stripe.Webhook.construct_event(body, signature, self.webhook_secret, tolerance=300)
+        except stripe.SignatureVerificationError as exc:
+            raise BadEvent("The signature does not match, or the event is more than 5 minutes old.") from exc
+        except ValueError as exc:
+            raise BadEvent("The body is not a Stripe event.") from exc
+        obj = _plain(event.get("data", {}).get("object", {}))
+        kind = str(event.get("type", ""))
+        event_id = str(event.get("id", ""))
+        if not event_id:
+            raise BadEvent("The event has no id.")
+        if kind in SESSION_EVENTS:
+            outcome: Outcome | None = {
+                "checkout.session.async_payment_succeeded": Outcome.SUCCEEDED,
+                "checkout.session.async_payment_failed": Outcome.FAILED,
+                "checkout.session.expired": Outcome.FAILED,
+            }.get(kind)
+            if kind == "checkout.session.completed":
+                outcome = (
+                    Outcome.SUCCEEDED
+                    if obj.get("payment_status") in ("paid", "no_payment_required")
+                    else None
+                )
+            return ProviderEvent(
+                event_id=event_id,
+                type=kind,
+                outcome=outcome,
+                payment_id=_our_id(obj.get("metadata")),
+                checkout_reference=_text(obj.get("id")),
+                payment_reference=_text(obj.get("payment_intent")),
+                amount_pence=_int(obj.get("amount_total")),
+                detail="checkout expired" if kind.endswith("expired") else "",
+            )
+        if kind == REFUND_EVENT:
+            refunded_in_full = bool(obj.get("refunded")) or (
+                _int(obj.get("amount_refunded")) is not None
+                and _int(obj.get("amount_refunded")) == _int(obj.get("amount"))
+            )
+            return ProviderEvent(
+                event_id=event_id,
+                type=kind,
+                outcome=Outcome.REFUNDED if refunded_in_full else None,
+                payment_id=_our_id(obj.get("metadata")),
+                checkout_reference=None,
+                payment_reference=_text(obj.get("payment_intent")),
+                amount_pence=_int(obj.get("amount_refunded")),
+                detail="" if refunded_in_full else "partial refund: not applied, settle it by hand",
+            )
+        raise BadEvent(f"Events of type {kind or '(none)'!r} are not handled here.")
+
+    def fee_for(self, payment_reference: str) -> int:
+        """Stripe's fee for a payment, from its charge's balance transaction (0 if Stripe has not settled it)."""
+        intent = _plain(
+            self.client.v1.payment_intents.retrieve(
+                payment_reference, params={"expand": ["latest_charge.balance_transaction"]}
+            )
+        )
+        charge = intent.get("latest_charge")
+        balance = charge.get("balance_transaction") if isinstance(charge, dict) else None
+        fee = balance.get("fee") if isinstance(balance, dict) else None
+        return fee if isinstance(fee, int) and fee >= 0 else 0
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """A StripeObject as plain dicts and lists."""
+    if not isinstance(obj, dict):
+        return {}
+    plain: dict[str, Any] = json.loads(json.dumps(obj, default=lambda o: dict(o)))
+    return plain
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _our_id(metadata: Any) -> int | None:
+    raw = metadata.get("payment_id") if isinstance(metadata, dict) else None
+    return int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 12 else None
+
+
+def current() -> Provider:
+    """Stripe when its keys are set, otherwise offline."""
+    config = current_app.config
+    if config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET"):
+        return StripeProvider(
+            config["STRIPE_SECRET_KEY"], config["STRIPE_WEBHOOK_SECRET"], config["STRIPE_API_BASE"]
+        )
+    return OfflineProvider()
+
+
+def by_name(name: str) -> Provider:
+    provider = current()
+    if provider.name != name:
+        raise BadEvent(f"The {name} provider is not configured here.")
+    return provider
