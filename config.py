@@ -44,6 +44,7 @@ class Config:
         "foundation.payments",
         "foundation.venues",
         "foundation.grants",
+        "foundation.fundraising",
     )
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")

@@ -22,6 +22,8 @@ class AccountKind(enum.Enum):
     PAID_OUT = "paid_out"  # paid to grantees (net of underspend returned)
     INCOME = "income"  # money coming in (its balance is negative: money given away from it)
     PLEDGES = "pledges"  # match funding pledged but not yet received
+    CAMPAIGN = "campaign"  # money a fundraising campaign has raised and not yet passed to its fund or round
+    FEES = "fees"  # payment providers' fees
 
 
 class TransactionKind(enum.Enum):
@@ -32,6 +34,12 @@ class TransactionKind(enum.Enum):
     PAYMENT = "payment"  # grant payable -> paid out
     UNDERSPEND_RETURN = "underspend_return"  # paid out -> fund
     RELEASE = "release"  # grant payable -> round budget (an award reduced or withdrawn before payment)
+    DONATION = "donation"  # income -> campaign
+    REFUND = "refund"  # campaign (or where its money went) -> income: a donation paid back
+    PROVIDER_FEE = "provider_fee"  # campaign -> fees: what the payment provider kept
+    MATCH_FUNDING = "match_funding"  # income -> campaign: a match funder's payment
+    GIFT_AID = "gift_aid"  # income -> campaigns: HMRC's payment of a Gift Aid claim
+    CAMPAIGN_CLOSE = "campaign_close"  # campaign -> fund: a closed campaign's money passed on
 
     @property
     def label(self) -> str:

@@ -13,6 +13,7 @@ A capability opens its own accounts on first use, with codes of the form "<what>
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -182,3 +183,44 @@ def check_balanced() -> list[int]:
             .having(sa.func.sum(LedgerEntry.amount_pence) != 0)
         )
     )
+
+
+def totals_by_kind() -> dict[TransactionKind, int]:
+    """How much each kind of movement has moved in all (the sum of its transactions' amounts), in one query."""
+    rows = db.session.execute(
+        sa.select(LedgerTransaction.kind, sa.func.coalesce(sa.func.sum(LedgerEntry.amount_pence), 0))
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .where(LedgerEntry.amount_pence > 0)
+        .group_by(LedgerTransaction.kind)
+    ).tuples()
+    found = {kind: int(total) for kind, total in rows}
+    return {kind: found.get(kind, 0) for kind in TransactionKind}
+
+
+@dataclass(frozen=True)
+class AccountFlow:
+    account: LedgerAccount
+    in_pence: int
+    out_pence: int
+
+    @property
+    def balance_pence(self) -> int:
+        return self.in_pence - self.out_pence
+
+
+def flows(kind: AccountKind) -> list[AccountFlow]:
+    """Money into and out of every account of a kind, in one query, largest first."""
+    incoming = sa.func.coalesce(
+        sa.func.sum(sa.case((LedgerEntry.amount_pence > 0, LedgerEntry.amount_pence), else_=0)), 0
+    )
+    outgoing = sa.func.coalesce(
+        sa.func.sum(sa.case((LedgerEntry.amount_pence < 0, -LedgerEntry.amount_pence), else_=0)), 0
+    )
+    rows = db.session.execute(
+        sa.select(LedgerAccount, incoming, outgoing)
+        .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id, isouter=True)
+        .where(LedgerAccount.kind == kind)
+        .group_by(LedgerAccount.id)
+        .order_by(incoming.desc(), LedgerAccount.id)
+    ).tuples()
+    return [AccountFlow(acct, int(i), int(o)) for acct, i, o in rows]

@@ -23,6 +23,7 @@ class NotificationKind(enum.Enum):
     STAFF_QUEUE = "staff_queue"
     BOOKINGS = "bookings"
     GRANTS = "grants"
+    FUNDRAISING = "fundraising"
     GENERAL = "general"
 
     @property
@@ -35,6 +36,7 @@ class NotificationKind(enum.Enum):
             NotificationKind.STAFF_QUEUE: "Staff work queues",
             NotificationKind.BOOKINGS: "Venue bookings",
             NotificationKind.GRANTS: "Seed grants",
+            NotificationKind.FUNDRAISING: "Fundraising campaigns and donations",
             NotificationKind.GENERAL: "Other announcements",
         }[self]
 
