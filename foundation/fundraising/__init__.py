@@ -11,6 +11,7 @@ MODULES = (
     "views_public",
     "views_campaigns",
     "views_staff",
+    "views_claims",
     "privacy",
     "seed",
 )

@@ -24,6 +24,7 @@ from foundation.fundraising.models import (
     CampaignStatus,
     Donation,
     DonationStatus,
+    GiftAidClaimItem,
     GiftAidDeclaration,
     MessageStatus,
 )
@@ -198,7 +199,7 @@ def _payment_changed(payment: Payment, old: PaymentStatus, new: PaymentStatus) -
                 TransactionKind.REFUND, f"Refund of a donation to {campaign.title}", source, held_in,
                 ledger.account(ledger.INCOME), donation.amount_pence, None, tags,
             )  # fmt: skip
-        if donation.claim_id is not None:
+        if db.session.get(GiftAidClaimItem, donation.id) is not None:
             donation.needs_adjustment = True
 
 

@@ -89,7 +89,10 @@ class InviteForm(FlaskForm):
 class AnswerForm(FlaskForm):
     answer = RadioField(
         "Will your organisation join the campaign?",
-        choices=[("accept", "Yes, join the campaign"), ("decline", "No, decline the invitation")],
+        choices=[
+            SelectChoice("accept", "Yes, join the campaign"),
+            SelectChoice("decline", "No, decline the invitation"),
+        ],
         validators=[InputRequired("Choose whether to join.")],
     )
 

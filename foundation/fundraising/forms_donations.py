@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from foundation.forms import HeaderSafe, PenceField, strip_text
+from foundation.forms import HeaderSafe, PenceField, SelectChoice, strip_text
 from foundation.fundraising import donations, giftaid
 
 OTHER = "other"
@@ -20,8 +20,9 @@ class GiftAmountField(PenceField):
     invalid_message = "Enter an amount in pounds and pence, like 25 or 25.50."
 
 
-def preset_choices() -> list[tuple[str, str]]:
-    return [(str(p), f"£{p // 100:,}") for p in donations.PRESETS_PENCE] + [(OTHER, "Another amount")]
+def preset_choices() -> list[SelectChoice]:
+    presets = [SelectChoice(str(p), f"£{p // 100:,}") for p in donations.PRESETS_PENCE]
+    return [*presets, SelectChoice(OTHER, "Another amount")]
 
 
 class DonationForm(FlaskForm):

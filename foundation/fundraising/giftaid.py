@@ -21,7 +21,7 @@ from foundation.fundraising.models import Donation, DonationStatus, GiftAidDecla
 from foundation.members.models import User
 from foundation.types import utcnow
 
-WORDING_VERSION = "hmrc-2024-single-and-future"
+WORDING_VERSION = "hmrc-model-2024"
 BASIC_RATE_PERCENT = 25  # Gift Aid adds 25p for every £1 given (basic rate 20%, grossed up)
 
 # UK postcodes: outward code (area, district) and inward code (sector, unit); the special GIR 0AA too.

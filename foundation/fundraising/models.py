@@ -180,10 +180,9 @@ class Donation(Model):
     # Gift Aid: the declaration that covers it, if any. A donation that buys a benefit is never claimable.
     declaration_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gift_aid_declaration.id"), index=True)
     has_benefit: Mapped[bool] = mapped_column(default=False)
-    claim_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gift_aid_claim.id"), index=True)
-    # Refunded after it was claimed: the next claim deducts it.
-    claim_adjustment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gift_aid_claim.id"))
+    # Refunded after it was claimed: the next claim deducts it (and says which claim did).
     needs_adjustment: Mapped[bool] = mapped_column(default=False)
+    adjusted_in_claim_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gift_aid_claim.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -262,7 +261,7 @@ class ClaimStatus(enum.Enum):
 
 
 class GiftAidClaim(Model):
-    """One batch of donations claimed from HMRC. A donation belongs to at most one claim (its claim_id)."""
+    """One batch of donations claimed from HMRC (its items), less the refunds of earlier claims' donations."""
 
     __tablename__ = "gift_aid_claim"
 
@@ -282,3 +281,18 @@ class GiftAidClaim(Model):
 
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     paid_recorded_by: Mapped[User | None] = relationship(foreign_keys=[paid_recorded_by_id])
+    items: Mapped[list[GiftAidClaimItem]] = relationship(back_populates="claim", order_by="GiftAidClaimItem.donation_id")
+
+
+class GiftAidClaimItem(Model):
+    """A donation in a claim. The donation is the primary key: the database itself refuses to claim one twice."""
+
+    __tablename__ = "gift_aid_claim_item"
+    __table_args__ = (sa.CheckConstraint("amount_pence > 0", name="amount_positive"),)
+
+    donation_id: Mapped[int] = mapped_column(sa.ForeignKey("donation.id"), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("gift_aid_claim.id"), index=True)
+    amount_pence: Mapped[int] = mapped_column(sa.BigInteger)
+
+    donation: Mapped[Donation] = relationship()
+    claim: Mapped[GiftAidClaim] = relationship(back_populates="items")

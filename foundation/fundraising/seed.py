@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from foundation.extensions import db
-from foundation.fundraising import campaigns, donations, giftaid, match
+from foundation.fundraising import campaigns, claims, donations, giftaid, match
 from foundation.fundraising.models import Campaign, MessageStatus, PartnerStatus
 from foundation.ledger import service as ledger
 from foundation.ledger.models import AccountKind, LedgerAccount
@@ -114,6 +114,11 @@ def _seed() -> Iterator[str]:
     match.record_payment(pledge, 20_000, today, "KVBS match 1", staff)
     db.session.commit()
     yield "match funding: Kennet Valley Building Society, £1 for £1 up to £2,500 (£200 paid)"
+    batch = claims.create([d.id for d in claims.claimable()], staff)
+    db.session.commit()
+    claims.record_payment(batch, claims.expected_pence(batch), today, "HMRC CHARITIES 0001", staff)
+    db.session.commit()
+    yield f"Gift Aid: claim {batch.id} of {len(batch.items)} donations, paid by HMRC"
 
     round_account = db.session.scalar(
         sa.select(LedgerAccount)

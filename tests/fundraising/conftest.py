@@ -1,0 +1,43 @@
+"""The people and organisations the fundraising tests start from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from foundation.members.models import Organisation, User
+from tests.factories import make_org, make_user
+
+
+@pytest.fixture
+def request_context(app: Flask) -> Iterator[None]:
+    """Services called directly build links for their messages with url_for."""
+    with app.test_request_context("/"):
+        yield
+
+
+@pytest.fixture
+def staff(db) -> User:
+    return make_user(email="funds@wypf.org.uk", name="Fay Funds", staff=True)
+
+
+@pytest.fixture
+def lead_admin(db) -> User:
+    return make_user(email="lena@calne.example", name="Lena Lead")
+
+
+@pytest.fixture
+def lead(db, lead_admin: User) -> Organisation:
+    return make_org(admin=lead_admin, name="Calne Youth Project", town="Calne")
+
+
+@pytest.fixture
+def partner_admin(db) -> User:
+    return make_user(email="pete@swindon.example", name="Pete Partner")
+
+
+@pytest.fixture
+def partner(db, partner_admin: User) -> Organisation:
+    return make_org(admin=partner_admin, name="Swindon Sports Trust", town="Swindon")
