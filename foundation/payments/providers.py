@@ -134,12 +134,18 @@ class StripeProvider:
         if not signature:
             raise BadEvent("The Stripe-Signature header is missing.")
         try:
-            event = stripe.Webhook.construct_event(body, signature, self.webhook_secret, tolerance=300)
+            stripe.Webhook.construct_event(body, signature, self.webhook_secret, tolerance=300)
+            event = json.loads(body)
         except stripe.SignatureVerificationError as exc:
             raise BadEvent("The signature does not match, or the event is more than 5 minutes old.") from exc
         except ValueError as exc:
             raise BadEvent("The body is not a Stripe event.") from exc
-        obj = _plain(event.get("data", {}).get("object", {}))
+        if not isinstance(event, dict):
+            raise BadEvent("The body is not a Stripe event.")
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
+        if not isinstance(obj, dict):
+            raise BadEvent("The event carries no object.")
         kind = str(event.get("type", ""))
         event_id = str(event.get("id", ""))
         if not event_id:
@@ -197,10 +203,12 @@ class StripeProvider:
 
 
 def _plain(obj: Any) -> dict[str, Any]:
-    """A StripeObject as plain dicts and lists."""
+    """A StripeObject (or a dict) as plain dicts and lists."""
+    if isinstance(obj, stripe.StripeObject):
+        obj = obj.to_dict()
     if not isinstance(obj, dict):
         return {}
-    plain: dict[str, Any] = json.loads(json.dumps(obj, default=lambda o: dict(o)))
+    plain: dict[str, Any] = json.loads(json.dumps(obj, default=str))
     return plain
 
 

@@ -26,7 +26,7 @@ from foundation.members.models import User
 from foundation.payments import providers
 from foundation.payments.models import Payment, PaymentEvent, PaymentStatus, ReceivedBy
 from foundation.payments.providers import BadEvent, Outcome
-from foundation.types import london_today, utcnow
+from foundation.types import local, london_today, utcnow
 
 Handler = Callable[[Payment, PaymentStatus, PaymentStatus], None]
 HANDLERS: dict[str, Handler] = {}
@@ -149,7 +149,8 @@ def record_received(
         raise Conflict("This payment was made online; its provider tells us when it arrives.")
     if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
         raise Conflict(f"This payment is already {payment.status.label.lower()}.")
-    if received_on < payment.created_at.date():
+    pledged = local(payment.created_at)
+    if pledged is not None and received_on < pledged.date():
         raise DomainError("The money cannot have arrived before it was pledged.", field="received_on")
     payment.received_by = received_by
     payment.received_on = received_on
@@ -211,7 +212,7 @@ def _store_once(provider: str, event_id: str, kind: str) -> PaymentEvent | None:
     return None if new_id is None else db.session.get(PaymentEvent, new_id)
 
 
-def _payment_for(event: providers.ProviderEvent) -> Payment:
+def _payment_for(provider: str, event: providers.ProviderEvent) -> Payment:
     """Our payment the event is about. The metadata names it, and the provider's own references must agree, so
     an event carrying another payment's id in its metadata is refused."""
     payment = None
@@ -227,6 +228,8 @@ def _payment_for(event: providers.ProviderEvent) -> Payment:
         )
     if payment is None:
         raise BadEvent("The event names no payment of ours.")
+    if payment.provider != provider:
+        raise BadEvent("The event is about a payment another provider takes.")
     if event.checkout_reference and payment.checkout_reference != event.checkout_reference:
         raise BadEvent("The event's checkout is not the one made for that payment.")
     if (
@@ -238,7 +241,7 @@ def _payment_for(event: providers.ProviderEvent) -> Payment:
     if event.payment_reference and not payment.checkout_reference and not payment.payment_reference:
         raise BadEvent("The event's payment is not one we started a checkout for.")
     if (
-        event.type == "checkout.session.completed"
+        event.type.startswith("checkout.session.")
         and event.amount_pence is not None
         and event.amount_pence != payment.amount_pence
     ):
@@ -260,7 +263,7 @@ def handle_webhook(provider_name: str, body: bytes, signature: str | None) -> We
         db.session.rollback()
         return WebhookResult(200, "Already received.")
     try:
-        payment = _payment_for(event)
+        payment = _payment_for(provider.name, event)
     except BadEvent as exc:
         db.session.rollback()
         return WebhookResult(400, str(exc))
