@@ -114,6 +114,7 @@ class Config:
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
+    STRIPE_CHECKOUT_ORIGIN = os.environ.get("STRIPE_CHECKOUT_ORIGIN", "https://checkout.stripe.com")
     # The charity that claims Gift Aid, named in the declaration and on receipts.
     CHARITY_NAME = os.environ.get("CHARITY_NAME", "Wiltshire Young People's Foundation")
     CHARITY_NUMBER = os.environ.get("CHARITY_NUMBER", "1234567")

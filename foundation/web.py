@@ -44,6 +44,13 @@ CSP = (
 )
 
 
+def csp_with_form_action(*origins: str) -> str:
+    """The site's policy, letting this page's forms also lead to the given origins (a form whose answer
+    redirects to a payment provider's checkout: Chromium applies form-action to the redirect too)."""
+    extra = " ".join(o for o in origins if o)
+    return CSP.replace("form-action 'self'", f"form-action 'self' {extra}".rstrip())
+
+
 # How long a "busy, try again" answer (503) asks the client to wait: about one lock timeout.
 BUSY_RETRY_AFTER_SECONDS = 5
 

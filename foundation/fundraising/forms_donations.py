@@ -31,7 +31,7 @@ class DonationForm(FlaskForm):
         choices=preset_choices(),
         validators=[InputRequired("Choose an amount, or choose another amount and type it.")],
     )
-    amount = GiftAmountField("Amount in pounds", validators=[Optional()])
+    amount = GiftAmountField("Another amount, in pounds", validators=[Optional()])
     name = StringField(
         "Your name",
         filters=[strip_text],

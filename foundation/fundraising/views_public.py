@@ -24,11 +24,12 @@ from foundation.fundraising.models import (
 from foundation.ledger import service as ledger
 from foundation.ledger.models import AccountKind, TransactionKind
 from foundation.pagecache import public_page
+from foundation.payments.providers import checkout_origin
 from foundation.payments.service import PaymentUnavailable
 from foundation.permissions import signed_in_user
 from foundation.types import london_today
 from foundation.uploads import simple_pdf, stored_path
-from foundation.web import field_error
+from foundation.web import csp_with_form_action, field_error
 
 IMAGE_FOLDER = "campaigns"
 
@@ -153,7 +154,7 @@ def _render_donate(
     found: Campaign, form: DonationForm, existing: GiftAidDeclaration | None, status: int
 ) -> ResponseReturnValue:
     low, high = donations.limits()
-    return render_template(
+    page = render_template(
         "fundraising/donate.html",
         campaign=found,
         form=form,
@@ -163,7 +164,9 @@ def _render_donate(
         high=high,
         other=OTHER,
         offline=current_app.config.get("STRIPE_SECRET_KEY") is None,
-    ), status
+    )
+    # The form's answer sends the donor on to the provider's checkout: this page's policy allows it.
+    return page, status, {"Content-Security-Policy": csp_with_form_action(checkout_origin() or "")}
 
 
 @bp.get("/donations/<int:donation_id>/thanks")

@@ -227,6 +227,14 @@ def _our_id(metadata: Any) -> int | None:
     return int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 12 else None
 
 
+def checkout_origin() -> str | None:
+    """Where the configured provider's checkout pages live (None offline): the donation form leads there."""
+    config = current_app.config
+    if config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET"):
+        return str(config["STRIPE_CHECKOUT_ORIGIN"])
+    return None
+
+
 def current() -> Provider:
     """Stripe when its keys are set, otherwise offline."""
     config = current_app.config
