@@ -16,8 +16,10 @@ from datetime import date, timedelta
 
 from foundation.auth import open_session
 from foundation.extensions import db
+from foundation.fundraising import campaigns, claims
+from foundation.fundraising.models import CampaignStatus, DonationStatus
 from foundation.grants.models import ConflictDeclaration, DeclineReason, ReviewAssignment, RoundStatus
-from foundation.members.models import DocumentKind, Invitation, MemberRole
+from foundation.members.models import DocumentKind, Invitation, MemberRole, Organisation
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import notify
 from foundation.types import utcnow
@@ -25,6 +27,7 @@ from foundation.uploads import stored_path
 from foundation.venues.ical import calendar_token_for
 from foundation.venues.models import Holiday, HolidayKind, OccurrenceStatus, VenuePhoto
 from tests.factories import add_document, add_member, make_org, make_user
+from tests.fundraising.factories import make_campaign, make_donation, make_pledge
 from tests.grants.factories import make_application, make_decided_grant, make_round
 from tests.venues.factories import add_closure, make_booking, make_space, make_venue
 
@@ -64,6 +67,12 @@ ORG_WRITE = (LOGIN, 404, 404, OK, 403, OK)  # its members edit; staff read but d
 PANEL = (LOGIN, OK, OK, OK, 403, 403, OK, 403)  # the panel's own pages (staff may look)
 # The assigned reviewer's assignment: only they score it; other reviewers are told nothing exists.
 REVIEW = (LOGIN, 404, 404, OK, 403, 403, 404, 403)
+
+# Fundraising: a live campaign led by organisation A, with organisation B invited as a partner.
+LEADS = (LOGIN, 403, OK, 403, OK, OK)  # starting a campaign: an admin of some organisation, or staff
+CAMPAIGN_LEAD = (LOGIN, 403, 403, 403, OK, OK)  # the lead's admins and staff; the campaign is public, so 403
+PARTNER = (LOGIN, 404, OK, 404, 403, 403)  # B's admin answers B's invitation; the lead and staff are refused
+DONOR_OWN = (LOGIN, 404, 404, OK, 404, 404)  # A's member gave with Gift Aid: their declaration is theirs alone
 
 MATRIX: dict[str, tuple | dict[str, tuple]] = {
     # public
@@ -208,6 +217,42 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "grants.record_payment": STAFF,
     "grants.grant_withdraw": STAFF,
     "grants.grant_end": STAFF,
+    # Payments: a provider's webhook answers everyone alike (a body that is no signed event: 400)
+    "payments.webhook": PUBLIC,
+    # Fundraising: the public and donors
+    "fundraising.campaigns_list": PUBLIC,
+    "fundraising.campaign": PUBLIC,
+    "fundraising.campaign_image": PUBLIC,
+    "fundraising.donate": PUBLIC,
+    "fundraising.donation_thanks": TOKEN,
+    "fundraising.money_trail": PUBLIC,
+    "fundraising.my_giving": SIGNED_IN,
+    "fundraising.statement": SIGNED_IN,
+    "fundraising.cancel_declaration": DONOR_OWN,
+    # Fundraising: running a campaign (organisation A leads; B is invited)
+    "fundraising.campaign_new": LEADS,
+    "fundraising.campaign_edit": CAMPAIGN_LEAD,
+    "fundraising.campaign_manage": CAMPAIGN_LEAD,
+    "fundraising.campaign_invite": CAMPAIGN_LEAD,
+    "fundraising.campaign_step": CAMPAIGN_LEAD,
+    "fundraising.campaign_send_back": CAMPAIGN_LEAD,
+    "fundraising.partner_invitation": PARTNER,
+    # Fundraising: staff
+    "fundraising.staff_home": STAFF,
+    "fundraising.staff_donations": STAFF,
+    "fundraising.staff_donations_csv": STAFF,
+    "fundraising.staff_donation": STAFF,
+    "fundraising.donation_received": STAFF,
+    "fundraising.donation_cancel": STAFF,
+    "fundraising.staff_messages": STAFF,
+    "fundraising.donation_message": STAFF,
+    "fundraising.staff_match": STAFF,
+    "fundraising.match_payment": STAFF,
+    "fundraising.staff_gift_aid": STAFF,
+    "fundraising.claim_create": STAFF,
+    "fundraising.claim": STAFF,
+    "fundraising.claim_schedule": STAFF,
+    "fundraising.claim_payment": STAFF,
     # Venue Bank: calendars
     "venues.space_busy_feed": PUBLIC,
     "venues.organisation_feed": PUBLIC,
@@ -285,6 +330,19 @@ def build_world() -> World:
     reason = DeclineReason(label="Outside this round's priorities")
     db.session.add(reason)
     db.session.flush()
+    # Fundraising: A leads a live campaign with a picture; B is invited; A's member gave with Gift Aid (received
+    # and claimed); a pledge is pending; a match funder pledged.
+    campaign = make_campaign(CampaignStatus.LIVE, lead=org_a, by=staff)
+    campaign.image_name, campaign.image_alt = "mural.png", "A mural"
+    stored_path("campaigns", "mural.png").parent.mkdir(parents=True, exist_ok=True)
+    stored_path("campaigns", "mural.png").write_bytes(PNG)
+    partner = campaigns.invite(campaign, db.session.get(Organisation, other_org_id(other_admin)), staff)
+    given = make_donation(campaign, 2_500, DonationStatus.SUCCEEDED, gift_aid=True, user=member,
+                          email=member.email, by=staff)  # fmt: skip
+    pledged = make_donation(campaign, 1_000, DonationStatus.PENDING, message="Good luck", by=staff)
+    pledge = make_pledge(campaign, by=staff)
+    claim = claims.create([given.id], staff)
+    db.session.flush()
     values = {
         "org_id": org_a.id,
         "membership_id": membership.id,
@@ -305,6 +363,16 @@ def build_world() -> World:
         "grant_id": grant.id,
         "instalment_id": grant.instalments[0].id,
         "reason_id": reason.id,
+        "campaign_id": campaign.id,
+        "slug": campaign.slug,
+        "partner_id": partner.id,
+        "donation_id": pledged.id,
+        "declaration_id": given.declaration_id,
+        "pledge_id": pledge.id,
+        "claim_id": claim.id,
+        "step": "submit",
+        "provider": "stripe",
+        "year": date.today().year,
     }
     users = {
         "panel": panel,
@@ -317,6 +385,10 @@ def build_world() -> World:
     }
     db.session.commit()
     return World(users=users, values=values)
+
+
+def other_org_id(admin) -> int:
+    return admin.memberships[0].organisation_id
 
 
 def _url(rule, world: World) -> str:

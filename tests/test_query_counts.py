@@ -19,6 +19,8 @@ import sqlalchemy as sa
 
 from foundation.auth import open_session
 from foundation.extensions import db
+from foundation.fundraising import campaigns, claims
+from foundation.fundraising.models import Campaign, CampaignStatus, DonationStatus, MessageStatus
 from foundation.grants.models import (
     Application,
     ConflictDeclaration,
@@ -33,6 +35,7 @@ from foundation.notifications.services import notify
 from foundation.types import utcnow
 from foundation.venues.models import Holiday, HolidayKind, OccurrenceStatus, Venue
 from tests.factories import add_document, add_member, make_org, make_user
+from tests.fundraising.factories import make_campaign, make_donation, make_pledge
 from tests.grants.factories import make_application, make_awarded_grant, make_round
 from tests.test_permissions import MATRIX, OK, ROLES, TOKEN, World, _expected, _rules, _url, build_world
 from tests.venues.factories import add_closure, make_booking, make_space, make_venue
@@ -133,6 +136,31 @@ def grow(world: World, n: int) -> None:
         make_awarded_grant(decided, org_a, instalments=(100_000, 100_000), paid=1, reached=30, by=staff)
         make_awarded_grant(decided, other, towns=("Swindon",), reached=12, by=staff)
         decided.status = RoundStatus.DECIDED
+        # Fundraising: another live campaign with a partner; gifts to A's campaign (received with Gift Aid and a
+        # message shown, pledged with a message waiting, one by A's member), a partner invited, a match pledge,
+        # a Gift Aid claim, and a closed campaign.
+        campaign_a = db.session.get(Campaign, world.values["campaign_id"])
+        other_campaign = make_campaign(CampaignStatus.LIVE, lead=other, by=staff, title=f"Campaign {i}")
+        campaigns.invite(other_campaign, org_a, staff)
+        campaigns.invite(campaign_a, make_org(name=f"Partner group {i}"), staff)
+        for target in (campaign_a, other_campaign):
+            shown = make_donation(
+                target, 2_000 + i, DonationStatus.SUCCEEDED, gift_aid=True, message=f"Go {i}", by=staff
+            )
+            shown.message_status = MessageStatus.SHOWN
+            make_donation(target, 1_500, DonationStatus.PENDING, message=f"Waiting {i}", by=staff)
+            make_donation(
+                target,
+                1_000,
+                DonationStatus.SUCCEEDED,
+                user=member,
+                email=member.email,
+                gift_aid=True,
+                by=staff,
+            )
+            make_pledge(target, by=staff)
+        claims.create([d.id for d in claims.claimable()][:2], staff)
+        make_campaign(CampaignStatus.CLOSED, lead=other, by=staff, title=f"Closed campaign {i}")
     db.session.commit()
 
 

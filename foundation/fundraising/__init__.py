@@ -12,6 +12,7 @@ MODULES = (
     "views_campaigns",
     "views_staff",
     "views_claims",
+    "todo",
     "privacy",
     "seed",
 )

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from foundation.errors import DomainError
+from foundation.errors import Conflict, DomainError
 from foundation.extensions import db
 from foundation.fundraising import campaigns, giftaid
 from foundation.fundraising.models import (
@@ -201,6 +201,16 @@ def _payment_changed(payment: Payment, old: PaymentStatus, new: PaymentStatus) -
             )  # fmt: skip
         if db.session.get(GiftAidClaimItem, donation.id) is not None:
             donation.needs_adjustment = True
+
+
+def moderate_message(donation: Donation, decision: MessageStatus) -> Donation:
+    """Show a donor's message on the campaign page, or keep it off. Staff may change their mind later."""
+    if decision not in (MessageStatus.SHOWN, MessageStatus.HIDDEN):
+        raise DomainError("Choose to show or hide the message.", field="decision")
+    if donation.message_status is MessageStatus.NONE or not donation.message:
+        raise Conflict("This donation has no message.")
+    donation.message_status = decision
+    return donation
 
 
 def send_receipt(donation: Donation) -> None:

@@ -42,6 +42,16 @@ class PledgeTerms:
     organisation: Organisation | None = None
 
 
+def ratio_words(ratio_percent: int) -> str:
+    """A match ratio as people say it: 100 is "£1 for every £1", 50 is "50p for every £1"."""
+    pounds, pence = divmod(ratio_percent, 100)
+    if pence == 0:
+        return f"£{pounds} for every £1"
+    if pounds == 0:
+        return f"{pence}p for every £1"
+    return f"£{pounds}.{pence:02d} for every £1"
+
+
 def _moment(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LONDON)
 

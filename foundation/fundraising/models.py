@@ -281,7 +281,9 @@ class GiftAidClaim(Model):
 
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     paid_recorded_by: Mapped[User | None] = relationship(foreign_keys=[paid_recorded_by_id])
-    items: Mapped[list[GiftAidClaimItem]] = relationship(back_populates="claim", order_by="GiftAidClaimItem.donation_id")
+    items: Mapped[list[GiftAidClaimItem]] = relationship(
+        back_populates="claim", order_by="GiftAidClaimItem.donation_id"
+    )
 
 
 class GiftAidClaimItem(Model):

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from sqlalchemy.orm import selectinload
 
 from foundation.errors import DomainError
 from foundation.extensions import db
@@ -32,7 +33,11 @@ from foundation.web import submit_form
 
 
 def _campaign(campaign_id: int, user: User) -> Campaign:
-    found = db.session.get(Campaign, campaign_id)
+    found = db.session.get(
+        Campaign,
+        campaign_id,
+        options=[selectinload(Campaign.partners).selectinload(CampaignPartner.organisation)],
+    )
     if found is None:
         abort(404)
     if not campaigns.can_manage(user, found):

@@ -82,6 +82,7 @@ def _render_campaign(found: Campaign) -> ResponseReturnValue:
         starts_later=found.status is CampaignStatus.LIVE and found.starts_on > today,
         cancelled=request.args.get("cancelled") == "1",
         destination=campaigns.destination_label(found.destination),
+        ratio_words=match.ratio_words,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from foundation.fundraising.models import Campaign, CampaignStatus, Donation, DonationStatus, GiftAidClaim
 from foundation.grants.models import (
     Application,
     ApplicationStatus,
@@ -53,6 +54,11 @@ PAGES: dict[str | None, list[str]] = {
         "/open-data",
         "/login",
         "/register",
+        "/campaigns",
+        "/campaigns/{live_campaign}",
+        "/campaigns/{live_campaign}/donate",
+        "/campaigns/{closed_campaign}",
+        "/where-the-money-goes",
     ],
     "admin@calne-youth.example": [
         "/dashboard",
@@ -75,6 +81,11 @@ PAGES: dict[str | None, list[str]] = {
         "/inbox",
         "/account",
         "/account/privacy",
+        "/campaigns/new",
+        "/campaigns/{live_campaign_id}/manage",
+        "/campaigns/{waiting_campaign_id}/manage",
+        "/campaigns/{waiting_campaign_id}/edit",
+        "/account/giving",
     ],
     "panel@wypf.example": ["/dashboard", "/panel", "/panel/assignments/{assignment}"],
     "panel4@wypf.example": ["/panel/assignments/{scoring}"],
@@ -96,6 +107,14 @@ PAGES: dict[str | None, list[str]] = {
         "/staff/grants/grants/{part_paid}",
         "/staff/grants/grants/{part_paid}/end",
         "/staff/grants/fund",
+        "/staff/fundraising",
+        "/campaigns/{waiting_campaign_id}/manage",
+        "/staff/donations",
+        "/staff/donations/{pledge}",
+        "/staff/donations/messages",
+        "/staff/campaigns/{live_campaign_id}/match",
+        "/staff/gift-aid",
+        "/staff/gift-aid/claims/{claim}",
     ],
 }
 
@@ -170,6 +189,14 @@ def _ids(db: Any) -> dict[str, object]:
             .order_by(ReviewAssignment.id)
         ),
         "pending": one(sa.select(Organisation.id).where(Organisation.status == OrganisationStatus.PENDING)),
+        "live_campaign": one(sa.select(Campaign.slug).where(Campaign.status == CampaignStatus.LIVE)),
+        "live_campaign_id": one(sa.select(Campaign.id).where(Campaign.status == CampaignStatus.LIVE)),
+        "closed_campaign": one(sa.select(Campaign.slug).where(Campaign.status == CampaignStatus.CLOSED)),
+        "waiting_campaign_id": one(
+            sa.select(Campaign.id).where(Campaign.status == CampaignStatus.AWAITING_APPROVAL)
+        ),
+        "pledge": one(sa.select(Donation.id).where(Donation.status == DonationStatus.PENDING).limit(1)),
+        "claim": one(sa.select(GiftAidClaim.id).limit(1)),
     }
 
 

@@ -295,7 +295,6 @@ def test_awarded_money_leaves_the_remaining_budget_and_is_not_counted_twice(work
 
     round_, apps, _, staff = worked_round
     from foundation.grants.money import allocate
-
     from tests.grants.factories import fund
 
     fund(100_000)
