@@ -72,7 +72,14 @@ REVIEW = (LOGIN, 404, 404, OK, 403, 403, 404, 403)
 LEADS = (LOGIN, 403, OK, 403, OK, OK)  # starting a campaign: an admin of some organisation, or staff
 CAMPAIGN_LEAD = (LOGIN, 403, 403, 403, OK, OK)  # the lead's admins and staff; the campaign is public, so 403
 PARTNER = (LOGIN, 404, OK, 404, 403, 403)  # B's admin answers B's invitation; the lead and staff are refused
-DONOR_OWN = (LOGIN, 404, 404, OK, 404, 404)  # A's member gave with Gift Aid: their declaration is theirs alone
+DONOR_OWN = (
+    LOGIN,
+    404,
+    404,
+    OK,
+    404,
+    404,
+)  # A's member gave with Gift Aid: their declaration is theirs alone
 
 MATRIX: dict[str, tuple | dict[str, tuple]] = {
     # public

@@ -10,7 +10,9 @@ from tests.factories import login
 from tests.fundraising.factories import make_campaign, make_donation
 
 
-def test_the_dashboard_shows_what_fundraising_waits_on(app, client, lead, lead_admin, partner, partner_admin, staff):
+def test_the_dashboard_shows_what_fundraising_waits_on(
+    app, client, lead, lead_admin, partner, partner_admin, staff
+):
     with app.test_request_context("/"):
         live = make_campaign(CampaignStatus.LIVE, lead=lead, by=staff, title="Summer of youth voice")
         campaigns.invite(live, partner, staff)
