@@ -26,6 +26,7 @@ from flask.testing import FlaskClient
 from config import TestConfig
 from foundation import create_app
 from foundation.extensions import db as _db
+from tests.payments.stripe_standin import stripe_standin  # noqa: F401  (a fixture for every test that pays)
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REQUIRE_ALL = os.environ.get("REQUIRE_ALL_BACKENDS") == "1"

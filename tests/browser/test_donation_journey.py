@@ -4,40 +4,29 @@ campaign, donation and thank-you pages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import expect
-from stripe._http_client import HTTPClient
 
 from tests.factories import make_org, make_user
 from tests.fundraising.support import live_campaign
 from tests.notifications.smtp import parts
-from tests.payments.stripe_standin import SECRET_KEY, WEBHOOK_SECRET, StripeStandIn
+from tests.payments.stripe_standin import (
+    StripeStandIn,
+    stripe_settings,
+)
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeStandIn]:
-    monkeypatch.setattr(HTTPClient, "INITIAL_DELAY", 0.01)
-    server = StripeStandIn().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def app_config(app_config: dict, standin: StripeStandIn) -> dict:
-    return {**app_config, "STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "STRIPE_API_BASE": standin.url, "STRIPE_CHECKOUT_ORIGIN": standin.url}  # fmt: skip
+def app_config(app_config: dict, stripe_standin: StripeStandIn) -> dict:
+    return stripe_settings(app_config, stripe_standin)
 
 
 def test_a_donor_gives_25_pounds_with_gift_aid_by_card(
-    app, db, live_server, standin, smtp, browse, screenshot
+    app, db, live_server, stripe_standin, smtp, browse, screenshot
 ):
-    standin.webhook_url = live_server("/payments/webhooks/stripe")
+    stripe_standin.webhook_url = live_server("/payments/webhooks/stripe")
     with app.test_request_context("/"):
         staff = make_user(email="funds@wypf.org.uk", staff=True)
         lead = make_org(admin=make_user(email="lena@calne.example"), name="Calne Youth Project", town="Calne")

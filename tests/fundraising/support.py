@@ -3,16 +3,16 @@ offline provider (money recorded received by staff), so the ledger and totals ar
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from foundation.extensions import db
-from foundation.fundraising import campaigns, donations, giftaid
-from foundation.fundraising.models import Campaign, Donation
-from foundation.ledger import service as ledger
+from foundation.fundraising import donations, giftaid
+from foundation.fundraising.models import Campaign, CampaignStatus, Donation
 from foundation.members.models import Organisation, User
 from foundation.payments import service as payments
 from foundation.payments.models import ReceivedBy
 from foundation.types import london_today
+from tests.fundraising.factories import make_campaign
 
 DECLARATION = giftaid.DeclarationDetails("Ms", "Ada", "Donor", "12", "sn15 1er", uk_taxpayer=True)
 
@@ -20,18 +20,8 @@ DECLARATION = giftaid.DeclarationDetails("Ms", "Ada", "Donor", "12", "sn15 1er",
 def live_campaign(
     lead: Organisation, staff: User, target_pence: int = 1_000_000, title: str = "Youth voice"
 ) -> Campaign:
-    today = london_today()
-    found = campaigns.create(
-        campaigns.CampaignDetails(
-            title=title, summary="Youth forums.", story="Young people lead.", target_pence=target_pence,
-            starts_on=today, ends_on=today + timedelta(days=30), destination_id=ledger.account(ledger.FUND).id,
-        ),
-        lead,
-        staff,
-    )  # fmt: skip
-    campaigns.approve(found, staff)
-    db.session.flush()
-    return found
+    """A live campaign, starting today, for the seed-grant fund."""
+    return make_campaign(CampaignStatus.LIVE, lead=lead, title=title, target_pence=target_pence, by=staff)
 
 
 def gift(

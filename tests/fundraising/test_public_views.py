@@ -36,7 +36,11 @@ def test_the_campaign_page_shows_story_partners_progress_and_moderated_messages(
     hidden.anonymous = True
     db.session.commit()
     page = client.get(f"/campaigns/{campaign.slug}").get_data(as_text=True)
-    assert "Young people lead." in page and "Swindon Sports Trust" in page and "Calne Youth Project" in page
+    assert (
+        "the groups of the consortium will run it together" in page
+        and "Swindon Sports Trust" in page
+        and "Calne Youth Project" in page
+    )
     assert "Donations: £70" in page and "Gift Aid expected: £12.50" in page
     assert "Keep going!" in page and "Buy my product" not in page
     assert "Anonymous" in page and "Ada Donor" in page

@@ -4,11 +4,8 @@ fee is its own movement, and a refund reverses the gift. Ten deliveries of one e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy as sa
-from stripe._http_client import HTTPClient
 
 from foundation.extensions import db
 from foundation.fundraising.models import Donation, DonationStatus
@@ -16,30 +13,23 @@ from foundation.ledger import service as ledger
 from foundation.ledger.models import LedgerTransaction, TransactionKind
 from foundation.notifications.models import Notification
 from tests.fundraising.support import live_campaign
-from tests.payments.stripe_standin import SECRET_KEY, WEBHOOK_SECRET, StripeStandIn, fee_for
+from tests.payments.stripe_standin import (
+    StripeStandIn,
+    fee_for,
+    stripe_settings,
+)
 
 pytestmark = pytest.mark.usefixtures("request_context")
 WEBHOOK = "/payments/webhooks/stripe"
 
 
 @pytest.fixture
-def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeStandIn]:
-    monkeypatch.setattr(HTTPClient, "INITIAL_DELAY", 0.01)
-    server = StripeStandIn().start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def app_config(app_config: dict, stripe_standin: StripeStandIn) -> dict:
+    return stripe_settings(app_config, stripe_standin)
 
 
-@pytest.fixture
-def app_config(app_config: dict, standin: StripeStandIn) -> dict:
-    return {**app_config, "STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "STRIPE_API_BASE": standin.url}  # fmt: skip
-
-
-def deliver(client, standin: StripeStandIn, event: dict) -> tuple[int, str]:
-    body, signature = standin.signed(event)
+def deliver(client, stripe_standin: StripeStandIn, event: dict) -> tuple[int, str]:
+    body, signature = stripe_standin.signed(event)
     response = client.post(
         WEBHOOK, data=body, headers={"Stripe-Signature": signature}, content_type="application/json"
     )
@@ -56,18 +46,18 @@ def give(client, campaign) -> tuple[Donation, str]:
     return donation, response.headers["Location"]
 
 
-def test_a_card_gift_counts_only_when_the_webhook_says_it_was_paid(client, lead, staff, standin):
+def test_a_card_gift_counts_only_when_the_webhook_says_it_was_paid(client, lead, staff, stripe_standin):
     campaign = live_campaign(lead, staff)
     db.session.commit()
     donation, checkout_url = give(client, campaign)
-    assert checkout_url.startswith(standin.url + "/pay/")
+    assert checkout_url.startswith(stripe_standin.url + "/pay/")
     session_id = donation.payment.checkout_reference
-    sent = standin.api_requests("POST", "/v1/checkout/sessions")[0]
+    sent = stripe_standin.api_requests("POST", "/v1/checkout/sessions")[0]
     assert sent.idempotency_key == f"wypf-payment-{donation.payment_id}"
-    assert standin.session(session_id)["amount_total"] == 2_500
+    assert stripe_standin.session(session_id)["amount_total"] == 2_500
 
     # The donor comes back to the thank-you page before Stripe's event: nothing counts yet.
-    thanks_url = standin.session(session_id)["success_url"]
+    thanks_url = stripe_standin.session(session_id)["success_url"]
     page = client.get(thanks_url.replace("http://localhost", "")).get_data(as_text=True)
     assert "waiting for the payment provider" in page
     db.session.expire_all()
@@ -76,7 +66,7 @@ def test_a_card_gift_counts_only_when_the_webhook_says_it_was_paid(client, lead,
         and ledger.balances([campaign.account_code])[campaign.account_code] == 0
     )
 
-    assert deliver(client, standin, standin.completed_event(session_id)) == (200, "succeeded")
+    assert deliver(client, stripe_standin, stripe_standin.completed_event(session_id)) == (200, "succeeded")
     db.session.expire_all()
     assert donation.status is DonationStatus.SUCCEEDED
     fee = fee_for(2_500)
@@ -89,16 +79,16 @@ def test_a_card_gift_counts_only_when_the_webhook_says_it_was_paid(client, lead,
     ).one()
     assert "£25" in receipt.body_text
     # Stripe retries: the same event again changes nothing
-    assert deliver(client, standin, standin.completed_event(session_id))[0] == 200
+    assert deliver(client, stripe_standin, stripe_standin.completed_event(session_id))[0] == 200
 
 
-def test_a_refund_reverses_the_gift_but_not_stripes_fee(client, lead, staff, standin):
+def test_a_refund_reverses_the_gift_but_not_stripes_fee(client, lead, staff, stripe_standin):
     campaign = live_campaign(lead, staff)
     db.session.commit()
     donation, _ = give(client, campaign)
     session_id = donation.payment.checkout_reference
-    deliver(client, standin, standin.completed_event(session_id))
-    assert deliver(client, standin, standin.refunded_event(session_id)) == (200, "refunded")
+    deliver(client, stripe_standin, stripe_standin.completed_event(session_id))
+    assert deliver(client, stripe_standin, stripe_standin.refunded_event(session_id)) == (200, "refunded")
     db.session.expire_all()
     assert donation.status is DonationStatus.REFUNDED
     fee = fee_for(2_500)
@@ -108,13 +98,16 @@ def test_a_refund_reverses_the_gift_but_not_stripes_fee(client, lead, staff, sta
     assert ledger.check_balanced() == []
 
 
-def test_a_refund_heard_before_the_payment_leaves_nothing_counted(client, lead, staff, standin):
+def test_a_refund_heard_before_the_payment_leaves_nothing_counted(client, lead, staff, stripe_standin):
     campaign = live_campaign(lead, staff)
     db.session.commit()
     donation, _ = give(client, campaign)
     session_id = donation.payment.checkout_reference
-    assert deliver(client, standin, standin.refunded_event(session_id))[0] == 200
-    assert deliver(client, standin, standin.completed_event(session_id)) == (200, "already refunded")
+    assert deliver(client, stripe_standin, stripe_standin.refunded_event(session_id))[0] == 200
+    assert deliver(client, stripe_standin, stripe_standin.completed_event(session_id)) == (
+        200,
+        "already refunded",
+    )
     db.session.expire_all()
     assert donation.status is DonationStatus.REFUNDED
     assert db.session.scalar(sa.select(sa.func.count(LedgerTransaction.id))) == 0
@@ -122,15 +115,15 @@ def test_a_refund_heard_before_the_payment_leaves_nothing_counted(client, lead, 
 
 @pytest.mark.postgres_only
 def test_one_event_ten_times_at_once_is_one_donation_and_one_ledger_movement(
-    app, client, lead, staff, standin
+    app, client, lead, staff, stripe_standin
 ):
     from tests.venues.test_concurrency import all_at_once
 
     campaign = live_campaign(lead, staff)
     db.session.commit()
     donation, _ = give(client, campaign)
-    event = standin.completed_event(donation.payment.checkout_reference)
-    body, signature = standin.signed(event)
+    event = stripe_standin.completed_event(donation.payment.checkout_reference)
+    body, signature = stripe_standin.signed(event)
 
     def post():
         response = app.test_client().post(WEBHOOK, data=body, headers={"Stripe-Signature": signature},

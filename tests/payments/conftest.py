@@ -16,13 +16,16 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
-from stripe._http_client import HTTPClient
 from werkzeug.test import TestResponse
 
 from foundation.extensions import db as _db
 from foundation.payments import service
 from foundation.payments.models import Payment, PaymentEvent, PaymentStatus
-from tests.payments.stripe_standin import SECRET_KEY, WEBHOOK_SECRET, StripeStandIn, sign
+from tests.payments.stripe_standin import (
+    StripeStandIn,
+    sign,
+    stripe_settings,
+)
 
 PURPOSE = "test-order"
 STRIPE_WEBHOOK = "/payments/webhooks/stripe"
@@ -52,28 +55,10 @@ def handled() -> Iterator[list[Call]]:
 
 
 @pytest.fixture
-def stripe_standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeStandIn]:
-    # stripe-python waits 0.5 s and more between retries; the stand-in answers at once, so the tests need not.
-    monkeypatch.setattr(HTTPClient, "INITIAL_DELAY", 0.01)
-    monkeypatch.setattr(HTTPClient, "MAX_DELAY", 0.05)
-    standin = StripeStandIn().start()
-    try:
-        yield standin
-    finally:
-        standin.stop()
-
-
-@pytest.fixture
 def app_config(app_config: dict, request: pytest.FixtureRequest) -> dict:
     if "stripe_standin" not in request.fixturenames:
         return app_config
-    standin: StripeStandIn = request.getfixturevalue("stripe_standin")
-    return {
-        **app_config,
-        "STRIPE_SECRET_KEY": SECRET_KEY,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_API_BASE": standin.url,
-    }
+    return stripe_settings(app_config, request.getfixturevalue("stripe_standin"))
 
 
 def _new_payment(amount_pence: int = 2500, description: str = "Summer camp place") -> Payment:

@@ -28,10 +28,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import stripe
+from stripe._http_client import HTTPClient
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -511,3 +514,27 @@ def _json(status: int, body: dict[str, Any]) -> Response:
 
 def _error(status: int, kind: str, message: str) -> Response:
     return _json(status, {"error": {"type": kind, "message": message}})
+
+
+@pytest.fixture
+def stripe_standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeStandIn]:
+    """The stand-in, running for one test. Import it into a test module or conftest to use it."""
+    # stripe-python waits 0.5 s and more between retries; the stand-in answers at once, so the tests need not.
+    monkeypatch.setattr(HTTPClient, "INITIAL_DELAY", 0.01)
+    monkeypatch.setattr(HTTPClient, "MAX_DELAY", 0.05)
+    standin = StripeStandIn().start()
+    try:
+        yield standin
+    finally:
+        standin.stop()
+
+
+def stripe_settings(config: dict[str, Any], standin: StripeStandIn) -> dict[str, Any]:
+    """App settings that take payments through Stripe, that is through the stand-in."""
+    return {
+        **config,
+        "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": standin.url,
+        "STRIPE_CHECKOUT_ORIGIN": standin.url,
+    }
