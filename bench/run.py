@@ -188,7 +188,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(database_url: str, workers: int, page_cache: bool) -> Iterator[tuple[str, int]]:
+def serve(
+    database_url: str, workers: int, page_cache: bool, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
     """gunicorn on a free port: yields its base URL and the master's pid."""
     env = {
         **os.environ,
@@ -196,6 +198,7 @@ def serve(database_url: str, workers: int, page_cache: bool) -> Iterator[tuple[s
         "QUERY_COUNT_HEADER": "1",
         "SECRET_KEY": "bench",
         "RATELIMIT_ENABLED": "0",
+        **(extra_env or {}),
     }
     env.pop("PUBLIC_PAGE_CACHE_SECONDS", None)
     if not page_cache:

@@ -103,7 +103,11 @@ def test_the_rounds_and_grants_of_ledger_transactions_become_tags_and_back(empty
     with app.app_context():
         upgrade()
         list(seed())
-        tags = set(db.session.execute(sa.select(LedgerTag.transaction_id, LedgerTag.tag)).tuples())
+        # Campaigns' tags came after 0012 and go with their tables when it is undone; rounds' and grants' return.
+        grant_tags = sa.select(LedgerTag.transaction_id, LedgerTag.tag).where(
+            sa.or_(LedgerTag.tag.like("round:%"), LedgerTag.tag.like("grant:%"))
+        )
+        tags = set(db.session.execute(grant_tags).tuples())
         transactions = db.session.scalar(sa.text("SELECT count(*) FROM ledger_transaction"))
         assert {tag.split(":")[0] for _, tag in tags} == {"round", "grant"}
         db.session.remove()
@@ -115,7 +119,7 @@ def test_the_rounds_and_grants_of_ledger_transactions_become_tags_and_back(empty
         assert linked == tags and len(rows) == transactions
 
         upgrade()
-        assert set(db.session.execute(sa.select(LedgerTag.transaction_id, LedgerTag.tag)).tuples()) == tags
+        assert set(db.session.execute(grant_tags).tuples()) == tags
         if db.engine.dialect.name == "sqlite":
             # The rebuild turned foreign keys off for itself only.
             assert db.session.scalar(sa.text("PRAGMA foreign_keys")) == 1

@@ -97,7 +97,7 @@ def test_demo_venue_pages_render(app, db, client):
 
 def test_packages_register_their_demo_data_in_order(app):
     # Members first: the capabilities' demo data is built on its organisations and users.
-    assert [s.name for s in sorted(DEMO_STEPS, key=lambda s: s.order)] == ["members", "venues", "grants"]
+    assert [s.name for s in sorted(DEMO_STEPS, key=lambda s: s.order)] == ["members", "venues", "grants", "fundraising"]
     with pytest.raises(ValueError, match="registered twice"):
         demo_data("venues", order=99)(lambda: iter(()))
 
@@ -228,6 +228,7 @@ def test_demo_ledger_balances(app, db):
         - moved(TransactionKind.ALLOCATION)
         + moved(TransactionKind.DEALLOCATION)
         + moved(TransactionKind.UNDERSPEND_RETURN)
+        + moved(TransactionKind.CAMPAIGN_CLOSE)  # a closed campaign's money comes into the fund
     )
     # Each round's ledger agrees with its grants: committed is what was awarded.
     for round_ in db.session.scalars(sa.select(GrantRound)):

@@ -88,7 +88,14 @@ def _to_approve() -> TodoGroup:
         TodoItem(f"{title} ({lead})", url_for("fundraising.campaign_manage", campaign_id=cid))
         for cid, title, lead in rows
     ]
-    return TodoGroup(Audience.STAFF, "Campaigns to approve", items, total, url_for("fundraising.staff_home"))
+    return TodoGroup(
+        Audience.STAFF,
+        "Campaigns to approve",
+        items,
+        total,
+        url_for("fundraising.staff_home"),
+        "All campaigns",
+    )
 
 
 def _pledges() -> TodoGroup:
@@ -108,7 +115,7 @@ def _pledges() -> TodoGroup:
         for did, name, pence, title in rows
     ]
     return TodoGroup(Audience.STAFF, "Pledges waiting for their money", items, total,
-                     url_for("fundraising.staff_donations", status="pending"))  # fmt: skip
+                     url_for("fundraising.staff_donations", status="pending"), "Every donation waiting")  # fmt: skip
 
 
 def _messages() -> TodoGroup:

@@ -57,7 +57,7 @@ def fee_for(amount_pence: int) -> int:
 def sign(body: bytes | str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
     """The Stripe-Signature header for `body` ("t=<timestamp>,v1=<hmac>"), made by stripe-python itself."""
     payload = body.decode() if isinstance(body, bytes) else body
-    return stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp=timestamp)
+    return str(stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp=timestamp))
 
 
 def encode(event: dict[str, Any]) -> bytes:
@@ -76,7 +76,8 @@ def nested(pairs: list[tuple[str, str]]) -> dict[str, Any]:
                 node[name] = value
             else:
                 node = node.setdefault(name, {})
-    return _lists(root)
+    found: dict[str, Any] = _lists(root)
+    return found
 
 
 def _lists(value: Any) -> Any:
@@ -210,7 +211,8 @@ class StripeStandIn:
 
     def session(self, session_id: str) -> dict[str, Any]:
         with self._lock:
-            return json.loads(json.dumps(self._state.sessions[session_id]))
+            copy: dict[str, Any] = json.loads(json.dumps(self._state.sessions[session_id]))
+        return copy
 
     # --- events ------------------------------------------------------------------------------------------------
 

@@ -33,11 +33,11 @@ def test_home_page_explains_the_foundation(client, db):
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
     assert "Wiltshire Young People's Foundation brings together youth groups" in page
-    for topic in ("Venue Bank", "Seed grants", "vetted by Foundation staff"):
+    for topic in ("Venue Bank", "Seed grants", "Campaigns", "Gift Aid", "vetted by Foundation staff"):
         assert topic in page
     assert "<strong>2</strong> vetted member organisations" in page
-    # Only what exists is offered: giving online and training events come with those features.
-    for missing in ("Gift Aid", "giving", "Training", "events"):
+    # Only what exists is offered: training events come with that feature.
+    for missing in ("Training", "events"):
         assert missing not in page
     assert 'href="/register"' in page and 'href="/members"' in page
 
