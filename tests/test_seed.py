@@ -97,7 +97,12 @@ def test_demo_venue_pages_render(app, db, client):
 
 def test_packages_register_their_demo_data_in_order(app):
     # Members first: the capabilities' demo data is built on its organisations and users.
-    assert [s.name for s in sorted(DEMO_STEPS, key=lambda s: s.order)] == ["members", "venues", "grants", "fundraising"]
+    assert [s.name for s in sorted(DEMO_STEPS, key=lambda s: s.order)] == [
+        "members",
+        "venues",
+        "grants",
+        "fundraising",
+    ]
     with pytest.raises(ValueError, match="registered twice"):
         demo_data("venues", order=99)(lambda: iter(()))
 
