@@ -85,6 +85,11 @@ def finish_copy(conn: psycopg.Connection, cur: psycopg.Cursor, tables: Iterable[
     commit, and VACUUM ANALYZE."""
     for table in tables:
         cur.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = 'id'", (table,)
+        )
+        if cur.fetchone() is None:
+            continue  # a table keyed otherwise (tags, claim items) has no sequence
+        cur.execute(
             f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
             f'(SELECT coalesce(max(id), 0) + 1 FROM "{table}"), false)'
         )

@@ -175,8 +175,9 @@ def clear_previous(cur: psycopg.Cursor) -> None:
 
 def next_ids(cur: psycopg.Cursor) -> dict[str, int]:
     out = {}
-    for table in COLUMNS:
-        out[table] = int(scalar(cur, f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"'))
+    for table, columns in COLUMNS.items():
+        if "id" in columns:  # tags are keyed by what they tag
+            out[table] = int(scalar(cur, f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"'))
     return out
 
 

@@ -2,7 +2,7 @@
 
     python bench/run.py --database-url postgresql+psycopg://postgres@127.0.0.1/wypf_bench
 
-Needs the data of bench/generate.py, bench/generate_grants.py and bench/generate_people.py. Two servers are run
+Needs the data of bench/generate.py, bench/generate_grants.py, bench/generate_people.py and bench/generate_fundraising.py. Two servers are run
 one after the other:
 
 - page cache off (PUBLIC_PAGE_CACHE_SECONDS=0): /healthz, then every page signed in as its real user (the
@@ -89,6 +89,7 @@ class Ids:
     open_round: int
     ranking_round: int
     scorecard_round: int
+    campaign_slug: str
 
 
 HEALTHZ = Page("healthz", "/healthz", "/healthz", None, None)
@@ -118,6 +119,10 @@ def signed_in_pages(ids: Ids) -> list[Page]:
         Page("vetting-approved", "vetting: approved", "/staff/vetting?status=approved", STAFF, 0.15),
         Page("ranking", "ranking", f"/staff/grants/rounds/{ids.ranking_round}/ranking", STAFF, 0.15),
         Page("scorecard", "scorecard", "/scorecard", "inbox", 0.15),
+        Page("campaign", "campaign (20,000 gifts)", f"/campaigns/{ids.campaign_slug}", "inbox", 0.15),
+        Page("money-trail", "where the money goes", "/where-the-money-goes", "inbox", 0.15),
+        Page("staff-fundraising", "fundraising (staff)", "/staff/fundraising", STAFF, 0.15),
+        Page("staff-donations", "donations (staff)", "/staff/donations", STAFF, 0.15),
     ]
 
 
@@ -130,6 +135,9 @@ def anonymous_pages(ids: Ids) -> list[Page]:
         Page(
             "anon-scorecard-round", "round scorecard", f"/scorecard/rounds/{ids.scorecard_round}", None, 0.15
         ),
+        Page("anon-campaigns", "campaigns", "/campaigns", None, 0.15),
+        Page("anon-campaign", "campaign (20,000 gifts)", f"/campaigns/{ids.campaign_slug}", None, 0.15),
+        Page("anon-money-trail", "where the money goes", "/where-the-money-goes", None, 0.15),
     ]
 
 
@@ -146,6 +154,11 @@ def find_ids(database_url: str) -> Ids:
                 if found is None:
                     raise SystemExit(f"no {what} in the database: run the bench/generate*.py scripts first")
                 return int(found)
+
+            def slug(found: object) -> str:
+                if not isinstance(found, str):
+                    raise SystemExit("no live campaign: run bench/generate_fundraising.py first")
+                return found
 
             bookings_org = one(
                 'SELECT m.organisation_id FROM membership m JOIN "user" u ON u.id = m.user_id '
@@ -173,6 +186,15 @@ def find_ids(database_url: str) -> Ids:
                     "SELECT id FROM grant_round WHERE status = 'decided' ORDER BY id DESC LIMIT 1",
                     "decided round",
                 ),
+                # The campaign with the most gifts (bench/generate_fundraising.py gives the first a tenth).
+                campaign_slug=slug(
+                    conn.execute(
+                        sa.text(
+                            "SELECT c.slug FROM campaign c JOIN donation d ON d.campaign_id = c.id "
+                            "WHERE c.status = 'live' GROUP BY c.id ORDER BY count(*) DESC, c.id LIMIT 1"
+                        )
+                    ).scalar()
+                ),
             )
     finally:
         engine.dispose()
@@ -198,13 +220,13 @@ def serve(
         "QUERY_COUNT_HEADER": "1",
         "SECRET_KEY": "bench",
         "RATELIMIT_ENABLED": "0",
-        **(extra_env or {}),
     }
     env.pop("PUBLIC_PAGE_CACHE_SECONDS", None)
     if not page_cache:
         env["PUBLIC_PAGE_CACHE_SECONDS"] = "0"
     for name in ("CELERY_BROKER_URL", "REDIS_URL"):
         env.pop(name, None)
+    env.update(extra_env or {})
     port = free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     log = tempfile.NamedTemporaryFile("w+", prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115

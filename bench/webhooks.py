@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import logging
 import random
 import statistics
 import sys
@@ -40,6 +41,7 @@ TARGET_EVENTS_PER_SECOND = 300
 
 
 def make_donations(database_url: str, standin: StripeStandIn, count: int) -> list[tuple[int, str]]:
+    logging.getLogger("stripe").setLevel(logging.WARNING)
     """`count` pending donations to the busiest live campaign, each with its Checkout Session at the stand-in."""
     from foundation import create_app
     from foundation.extensions import db
@@ -158,6 +160,9 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--broker", default="redis://127.0.0.1:6379/15", help="Celery broker for the receipts"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     standin = StripeStandIn().start()
@@ -168,8 +173,9 @@ def main() -> None:
         repeats = rng.sample(events, int(len(events) * args.duplicates))
         bodies = events + repeats
         rng.shuffle(bodies)
+        # As in production: receipts are handed to Celery through Redis after commit (no worker needs to run).
         env = {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-               "STRIPE_API_BASE": standin.url}  # fmt: skip
+               "STRIPE_API_BASE": standin.url, "CELERY_BROKER_URL": args.broker}  # fmt: skip
         with serve(args.database_url, args.workers, page_cache=True, extra_env=env) as (base, _pid):
             wall, answers = send_all(base, bodies, args.senders)
     finally:

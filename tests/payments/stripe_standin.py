@@ -24,6 +24,7 @@ import html
 import itertools
 import json
 import re
+import secrets
 import threading
 import time
 import urllib.error
@@ -161,6 +162,9 @@ class StripeStandIn:
         self._state = _State()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        # Ids differ from one stand-in to the next, as Stripe's never repeat: a database that outlives one
+        # stand-in (the benchmark's) never sees the same session twice.
+        self._run = secrets.token_hex(3)
         self._server: BaseWSGIServer = make_server(
             "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
         )
@@ -224,9 +228,9 @@ class StripeStandIn:
             if session["payment_intent"] is None:
                 n = next(self._ids)
                 intent = _Intent(
-                    id=f"pi_test_{n}",
-                    charge_id=f"ch_test_{n}",
-                    balance_transaction_id=f"txn_test_{n}",
+                    id=f"pi_test_{self._run}{n}",
+                    charge_id=f"ch_test_{self._run}{n}",
+                    balance_transaction_id=f"txn_test_{self._run}{n}",
                     amount=session["amount_total"],
                     currency=session["currency"],
                     metadata=dict(session["payment_intent_data"].get("metadata", {})),
@@ -242,7 +246,7 @@ class StripeStandIn:
     def event(self, kind: str, obj: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
         """A Stripe event of type `kind` about `obj`."""
         return {
-            "id": event_id or f"evt_test_{next(self._ids)}",
+            "id": event_id or f"evt_test_{self._run}{next(self._ids)}",
             "object": "event",
             "api_version": API_VERSION,
             "created": int(time.time()),
@@ -400,7 +404,7 @@ class StripeStandIn:
                 currency = items[0]["price_data"]["currency"]
             except (KeyError, IndexError, TypeError, ValueError):
                 return _error(400, "invalid_request_error", "line_items with price_data are required.")
-            session_id = f"cs_test_{next(self._ids)}"
+            session_id = f"cs_test_{self._run}{next(self._ids)}"
             session = {
                 "id": session_id,
                 "object": "checkout.session",
