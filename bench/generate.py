@@ -100,6 +100,11 @@ def finish_copy(conn: psycopg.Connection, cur: psycopg.Cursor, tables: Iterable[
     )
     if unbalanced:
         raise SystemExit("ledger does not balance")
+    # Rows copied in bypass posting, which keeps each account's running totals: work them out once.
+    from foundation.ledger.service import TOTALS_FROM_ENTRIES
+
+    cur.execute("DELETE FROM ledger_total")
+    cur.execute(f"INSERT INTO ledger_total (account_id, kind, in_pence, out_pence) {TOTALS_FROM_ENTRIES}")
     conn.commit()
     vacuum_analyze(conn)
 

@@ -126,6 +126,8 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
             return txn
 
         campaigns = []
+        campaign_rows: dict[int, tuple] = {}
+        received: dict[int, list[tuple[datetime, int]]] = {}
         for n in range(n_campaigns):
             cid = take("campaign")
             closed = n % 10 == 9
@@ -135,7 +137,7 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
             acct = take("ledger_account")
             title = f"Bench campaign {n + 1}"
             add("ledger_account", (acct, f"campaign:{cid}", f"Campaign: {title}", "campaign", now))
-            add("campaign", (cid, f"{SLUG_PREFIX}{n + 1}", title, "Kit, trips and youth workers for young people.",
+            campaign_rows[cid] = ((cid, f"{SLUG_PREFIX}{n + 1}", title, "Kit, trips and youth workers for young people.",
                              "Young people asked for it; the groups of the consortium run it together.\n\n" * 3,
                              rng.choice([500_000, 1_500_000, 5_000_000]), starts, ends,
                              "closed" if closed else "live", orgs[n % len(orgs)], fund, staff_id, now, now,
@@ -158,6 +160,7 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
             declarations.append(gid)
 
         held = {cid: 0 for cid, *_ in campaigns}
+        eligible: dict[int, int] = {}
         claimable = []
         for i in range(n_donations):
             # The first campaign gets a tenth of the gifts (the page under load), the rest share them out.
@@ -200,16 +203,23 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
                     tag,
                 )
                 held[cid] -= amount
-            elif gift_aid:
-                claimable.append((did, amount))
+            else:
+                received.setdefault(cid, []).append((at, amount))
+                if gift_aid:
+                    claimable.append((did, amount))
+                    eligible[cid] = eligible.get(cid, 0) + amount
         counts["donations"] = n_donations
 
         for n, (cid, acct, starts, closed) in enumerate(campaigns):
             if n % 2 == 0:
                 pledge = take("match_pledge")
                 window = datetime.combine(starts, datetime.min.time(), UTC)
+                window_end = window + timedelta(days=61)
+                gifts = received.get(cid, [])
+                before = sum(a for at, a in gifts if at < window)
+                within = sum(a for at, a in gifts if window <= at < window_end)
                 add("match_pledge", (pledge, cid, f"Bench match funder {n}", None, 100, 250_000, 10, starts,
-                                     starts + timedelta(days=60), window, window + timedelta(days=61), staff_id,
+                                     starts + timedelta(days=60), window, window_end, before, within, staff_id,
                                      now))  # fmt: skip
                 paid = 10_000
                 txn = move("match_funding", f"Match funding {n}", ("match_pledge", pledge), [(income, -paid), (acct, paid)],
@@ -223,6 +233,10 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
                 move("campaign_close", f"Raised by Bench campaign {cid}", ("campaign", cid),
                      [(acct, -held[cid]), (fund, held[cid])], now, f"campaign:{cid}")  # fmt: skip
 
+        for cid, row in campaign_rows.items():
+            gifts = received.get(cid, [])
+            add("campaign", (*row, sum(a for _, a in gifts), len(gifts), eligible.get(cid, 0)))
+
         claim = take("gift_aid_claim")
         chosen = claimable[: len(claimable) // 10]
         add("gift_aid_claim", (claim, "submitted", sum(a for _, a in chosen), 0, staff_id, now, None, None, None,
@@ -234,7 +248,7 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
             "ledger_account": ["id", "code", "name", "kind", "created_at"],
             "campaign": ["id", "slug", "title", "summary", "story", "target_pence", "starts_on", "ends_on", "status",
                          "lead_organisation_id", "destination_id", "created_by_id", "created_at", "submitted_at",
-                         "approved_by_id", "approved_at"],
+                         "approved_by_id", "approved_at", "donations_pence", "supporters", "gift_aid_eligible_pence"],
             "campaign_partner": ["id", "campaign_id", "organisation_id", "status", "invited_by_id", "invited_at",
                                  "responded_by_id", "responded_at"],
             "gift_aid_declaration": ["id", "user_id", "email", "title", "first_name", "last_name", "house", "postcode",
@@ -253,7 +267,7 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
             "gift_aid_claim_item": ["donation_id", "claim_id", "amount_pence"],
             "match_pledge": ["id", "campaign_id", "funder_name", "organisation_id", "ratio_percent", "cap_pence",
                              "trigger_percent", "window_starts_on", "window_ends_on", "window_starts_at",
-                             "window_ends_at", "created_by_id", "created_at"],
+                             "window_ends_at", "before_pence", "within_pence", "created_by_id", "created_at"],
             "ledger_transaction": ["id", "kind", "reason", "source_type", "source_id", "created_by_id", "created_at"],
             "ledger_transaction_tag": ["tag", "transaction_id"],
             "ledger_entry": ["id", "transaction_id", "account_id", "amount_pence"],

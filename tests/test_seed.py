@@ -215,6 +215,7 @@ def test_demo_decided_round_is_published(app, db, client):
 def test_demo_ledger_balances(app, db):
     list(seed())
     assert ledger.check_balanced() == []
+    assert ledger.totals_disagree() == []
 
     def moved(kind: TransactionKind) -> int:
         return int(

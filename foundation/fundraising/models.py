@@ -58,6 +58,11 @@ class Campaign(Model):
     returned_message: Mapped[str | None] = mapped_column(sa.String(1000))  # why staff sent it back to draft
     closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Kept as the money moves (donations.py), so a page never sums the donations: what has been received, from
+    # how many gifts, and how much of it Gift Aid can be claimed on.
+    donations_pence: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    supporters: Mapped[int] = mapped_column(default=0, server_default="0")
+    gift_aid_eligible_pence: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
     lead_organisation: Mapped[Organisation] = relationship()
     destination: Mapped[LedgerAccount] = relationship()
@@ -221,6 +226,9 @@ class MatchPledge(Model):
     window_ends_on: Mapped[date]
     window_starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     window_ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Received donations to the campaign before the window and inside it, kept as the money moves.
+    before_pence: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    within_pence: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

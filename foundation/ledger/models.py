@@ -101,3 +101,16 @@ class LedgerTag(Model):
     transaction_id: Mapped[int] = mapped_column(
         sa.ForeignKey("ledger_transaction.id"), primary_key=True, index=True
     )
+
+
+class LedgerTotal(Model):
+    """How much has moved into and out of an account by each kind of movement, kept as each transaction is posted
+    (service.post), so balances and public totals never sum the entries. Always equal to the entries' sums
+    (service.totals_disagree says where they are not)."""
+
+    __tablename__ = "ledger_total"
+
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_account.id"), primary_key=True)
+    kind: Mapped[TransactionKind] = mapped_column(enum_column(TransactionKind), primary_key=True)
+    in_pence: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    out_pence: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -26,6 +26,7 @@ from foundation.ledger.models import (
     LedgerAccount,
     LedgerEntry,
     LedgerTag,
+    LedgerTotal,
     LedgerTransaction,
     TransactionKind,
 )
@@ -87,7 +88,31 @@ def post(
         txn.tags.append(LedgerTag(tag=tag))
     db.session.add(txn)
     db.session.flush()
+    _add_to_totals(kind, moves)
     return txn
+
+
+def _add_to_totals(kind: TransactionKind, moves: Sequence[tuple[LedgerAccount, int]]) -> None:
+    """Add the movement to each account's running totals for its kind (one upsert per account, in account order)."""
+    per_account: dict[int, tuple[int, int]] = {}
+    for acct, amount in moves:
+        got_in, got_out = per_account.get(acct.id, (0, 0))
+        per_account[acct.id] = (got_in + max(amount, 0), got_out + max(-amount, 0))
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for account_id in sorted(per_account):
+        got_in, got_out = per_account[account_id]
+        stmt = insert(LedgerTotal).values(
+            account_id=account_id, kind=kind, in_pence=got_in, out_pence=got_out
+        )
+        db.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[LedgerTotal.account_id, LedgerTotal.kind],
+                set_={
+                    "in_pence": LedgerTotal.in_pence + stmt.excluded.in_pence,
+                    "out_pence": LedgerTotal.out_pence + stmt.excluded.out_pence,
+                },
+            )
+        )
 
 
 def transfer(
@@ -108,21 +133,18 @@ def transfer(
 def balance(acct: LedgerAccount | None) -> int:
     if acct is None or acct.id is None:
         return 0
-    return int(
-        db.session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_pence), 0)).where(
-                LedgerEntry.account_id == acct.id
-            )
-        )
-    )
+    return balances([acct.code])[acct.code]
 
 
 def balances(codes: Iterable[str]) -> dict[str, int]:
-    """Balances of several accounts in one query (0 for accounts never used)."""
+    """Balances of several accounts in one query (0 for accounts never used), from the running totals."""
     codes = list(codes)
     rows = db.session.execute(
-        sa.select(LedgerAccount.code, sa.func.coalesce(sa.func.sum(LedgerEntry.amount_pence), 0))
-        .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id, isouter=True)
+        sa.select(
+            LedgerAccount.code,
+            sa.func.coalesce(sa.func.sum(LedgerTotal.in_pence - LedgerTotal.out_pence), 0),
+        )
+        .join(LedgerTotal, LedgerTotal.account_id == LedgerAccount.id, isouter=True)
         .where(LedgerAccount.code.in_(codes))
         .group_by(LedgerAccount.code)
     ).all()
@@ -188,10 +210,9 @@ def check_balanced() -> list[int]:
 def totals_by_kind() -> dict[TransactionKind, int]:
     """How much each kind of movement has moved in all (the sum of its transactions' amounts), in one query."""
     rows = db.session.execute(
-        sa.select(LedgerTransaction.kind, sa.func.coalesce(sa.func.sum(LedgerEntry.amount_pence), 0))
-        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
-        .where(LedgerEntry.amount_pence > 0)
-        .group_by(LedgerTransaction.kind)
+        sa.select(LedgerTotal.kind, sa.func.coalesce(sa.func.sum(LedgerTotal.in_pence), 0)).group_by(
+            LedgerTotal.kind
+        )
     ).tuples()
     found = {kind: int(total) for kind, total in rows}
     return {kind: found.get(kind, 0) for kind in TransactionKind}
@@ -210,17 +231,46 @@ class AccountFlow:
 
 def flows(kind: AccountKind) -> list[AccountFlow]:
     """Money into and out of every account of a kind, in one query, largest first."""
-    incoming = sa.func.coalesce(
-        sa.func.sum(sa.case((LedgerEntry.amount_pence > 0, LedgerEntry.amount_pence), else_=0)), 0
-    )
-    outgoing = sa.func.coalesce(
-        sa.func.sum(sa.case((LedgerEntry.amount_pence < 0, -LedgerEntry.amount_pence), else_=0)), 0
-    )
+    incoming = sa.func.coalesce(sa.func.sum(LedgerTotal.in_pence), 0)
+    outgoing = sa.func.coalesce(sa.func.sum(LedgerTotal.out_pence), 0)
     rows = db.session.execute(
         sa.select(LedgerAccount, incoming, outgoing)
-        .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id, isouter=True)
+        .join(LedgerTotal, LedgerTotal.account_id == LedgerAccount.id, isouter=True)
         .where(LedgerAccount.kind == kind)
         .group_by(LedgerAccount.id)
         .order_by(incoming.desc(), LedgerAccount.id)
     ).tuples()
     return [AccountFlow(acct, int(i), int(o)) for acct, i, o in rows]
+
+
+# The running totals worked out from the entries: to fill them after a bulk load, and to check them.
+TOTALS_FROM_ENTRIES = """
+SELECT e.account_id, t.kind,
+       coalesce(sum(CASE WHEN e.amount_pence > 0 THEN e.amount_pence ELSE 0 END), 0) AS in_pence,
+       coalesce(sum(CASE WHEN e.amount_pence < 0 THEN -e.amount_pence ELSE 0 END), 0) AS out_pence
+FROM ledger_entry e JOIN ledger_transaction t ON t.id = e.transaction_id
+GROUP BY e.account_id, t.kind
+"""
+
+
+def rebuild_totals() -> None:
+    """Work every running total out again from the entries (after rows were loaded around post())."""
+    db.session.execute(sa.delete(LedgerTotal))
+    db.session.execute(
+        sa.text(f"INSERT INTO ledger_total (account_id, kind, in_pence, out_pence) {TOTALS_FROM_ENTRIES}")
+    )
+
+
+def totals_disagree() -> list[tuple[int, str]]:
+    """(account id, kind) of every running total that differs from its entries' sums (there should be none)."""
+    kept = {
+        (a, k.value): (int(i), int(o))
+        for a, k, i, o in db.session.execute(
+            sa.select(LedgerTotal.account_id, LedgerTotal.kind, LedgerTotal.in_pence, LedgerTotal.out_pence)
+        ).tuples()
+    }
+    worked = {
+        (int(a), str(k)): (int(i), int(o)) for a, k, i, o in db.session.execute(sa.text(TOTALS_FROM_ENTRIES))
+    }
+    kept = {key: value for key, value in kept.items() if value != (0, 0) or key in worked}
+    return sorted(key for key in kept.keys() | worked.keys() if kept.get(key) != worked.get(key))

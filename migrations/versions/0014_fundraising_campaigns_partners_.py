@@ -2,7 +2,7 @@
 
 Revision ID: 0014
 Revises: 0013
-Create Date: 2026-12-06 23:49:11.940581
+Create Date: 2026-12-07 00:47:12.395075
 
 """
 from alembic import op
@@ -42,6 +42,9 @@ def upgrade():
     sa.Column('returned_message', sa.String(length=1000), nullable=True),
     sa.Column('closed_by_id', sa.Integer(), nullable=True),
     sa.Column('closed_at', foundation.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('donations_pence', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('supporters', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('gift_aid_eligible_pence', sa.BigInteger(), server_default='0', nullable=False),
     sa.CheckConstraint('ends_on >= starts_on', name=op.f('ck_campaign_ends_after_start')),
     sa.CheckConstraint('target_pence > 0', name=op.f('ck_campaign_target_positive')),
     sa.ForeignKeyConstraint(['approved_by_id'], ['user.id'], name=op.f('fk_campaign_approved_by_id_user')),
@@ -126,6 +129,8 @@ def upgrade():
     sa.Column('window_ends_on', sa.Date(), nullable=False),
     sa.Column('window_starts_at', foundation.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('window_ends_at', foundation.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('before_pence', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('within_pence', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', foundation.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('cap_pence > 0', name=op.f('ck_match_pledge_cap_positive')),

@@ -116,3 +116,12 @@ def test_a_window_ending_before_it_starts_is_refused(lead, staff):
     with pytest.raises(DomainError) as refused:
         match.pledge(campaign, terms(campaign, window_ends_on=campaign.starts_on - timedelta(days=1)), staff)
     assert refused.value.field == "window_ends_on"
+
+
+def test_a_pledge_made_while_the_campaign_runs_counts_the_gifts_already_received(lead, staff):
+    campaign = live_campaign(lead, staff)
+    given(campaign, 6_000, staff)
+    pledge = match.pledge(campaign, terms(campaign), staff)
+    assert (pledge.before_pence, pledge.within_pence) == (0, 6_000)
+    given(campaign, 1_000, staff)
+    assert earned(campaign) == [7_000]

@@ -139,6 +139,7 @@ def test_one_event_ten_times_at_once_is_one_donation_and_one_ledger_movement(
         )
     )
     assert donations_posted == 1 and donation.status is DonationStatus.SUCCEEDED
+    assert ledger.totals_disagree() == []
     receipts = db.session.scalar(
         sa.select(sa.func.count(Notification.id)).where(Notification.email_to == "ada@example.com")
     )
