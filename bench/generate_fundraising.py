@@ -55,7 +55,9 @@ def clear_previous(cur: psycopg.Cursor) -> None:
     cur.execute("DELETE FROM ledger_transaction_tag WHERE transaction_id = ANY(%s)", (txns,))
     cur.execute("DELETE FROM ledger_entry WHERE transaction_id = ANY(%s)", (txns,))
     cur.execute("DELETE FROM ledger_transaction WHERE id = ANY(%s)", (txns,))
-    cur.execute("DELETE FROM ledger_account WHERE code LIKE 'campaign:%' OR code = 'fees'")
+    accounts = "SELECT id FROM ledger_account WHERE code LIKE 'campaign:%' OR code = 'fees'"
+    cur.execute(f"DELETE FROM ledger_total WHERE account_id IN ({accounts})")
+    cur.execute(f"DELETE FROM ledger_account WHERE id IN ({accounts})")
 
 
 def next_id(cur: psycopg.Cursor, table: str) -> int:

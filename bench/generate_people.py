@@ -146,7 +146,12 @@ def clear_previous(cur: psycopg.Cursor) -> None:
         cur.execute("DELETE FROM ledger_entry WHERE transaction_id = ANY(%s)", (txns,))
         cur.execute("DELETE FROM ledger_transaction_tag WHERE transaction_id = ANY(%s)", (txns,))
         cur.execute("DELETE FROM ledger_transaction WHERE id = ANY(%s)", (txns,))
-        cur.execute("DELETE FROM ledger_account WHERE code = ANY(%s)", ([f"round:{r}" for r in rounds],))
+        codes = [f"round:{r}" for r in rounds]
+        cur.execute(
+            "DELETE FROM ledger_total WHERE account_id IN (SELECT id FROM ledger_account WHERE code = ANY(%s))",
+            (codes,),
+        )
+        cur.execute("DELETE FROM ledger_account WHERE code = ANY(%s)", (codes,))
         for table in ("grant_criterion", "grant_round_question", "grant_round_event"):
             cur.execute(f"DELETE FROM {table} WHERE round_id = ANY(%s)", (rounds,))
         cur.execute("DELETE FROM grant_round WHERE id = ANY(%s)", (rounds,))
