@@ -27,7 +27,8 @@ from foundation.members.models import Organisation, OrganisationStatus, User
 from foundation.seed import DEMO_PASSWORD, seed
 from foundation.venues.models import Booking, Space, Venue
 
-pytestmark = pytest.mark.browser
+# Layout, widths and accessibility do not depend on the database: the tour runs on SQLite alone.
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 WIDTHS = (390, 1280)
 
