@@ -236,12 +236,7 @@ def partners_in(campaign: Campaign) -> list[Organisation]:
 
 
 def _locked(campaign: Campaign) -> Campaign:
-    found = db.session.scalar(
-        sa.select(Campaign)
-        .where(Campaign.id == campaign.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    found = db.session.get(Campaign, campaign.id, with_for_update=True, populate_existing=True)
     assert found is not None
     return found
 
@@ -286,7 +281,7 @@ def approve(campaign: Campaign, by: User) -> Campaign:
     campaign = _move(campaign, CampaignStatus.LIVE, by)
     campaign.approved_by = by
     campaign.approved_at = utcnow()
-    ledger.account(campaign.account_code, f"Campaign: {campaign.title}"[:200], AccountKind.CAMPAIGN)
+    account(campaign)
     _tell_lead(campaign, f"{campaign.title} is approved", "campaign_approved")
     return campaign
 
@@ -311,6 +306,11 @@ def close(campaign: Campaign, by: User) -> Campaign:
     return campaign
 
 
+def account(campaign: Campaign) -> LedgerAccount:
+    """The ledger account holding what the campaign has raised and not yet passed on (opened on first use)."""
+    return ledger.account(campaign.account_code, f"Campaign: {campaign.title}"[:200], AccountKind.CAMPAIGN)
+
+
 def pass_on(campaign: Campaign, by: User | None) -> None:
     """Move what a closed campaign's account holds to its destination: to the fund, and from there into the round
     as an allocation when the money was raised for a round (so the round's budget counts it)."""
@@ -322,7 +322,7 @@ def pass_on(campaign: Campaign, by: User | None) -> None:
         TransactionKind.CAMPAIGN_CLOSE,
         f"Raised by {campaign.title}",
         ("campaign", campaign.id),
-        ledger.account(campaign.account_code),
+        account(campaign),
         ledger.account(ledger.FUND),
         held,
         by,

@@ -32,7 +32,7 @@ from foundation.fundraising.models import (
     GiftAidDeclaration,
 )
 from foundation.ledger import service as ledger
-from foundation.ledger.models import AccountKind, TransactionKind
+from foundation.ledger.models import TransactionKind
 from foundation.members.models import User
 from foundation.types import local, london_today
 from foundation.web import spreadsheet_safe
@@ -190,12 +190,7 @@ def record_payment(
     """HMRC paid the claim: one ledger movement from income into the campaigns it was for."""
     if not by.is_staff:
         raise DomainError("Only Foundation staff record HMRC's payments.")
-    locked = db.session.scalar(
-        sa.select(GiftAidClaim)
-        .where(GiftAidClaim.id == claim.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    locked = db.session.get(GiftAidClaim, claim.id, with_for_update=True, populate_existing=True)
     assert locked is not None
     if locked.status is ClaimStatus.PAID:
         raise Conflict("HMRC's payment for this claim is already recorded.")
@@ -215,13 +210,7 @@ def record_payment(
     if not parts:
         raise DomainError("Nothing in this claim is owed once refunds are deducted.", field="amount")
     moves = [(ledger.account(ledger.INCOME), -paid_pence)] + [
-        (
-            ledger.account(
-                s.campaign.account_code, f"Campaign: {s.campaign.title}"[:200], AccountKind.CAMPAIGN
-            ),
-            s.pence,
-        )
-        for s in parts
+        (campaigns.account(s.campaign), s.pence) for s in parts
     ]
     txn = ledger.post(
         TransactionKind.GIFT_AID, f"Gift Aid from HMRC, claim {locked.id}", ("gift_aid_claim", locked.id), moves,

@@ -151,10 +151,6 @@ def fees_account() -> LedgerAccount:
     return ledger.account(FEES, "Payment providers' fees", AccountKind.FEES)
 
 
-def campaign_account(campaign: Campaign) -> LedgerAccount:
-    return ledger.account(campaign.account_code, f"Campaign: {campaign.title}"[:200], AccountKind.CAMPAIGN)
-
-
 @payments.on_change("donation")
 def _payment_changed(payment: Payment, old: PaymentStatus, new: PaymentStatus) -> None:
     donation = db.session.scalar(
@@ -174,12 +170,12 @@ def _payment_changed(payment: Payment, old: PaymentStatus, new: PaymentStatus) -
         _count(donation, +1)
         ledger.transfer(
             TransactionKind.DONATION, f"Donation to {campaign.title}", source, ledger.account(ledger.INCOME),
-            campaign_account(campaign), donation.amount_pence, None, tags,
+            campaigns.account(campaign), donation.amount_pence, None, tags,
         )  # fmt: skip
         if payment.fee_pence > 0:
             ledger.transfer(
                 TransactionKind.PROVIDER_FEE, f"Card fee on a donation to {campaign.title}", source,
-                campaign_account(campaign), fees_account(), payment.fee_pence, None, tags,
+                campaigns.account(campaign), fees_account(), payment.fee_pence, None, tags,
             )  # fmt: skip
         if campaign.status is CampaignStatus.CLOSED:
             campaigns.pass_on(campaign, None)
@@ -196,7 +192,7 @@ def _payment_changed(payment: Payment, old: PaymentStatus, new: PaymentStatus) -
             held_in = (
                 ledger.account(ledger.FUND)
                 if campaign.status is CampaignStatus.CLOSED
-                else campaign_account(campaign)
+                else campaigns.account(campaign)
             )
             ledger.transfer(
                 TransactionKind.REFUND, f"Refund of a donation to {campaign.title}", source, held_in,

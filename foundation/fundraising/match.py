@@ -26,7 +26,7 @@ from foundation.fundraising.models import (
     MatchPledge,
 )
 from foundation.ledger import service as ledger
-from foundation.ledger.models import AccountKind, TransactionKind
+from foundation.ledger.models import TransactionKind
 from foundation.members.models import Organisation, User
 from foundation.types import LONDON, london_today
 
@@ -183,12 +183,7 @@ def record_payment(
     """The funder paid: a ledger movement into the campaign, no more than the pledge has earned and not yet paid."""
     if not by.is_staff:
         raise DomainError("Only Foundation staff record match payments.")
-    locked = db.session.scalar(
-        sa.select(MatchPledge)
-        .where(MatchPledge.id == pledge_.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    locked = db.session.get(MatchPledge, pledge_.id, with_for_update=True, populate_existing=True)
     assert locked is not None
     reference = reference.strip()
     if not reference:
@@ -205,7 +200,7 @@ def record_payment(
             field="amount",
         )
     campaign = locked.campaign
-    account = ledger.account(campaign.account_code, f"Campaign: {campaign.title}"[:200], AccountKind.CAMPAIGN)
+    account = campaigns.account(campaign)
     txn = ledger.transfer(
         TransactionKind.MATCH_FUNDING, f"Match funding from {locked.funder_name}", ("match_pledge", locked.id),
         ledger.account(ledger.INCOME), account, amount_pence, by, [campaign.account_code],

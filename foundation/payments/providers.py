@@ -79,6 +79,8 @@ class OfflineProvider:
         return 0
 
 
+OFFLINE = OfflineProvider()
+
 # The Checkout Session events we act on, and the refund. Any other type is refused: the endpoint is set up in
 # Stripe to send only these.
 SESSION_EVENTS = {
@@ -236,13 +238,16 @@ def checkout_origin() -> str | None:
 
 
 def current() -> Provider:
-    """Stripe when its keys are set, otherwise offline."""
+    """Stripe when its keys are set, otherwise offline. Made once per app and settings, not on every request:
+    the Stripe client keeps its connections between calls."""
     config = current_app.config
-    if config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET"):
-        return StripeProvider(
-            config["STRIPE_SECRET_KEY"], config["STRIPE_WEBHOOK_SECRET"], config["STRIPE_API_BASE"]
-        )
-    return OfflineProvider()
+    if not (config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET")):
+        return OFFLINE
+    key = (config["STRIPE_SECRET_KEY"], config["STRIPE_WEBHOOK_SECRET"], config["STRIPE_API_BASE"])
+    made: dict[tuple[str, str, str], Provider] = current_app.extensions.setdefault("payment_providers", {})
+    if key not in made:
+        made[key] = StripeProvider(*key)
+    return made[key]
 
 
 def by_name(name: str) -> Provider:

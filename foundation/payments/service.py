@@ -96,12 +96,7 @@ def _next(old: PaymentStatus, outcome: Outcome) -> PaymentStatus | None:
 
 
 def locked(payment_id: int) -> Payment:
-    payment = db.session.scalar(
-        sa.select(Payment)
-        .where(Payment.id == payment_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    payment = db.session.get(Payment, payment_id, with_for_update=True, populate_existing=True)
     if payment is None:
         raise DomainError("There is no such payment.")
     return payment
