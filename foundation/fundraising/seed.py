@@ -147,8 +147,9 @@ def _seed() -> Iterator[str]:
         "A minibus would let young people from the villages around Calne reach the youth club, the skate park "
         "and trips away."), starts_in=14)  # fmt: skip
     campaigns.submit(waiting, _admin_or(calne, staff))
+    campaigns.invite(waiting, swindon, staff)  # its answer waits on the partner's dashboard
     db.session.commit()
-    yield f"campaign {WAITING_TITLE} (waiting for approval)"
+    yield f"campaign {WAITING_TITLE} (waiting for approval, a partner invited)"
 
 
 def _join(campaign: Campaign, org: Organisation, staff: User) -> None:

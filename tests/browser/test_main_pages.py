@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from foundation.fundraising.models import Campaign, CampaignStatus, Donation, DonationStatus, GiftAidClaim
+from foundation.fundraising.models import (
+    Campaign,
+    CampaignPartner,
+    CampaignStatus,
+    Donation,
+    DonationStatus,
+    GiftAidClaim,
+    PartnerStatus,
+)
 from foundation.grants.models import (
     Application,
     ApplicationStatus,
@@ -87,7 +95,9 @@ PAGES: dict[str | None, list[str]] = {
         "/campaigns/{waiting_campaign_id}/manage",
         "/campaigns/{waiting_campaign_id}/edit",
         "/account/giving",
+        "/account/giving/{this_year}",
     ],
+    "youthworker@wypf.example": ["/campaigns/{waiting_campaign_id}/partners/{invitation}"],
     "panel@wypf.example": ["/dashboard", "/panel", "/panel/assignments/{assignment}"],
     "panel4@wypf.example": ["/panel/assignments/{scoring}"],
     "staff@wypf.example": [
@@ -198,6 +208,15 @@ def _ids(db: Any) -> dict[str, object]:
         ),
         "pledge": one(sa.select(Donation.id).where(Donation.status == DonationStatus.PENDING).limit(1)),
         "claim": one(sa.select(GiftAidClaim.id).limit(1)),
+        "this_year": today.year,
+        "invitation": one(
+            sa.select(CampaignPartner.id)
+            .join(Campaign, Campaign.id == CampaignPartner.campaign_id)
+            .where(
+                Campaign.status == CampaignStatus.AWAITING_APPROVAL,
+                CampaignPartner.status == PartnerStatus.INVITED,
+            )
+        ),
     }
 
 
