@@ -181,7 +181,7 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
             pid, did = take("payment"), take("donation")
             add("payment", (pid, "stripe", amount, "gbp", f"Donation to Bench campaign {cid}", "donation", did,
                             "refunded" if refunded else "succeeded", f"cs_bench_{pid}", None, f"pi_bench_{pid}", fee,
-                            None, None, None, None, None, at, at, at if refunded else None))  # fmt: skip
+                            None, None, None, None, None, at, at, at if refunded else None, at))  # fmt: skip
             add("payment_event", (take("payment_event"), "stripe", f"evt_bench_{pid}", "checkout.session.completed",
                                   pid, "succeeded", at))  # fmt: skip
             message = f"Good luck from donor {donor}!" if i % 5 == 0 else None
@@ -258,7 +258,7 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
             "payment": ["id", "provider", "amount_pence", "currency", "description", "purpose_type", "purpose_id",
                         "status", "checkout_reference", "checkout_url", "payment_reference", "fee_pence",
                         "failure_reason", "received_by", "received_on", "received_reference", "recorded_by_id",
-                        "created_at", "settled_at", "refunded_at"],
+                        "created_at", "settled_at", "refunded_at", "fee_recorded_at"],
             "payment_event": ["id", "provider", "event_id", "type", "payment_id", "outcome", "received_at"],
             "gift_aid_claim": ["id", "status", "donations_pence", "adjustment_pence", "created_by_id", "created_at",
                                "paid_pence", "paid_on", "hmrc_reference", "paid_recorded_by_id", "transaction_id"],

@@ -123,6 +123,20 @@ def signed_in_pages(ids: Ids) -> list[Page]:
         Page("money-trail", "where the money goes", "/where-the-money-goes", "inbox", 0.15),
         Page("staff-fundraising", "fundraising (staff)", "/staff/fundraising", STAFF, 0.15),
         Page("staff-donations", "donations (staff)", "/staff/donations", STAFF, 0.15),
+        Page(
+            "staff-pledges",
+            "offline pledges (staff)",
+            "/staff/donations?status=pending&provider=offline",
+            STAFF,
+            0.15,
+        ),
+        Page(
+            "staff-live",
+            "live campaigns, page 2 (staff)",
+            "/staff/fundraising?section=live&page=2",
+            STAFF,
+            0.15,
+        ),
     ]
 
 
@@ -136,6 +150,7 @@ def anonymous_pages(ids: Ids) -> list[Page]:
             "anon-scorecard-round", "round scorecard", f"/scorecard/rounds/{ids.scorecard_round}", None, 0.15
         ),
         Page("anon-campaigns", "campaigns", "/campaigns", None, 0.15),
+        Page("anon-campaigns-past", "past campaigns, page 2", "/campaigns?section=past&page=2", None, 0.15),
         Page("anon-campaign", "campaign (20,000 gifts)", f"/campaigns/{ids.campaign_slug}", None, 0.15),
         Page("anon-money-trail", "where the money goes", "/where-the-money-goes", None, 0.15),
     ]

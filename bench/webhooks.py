@@ -9,8 +9,13 @@ payment's fee from it when the event arrives. The script makes --events donation
 (pending, each with its checkout), builds each one's checkout.session.completed event signed with the stripe
 library's own code, and sends them all, plus a --duplicates share sent again, in a shuffled order from --senders
 threads on keep-alive connections. It prints events per second (target at least 300 with 2 workers), latency
-percentiles, and the check: every donation succeeded once, one donation movement and one fee movement each in the
-ledger, one stored event each, every repeat answered "Already received.", no 5xx.
+percentiles, and the check: every donation succeeded once with one donation movement in the ledger, one stored
+event each, every repeat answered "Already received.", no 5xx.
+
+The webhook answers once the gift is counted; Stripe's fee is read afterwards by a Celery task (another call to
+Stripe), and the receipt is emailed by another. A Celery worker (--celery-workers processes) runs beside gunicorn
+from the start, as in production, and the script waits for it to finish: it prints how long after the last
+delivery every fee was in the ledger and every receipt written, and checks one fee movement per donation.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ from __future__ import annotations
 import argparse
 import http.client
 import logging
+import os
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -150,6 +158,45 @@ def check(database_url: str, donation_ids: list[int]) -> dict[str, Any]:
     return found
 
 
+def fee_movements(database_url: str, donation_ids: list[int]) -> int:
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM ledger_transaction WHERE kind = 'provider_fee' AND source_id = ANY(:ids)"
+            ),
+            {"ids": donation_ids},
+        ).scalar()
+    engine.dispose()
+    return int(found or 0)
+
+
+def celery_worker(
+    database_url: str, env: dict[str, str], processes: int, mail: str
+) -> subprocess.Popen[bytes]:
+    celery = Path(sys.executable).with_name("celery")
+    return subprocess.Popen(
+        [
+            str(celery),
+            "-A",
+            "make_celery",
+            "worker",
+            "-c",
+            str(processes),
+            "--loglevel",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env={**os.environ, **env, "DATABASE_URL": database_url, "MAIL_FOLDER": mail, "SECRET_KEY": "bench"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -159,6 +206,12 @@ def main() -> None:
     parser.add_argument("--duplicates", type=float, default=0.2, help="share of events sent a second time")
     parser.add_argument("--senders", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--celery-workers", type=int, default=1, help="Celery worker processes (fees, receipts)"
+    )
+    parser.add_argument(
+        "--worker-after", action="store_true", help="start the Celery worker once the deliveries are done"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
         "--broker", default="redis://127.0.0.1:6379/15", help="Celery broker for the receipts"
@@ -176,8 +229,27 @@ def main() -> None:
         # As in production: receipts are handed to Celery through Redis after commit (no worker needs to run).
         env = {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
                "STRIPE_API_BASE": standin.url, "CELERY_BROKER_URL": args.broker}  # fmt: skip
-        with serve(args.database_url, args.workers, page_cache=True, extra_env=env) as (base, _pid):
-            wall, answers = send_all(base, bodies, args.senders)
+        mail = tempfile.mkdtemp(prefix="bench-mail-")
+        worker = (
+            None if args.worker_after else celery_worker(args.database_url, env, args.celery_workers, mail)
+        )
+        try:
+            with serve(args.database_url, args.workers, page_cache=True, extra_env=env) as (base, _pid):
+                wall, answers = send_all(base, bodies, args.senders)
+            sent_at = time.perf_counter()
+            if worker is None:
+                worker = celery_worker(args.database_url, env, args.celery_workers, mail)
+            ids = [d for d, _ in made]
+            fees = fee_movements(args.database_url, ids)
+            while fees < len(events) and time.perf_counter() - sent_at < 600:
+                time.sleep(0.5)
+                fees = fee_movements(args.database_url, ids)
+            drained = time.perf_counter() - sent_at
+            receipts = len(list(Path(mail).glob("*")))
+        finally:
+            if worker is not None:
+                os.killpg(worker.pid, 15)
+                worker.wait(timeout=30)
     finally:
         standin.stop()
     statuses: dict[int, int] = {}
@@ -195,12 +267,15 @@ def main() -> None:
     print(f"answers: {statuses}; applied {applied:,}, 'Already received.' {already:,}")
     found = check(args.database_url, [d for d, _ in made])
     print("check: " + ", ".join(f"{k} {v:,}" for k, v in found.items()))
+    print(f"{args.celery_workers} Celery worker process(es) beside them: every fee in the ledger {drained:.1f} s after "
+          f"the last delivery ({fees:,} fee movements; {receipts:,} receipts written)")  # fmt: skip
     ok = (
         applied == len(events)
         and already == len(repeats)
         and found["donations succeeded"]
         == found["donation movements"]
         == found["fee movements"]
+        == fees
         == len(events)
         and found["events stored"] == len(events)
         and found["unbalanced transactions"] == 0

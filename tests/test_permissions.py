@@ -81,6 +81,7 @@ DONOR_OWN = (
     404,
 )  # A's member gave with Gift Aid: their declaration is theirs alone
 
+
 MATRIX: dict[str, tuple | dict[str, tuple]] = {
     # public
     "public.home": PUBLIC,
@@ -254,6 +255,9 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "fundraising.staff_messages": STAFF,
     "fundraising.donation_message": STAFF,
     "fundraising.staff_match": STAFF,
+    # a campaign's money by month: staff, and the lead organisation's admins (as for the campaign's own page)
+    "fundraising.staff_campaign_report": CAMPAIGN_LEAD,
+    "fundraising.staff_campaign_report_csv": CAMPAIGN_LEAD,
     "fundraising.match_payment": STAFF,
     "fundraising.staff_gift_aid": STAFF,
     "fundraising.claim_create": STAFF,

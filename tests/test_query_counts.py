@@ -19,8 +19,9 @@ import sqlalchemy as sa
 
 from foundation.auth import open_session
 from foundation.extensions import db
-from foundation.fundraising import campaigns, claims
-from foundation.fundraising.models import Campaign, CampaignStatus, DonationStatus, MessageStatus
+from foundation.fundraising import campaigns, claims, donations
+from foundation.fundraising.models import Campaign, CampaignStatus, Donation, DonationStatus, MessageStatus
+from foundation.fundraising.views_staff import Seek
 from foundation.grants.models import (
     Application,
     ConflictDeclaration,
@@ -147,7 +148,8 @@ def grow(world: World, n: int) -> None:
             shown = make_donation(
                 target, 2_000 + i, DonationStatus.SUCCEEDED, gift_aid=True, message=f"Go {i}", by=staff
             )
-            shown.message_status = MessageStatus.SHOWN
+            donations.moderate_message(shown, MessageStatus.SHOWN, staff)
+            make_donation(target, 700, DonationStatus.REFUNDED, by=staff)
             make_donation(target, 1_500, DonationStatus.PENDING, message=f"Waiting {i}", by=staff)
             make_donation(
                 target,
@@ -187,11 +189,27 @@ def measured_pages(app, world: World) -> dict[str, int]:
         .where(GrantRound.status == RoundStatus.DECIDED)
         .order_by(GrantRound.id.desc())
     )
+    # The donations list from a place in it (the newest and the oldest donation: what its links carry).
+    newest = db.session.scalars(
+        sa.select(Donation).order_by(Donation.happened_at.desc(), Donation.id.desc()).limit(1)
+    ).one()
+    oldest = db.session.scalars(
+        sa.select(Donation).order_by(Donation.happened_at, Donation.id).limit(1)
+    ).one()
     visits += [
         ("venues.my_bookings", "/bookings?when=past", "org_admin"),
         ("notifications.staff_outbox", "/staff/outbox?section=failed", "staff"),
         ("grants.scorecard_round (the oldest decided round)", f"/scorecard/rounds/{decided}", "anonymous"),
-    ]
+        ("fundraising.staff_donations (older than the newest)", f"/staff/donations?older={Seek.of(newest).key}",
+         "staff"),
+        ("fundraising.staff_donations (newer than the oldest)", f"/staff/donations?newer={Seek.of(oldest).key}",
+         "staff"),
+        ("fundraising.staff_donations", f"/staff/donations?campaign={world.values['campaign_id']}", "staff"),
+        ("fundraising.staff_donations", "/staff/donations?status=pending&provider=offline", "staff"),
+        ("fundraising.staff_home", "/staff/fundraising?section=live&page=2", "staff"),
+        ("fundraising.campaigns_list", "/campaigns?section=past&page=2", "anonymous"),
+        ("fundraising.campaigns_list", "/campaigns?page=2", "anonymous"),
+    ]  # fmt: skip
     for endpoint, url, role in visits:
         client = app.test_client()
         if role != "anonymous":

@@ -11,6 +11,7 @@ Every move goes through `_move`, which holds the table of what is allowed, under
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -29,10 +30,14 @@ from foundation.members.models import Organisation, User
 from foundation.members.organisations import good_standing
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import notify_members, notify_staff
+from foundation.pagination import Page
 from foundation.types import london_today, utcnow
 
 MAX_TARGET_PENCE = 10_000_000_00  # £10m: no campaign of ours comes near it
 MAX_DAYS = 366
+# The public list: live campaigns as cards, past ones as a list of lines.
+LIVE_PER_PAGE = 12
+PAST_PER_PAGE = 20
 
 TRANSITIONS: dict[tuple[CampaignStatus, CampaignStatus], str] = {
     (CampaignStatus.DRAFT, CampaignStatus.AWAITING_APPROVAL): "lead",
@@ -361,16 +366,43 @@ def taking_donations(campaign: Campaign, today: date | None = None) -> bool:
     return campaign.status is CampaignStatus.LIVE and campaign.starts_on <= today <= campaign.ends_on
 
 
-def public_campaigns() -> list[Campaign]:
-    """Live and closed campaigns, live first, with their lead and partners loaded."""
-    return list(
-        db.session.scalars(
-            sa.select(Campaign)
+def _public_page(status: CampaignStatus, page: int, per_page: int, total: int) -> Page[Campaign]:
+    """One page of the public campaigns in a status, newest end date first (a page past the end shows the last)."""
+    page = min(max(1, page), max(1, math.ceil(total / per_page)))
+    stmt = (
+        sa.select(Campaign)
+        .where(Campaign.status == status)
+        .order_by(Campaign.ends_on.desc(), Campaign.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .options(selectinload(Campaign.lead_organisation))
+    )
+    if status is CampaignStatus.LIVE:
+        # A live campaign's card says how many partners it has.
+        stmt = stmt.options(selectinload(Campaign.partners))
+    return Page(list(db.session.scalars(stmt)), page, per_page, total)
+
+
+def public_campaigns(
+    live_page: int = 1,
+    past_page: int = 1,
+    live_per_page: int | None = None,
+    past_per_page: int | None = None,
+) -> tuple[Page[Campaign], Page[Campaign]]:
+    """The public list a page at a time: live campaigns, and past (closed) ones, each paged on its own, with their
+    lead (and a live campaign's partners) loaded. Both counted in one query."""
+    live_per_page = live_per_page or LIVE_PER_PAGE
+    past_per_page = past_per_page or PAST_PER_PAGE
+    counts = dict(
+        db.session.execute(
+            sa.select(Campaign.status, sa.func.count(Campaign.id))
             .where(Campaign.status.in_([CampaignStatus.LIVE, CampaignStatus.CLOSED]))
-            .order_by((Campaign.status == CampaignStatus.CLOSED), Campaign.ends_on.desc(), Campaign.id.desc())
-            .options(
-                selectinload(Campaign.lead_organisation),
-                selectinload(Campaign.partners).selectinload(CampaignPartner.organisation),
-            )
+            .group_by(Campaign.status)
         )
+        .tuples()
+        .all()
+    )
+    return (
+        _public_page(CampaignStatus.LIVE, live_page, live_per_page, counts.get(CampaignStatus.LIVE, 0)),
+        _public_page(CampaignStatus.CLOSED, past_page, past_per_page, counts.get(CampaignStatus.CLOSED, 0)),
     )

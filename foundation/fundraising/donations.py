@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import joinedload
 
 from foundation.errors import Conflict, DomainError
 from foundation.extensions import db
@@ -154,7 +155,10 @@ def fees_account() -> LedgerAccount:
 @payments.on_change("donation")
 def _payment_changed(payment: Payment, old: PaymentStatus, new: PaymentStatus) -> None:
     donation = db.session.scalar(
-        sa.select(Donation).where(Donation.id == payment.purpose_id).with_for_update()
+        sa.select(Donation)
+        .where(Donation.id == payment.purpose_id)
+        .options(joinedload(Donation.campaign))
+        .with_for_update(of=Donation)
     )
     if donation is None or donation.payment_id != payment.id:
         raise RuntimeError(f"payment {payment.id} names no donation of ours")
@@ -164,22 +168,20 @@ def _payment_changed(payment: Payment, old: PaymentStatus, new: PaymentStatus) -
     if new is PaymentStatus.SUCCEEDED:
         donation.status = DonationStatus.SUCCEEDED
         donation.succeeded_at = utcnow()
-        if donation.declaration is None:
+        if donation.declaration_id is None:
             # A declaration made since the gift began (another tab, a later gift) covers it too.
             donation.declaration = giftaid.current_declaration(donation.donor_email, donation.user)
+        # The receipt first: what follows updates rows every gift to this campaign waits for (its totals, its
+        # ledger account's), so they are held for as short a time as possible before the commit.
+        send_receipt(donation)
         _count(donation, +1)
+        accounts = ledger.accounts([ledger.INCOME, campaign.account_code])
         ledger.transfer(
-            TransactionKind.DONATION, f"Donation to {campaign.title}", source, ledger.account(ledger.INCOME),
-            campaigns.account(campaign), donation.amount_pence, None, tags,
+            TransactionKind.DONATION, f"Donation to {campaign.title}", source, accounts[ledger.INCOME],
+            accounts.get(campaign.account_code) or campaigns.account(campaign), donation.amount_pence, None, tags,
         )  # fmt: skip
-        if payment.fee_pence > 0:
-            ledger.transfer(
-                TransactionKind.PROVIDER_FEE, f"Card fee on a donation to {campaign.title}", source,
-                campaigns.account(campaign), fees_account(), payment.fee_pence, None, tags,
-            )  # fmt: skip
         if campaign.status is CampaignStatus.CLOSED:
             campaigns.pass_on(campaign, None)
-        send_receipt(donation)
     elif new is PaymentStatus.FAILED:
         donation.status = DonationStatus.FAILED
     elif new is PaymentStatus.REFUNDED:
@@ -188,27 +190,47 @@ def _payment_changed(payment: Payment, old: PaymentStatus, new: PaymentStatus) -
         donation.refunded_at = utcnow()
         if was_counted:
             _count(donation, -1)
-            # After the campaign closed its money sits in the fund: the refund comes back out of the fund.
-            held_in = (
-                ledger.account(ledger.FUND)
-                if campaign.status is CampaignStatus.CLOSED
-                else campaigns.account(campaign)
-            )
             ledger.transfer(
-                TransactionKind.REFUND, f"Refund of a donation to {campaign.title}", source, held_in,
+                TransactionKind.REFUND, f"Refund of a donation to {campaign.title}", source, _holding(campaign),
                 ledger.account(ledger.INCOME), donation.amount_pence, None, tags,
             )  # fmt: skip
         if db.session.get(GiftAidClaimItem, donation.id) is not None:
             donation.needs_adjustment = True
 
 
-def moderate_message(donation: Donation, decision: MessageStatus) -> Donation:
-    """Show a donor's message on the campaign page, or keep it off. Staff may change their mind later."""
+def _holding(campaign: Campaign) -> LedgerAccount:
+    """Where a campaign's money is: its own account while it runs, the fund once it has closed and passed on."""
+    if campaign.status is CampaignStatus.CLOSED:
+        return ledger.account(ledger.FUND)
+    return campaigns.account(campaign)
+
+
+@payments.on_fee("donation")
+def _fee_charged(payment: Payment) -> None:
+    """The card provider's fee, known after the gift: from the campaign (or the fund, once it has closed) to fees.
+    A refund does not give it back."""
+    donation = db.session.scalar(
+        sa.select(Donation).where(Donation.id == payment.purpose_id).options(joinedload(Donation.campaign))
+    )
+    if donation is None or donation.payment_id != payment.id:
+        raise RuntimeError(f"payment {payment.id} names no donation of ours")
+    campaign = donation.campaign
+    ledger.transfer(
+        TransactionKind.PROVIDER_FEE, f"Card fee on a donation to {campaign.title}", ("donation", donation.id),
+        _holding(campaign), fees_account(), payment.fee_pence, None, [campaign.account_code],
+    )  # fmt: skip
+
+
+def moderate_message(donation: Donation, decision: MessageStatus, by: User) -> Donation:
+    """Show a donor's message on the campaign page, or keep it off, recording who decided and when. Staff may
+    change their mind later (the latest decision is the one recorded)."""
     if decision not in (MessageStatus.SHOWN, MessageStatus.HIDDEN):
         raise DomainError("Choose to show or hide the message.", field="decision")
     if donation.message_status is MessageStatus.NONE or not donation.message:
         raise Conflict("This donation has no message.")
     donation.message_status = decision
+    donation.moderated_by = by
+    donation.moderated_at = utcnow()
     return donation
 
 

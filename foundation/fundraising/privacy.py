@@ -11,7 +11,14 @@ import sqlalchemy as sa
 
 from foundation.extensions import db
 from foundation.fundraising import donations, giftaid
-from foundation.fundraising.models import Campaign, CampaignPartner, GiftAidClaim, MatchPayment, MatchPledge
+from foundation.fundraising.models import (
+    Campaign,
+    CampaignPartner,
+    Donation,
+    GiftAidClaim,
+    MatchPayment,
+    MatchPledge,
+)
 from foundation.members.models import User
 from foundation.privacy import export_section, plain
 
@@ -63,6 +70,7 @@ def _donations(user: User) -> dict[str, Any]:
         "match_payment.recorded_by_id",
         "gift_aid_claim.created_by_id",
         "gift_aid_claim.paid_recorded_by_id",
+        "donation.moderated_by_id",
     ),
 )
 def _steps(user: User) -> dict[str, Any]:
@@ -93,6 +101,9 @@ def _steps(user: User) -> dict[str, Any]:
         .where(sa.or_(GiftAidClaim.created_by_id == user.id, GiftAidClaim.paid_recorded_by_id == user.id))
         .order_by(GiftAidClaim.id)
     )
+    moderated = db.session.scalars(
+        sa.select(Donation).where(Donation.moderated_by_id == user.id).order_by(Donation.id)
+    )
     return {
         "campaigns": [
             {
@@ -119,4 +130,8 @@ def _steps(user: User) -> dict[str, Any]:
             for m in match_payments
         ],
         "gift_aid_claims": [{"claim_id": c.id, "status": c.status.value} for c in claims],
+        "donor_messages_decided": [
+            {"donation_id": d.id, "decision": d.message_status.value, "at": plain(d.moderated_at)}
+            for d in moderated
+        ],
     }

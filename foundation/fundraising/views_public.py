@@ -24,6 +24,7 @@ from foundation.fundraising.models import (
 from foundation.ledger import service as ledger
 from foundation.ledger.models import AccountKind, TransactionKind
 from foundation.pagecache import public_page
+from foundation.pagination import page_number
 from foundation.payments.providers import checkout_origin
 from foundation.payments.service import PaymentUnavailable
 from foundation.permissions import signed_in_user
@@ -44,13 +45,18 @@ def _public_campaign(slug: str) -> Campaign:
 @bp.get("/campaigns")
 @public_page
 def campaigns_list() -> ResponseReturnValue:
-    found = campaigns.public_campaigns()
-    ids = [c.id for c in found]
+    # Live campaigns and past ones are paged apart: `page` turns the live list's pages, or the past list's with
+    # section=past (the other list stays on its first page).
+    past_section = request.args.get("section") == "past"
+    live, past = campaigns.public_campaigns(
+        live_page=1 if past_section else page_number(), past_page=page_number() if past_section else 1
+    )
+    ids = [c.id for c in live.items] + [c.id for c in past.items]
     matched = match.matched(ids)
     return render_template(
         "fundraising/campaigns.html",
-        live=[c for c in found if c.status is CampaignStatus.LIVE],
-        past=[c for c in found if c.status is CampaignStatus.CLOSED],
+        live=live,
+        past=past,
         raised=donations.raised(ids),
         matched={cid: sum(m.earned_pence for m in ms) for cid, ms in matched.items()},
         today=london_today(),

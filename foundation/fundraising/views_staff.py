@@ -1,31 +1,38 @@
 """Fundraising for Foundation staff.
 
-/staff/fundraising                  every campaign by status, what it has raised, and what waits for staff
-/staff/donations (and .csv)         donations, filtered; the same rows as a spreadsheet for the accountants
+/staff/fundraising                  the campaigns by status (each status paged), what they raised, what waits
+/staff/donations (and .csv)         donations, filtered, newest first; the same rows as a spreadsheet
 /staff/donations/<id>               one donation: record an offline pledge's money as received, or cancel it
 /staff/donations/messages           donors' messages waiting to be shown on the campaign page, or hidden
 /staff/campaigns/<id>/match         match-funding pledges, what each has earned, and the funders' payments
+/staff/campaigns/<id>/report (.csv) a campaign's money by calendar month (its lead organisation's admins too)
 
-Each list is read in a fixed number of queries (joins, and sums in SQL), whatever the number of rows.
+Each list is read in a fixed number of queries (joins, and sums in SQL), whatever the number of rows. The
+donations list pages by seeking from the last row shown along an index of (happened_at, id), so a page costs the
+same however far back it is; what waits for staff is read from partial indexes of just those rows.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
+import re
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy.orm import contains_eager
+from flask_login import login_required
+from sqlalchemy.orm import QueryableAttribute, contains_eager, joinedload
 
 from foundation.db_setup import begin_write_transaction
 from foundation.errors import Conflict, DomainError
 from foundation.extensions import db
-from foundation.fundraising import bp, donations, match
+from foundation.fundraising import bp, campaigns, donations, match, report
 from foundation.fundraising.forms_staff import (
     CancelPledgeForm,
     DonationFilterForm,
@@ -47,10 +54,10 @@ from foundation.fundraising.models import (
 )
 from foundation.ledger import service as ledger
 from foundation.members.models import Organisation, OrganisationStatus
-from foundation.pagination import page_number, paginate
+from foundation.pagination import Page, page_number, paginate
 from foundation.payments import service as payments
 from foundation.payments.models import Payment
-from foundation.permissions import signed_in_user, staff_required
+from foundation.permissions import deny, signed_in_user, staff_required
 from foundation.types import LONDON, UTCDateTime, london_today
 from foundation.web import safe_next, spreadsheet_safe, submit_form
 
@@ -61,8 +68,9 @@ STATUS_ORDER = (
     CampaignStatus.DRAFT,
     CampaignStatus.CLOSED,
 )
-CLOSED_PER_PAGE = 20
+SECTION_PER_PAGE = 25
 MESSAGES_PER_PAGE = 50
+RECENTLY_DECIDED = 10
 CSV_CHUNK_CHARS = 64_000
 CSV_HEADER = (
     "Donation id",
@@ -79,8 +87,14 @@ CSV_HEADER = (
     "Claim id",
 )
 
-# When a donation happened: when its money arrived, or else when it was given (a pledge, a checkout).
-WHEN = sa.func.coalesce(Donation.succeeded_at, Donation.created_at, type_=UTCDateTime())
+# When a donation happened: when its money arrived, or else when it was given (a pledge, a checkout). The list
+# pages through donations newest first by (WHEN, id), the order of an index.
+WHEN = Donation.happened_at
+DONATIONS_PER_PAGE = 50
+# A place in that order, as the pages' links carry it: the row's time in UTC to the microsecond, and its id.
+SEEK_KEY = re.compile(r"^([0-9]{8}T[0-9]{12})-([0-9]{1,10})$")
+SEEK_TIME = "%Y%m%dT%H%M%S%f"
+MAX_ID = 2**31 - 1
 OFFLINE_PLEDGE = sa.and_(Donation.status == DonationStatus.PENDING, Payment.provider == "offline")
 # Messages go on the campaign page once the gift is received and staff approve them.
 WAITING_MESSAGE = sa.and_(
@@ -131,47 +145,65 @@ def _back(target: str | None, default: str) -> str:
 # --- the campaigns at a glance ---------------------------------------------------------------------------------
 
 
-@bp.get("/staff/fundraising")
-@staff_required
-def staff_home() -> ResponseReturnValue:
-    with_lead = (
+def _section_order(status: CampaignStatus) -> tuple[sa.ColumnElement[Any] | QueryableAttribute[Any], ...]:
+    if status is CampaignStatus.AWAITING_APPROVAL:  # the longest waiting first
+        return (sa.func.coalesce(Campaign.submitted_at, Campaign.created_at), Campaign.id)
+    if status is CampaignStatus.CLOSED:  # the latest closed first
+        return (Campaign.closed_at.desc(), Campaign.id.desc())
+    return (Campaign.starts_on, Campaign.id)
+
+
+def _section_page(status: CampaignStatus, page: int, total: int) -> Page[Campaign]:
+    """One page of a status's campaigns with their lead organisations (a page past the end shows the last)."""
+    page = min(max(1, page), max(1, math.ceil(total / SECTION_PER_PAGE)))
+    found = db.session.scalars(
         sa.select(Campaign)
         .join(Organisation, Organisation.id == Campaign.lead_organisation_id)
         .options(contains_eager(Campaign.lead_organisation))
+        .where(Campaign.status == status)
+        .order_by(*_section_order(status))
+        .limit(SECTION_PER_PAGE)
+        .offset((page - 1) * SECTION_PER_PAGE)
     )
-    running = list(
-        db.session.scalars(
-            with_lead.where(Campaign.status != CampaignStatus.CLOSED).order_by(
-                Campaign.starts_on, Campaign.id
-            )
-        )
-    )
-    closed = paginate(
-        with_lead.where(Campaign.status == CampaignStatus.CLOSED).order_by(
-            Campaign.closed_at.desc(), Campaign.id.desc()
-        ),
-        page_number(),
-        CLOSED_PER_PAGE,
-    )
-    by_status: dict[CampaignStatus, list[Campaign]] = {s: [] for s in STATUS_ORDER}
-    for c in running:
-        by_status[c.status].append(c)
-    by_status[CampaignStatus.AWAITING_APPROVAL].sort(key=lambda c: c.submitted_at or c.created_at)
-    by_status[CampaignStatus.CLOSED] = list(closed.items)
-    shown = [c.id for c in running] + [c.id for c in closed.items]
+    return Page(list(found), page, SECTION_PER_PAGE, total)
 
-    # What waits, per campaign and in all, in one query over every campaign's donations.
-    waiting_rows = db.session.execute(
-        sa.select(
-            Donation.campaign_id,
-            sa.func.coalesce(sa.func.sum(sa.case((OFFLINE_PLEDGE, 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((OFFLINE_PLEDGE, Donation.amount_pence), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((WAITING_MESSAGE, 1), else_=0)), 0),
-        )
-        .outerjoin(Payment, Payment.id == Donation.payment_id)
+
+def _waiting() -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
+    """Offline pledges not yet received (how many, how much) and messages not yet decided, per campaign. Each read
+    walks only its partial index (what waits), never the donations already settled."""
+    pledges = db.session.execute(
+        sa.select(Donation.campaign_id, sa.func.count(Donation.id), sa.func.sum(Donation.amount_pence))
+        .join(Payment, Payment.id == Donation.payment_id)
+        .where(OFFLINE_PLEDGE)
         .group_by(Donation.campaign_id)
     ).tuples()
-    waiting = {cid: (int(n), int(pence), int(messages)) for cid, n, pence, messages in waiting_rows}
+    messages = db.session.execute(
+        sa.select(Donation.campaign_id, sa.func.count(Donation.id))
+        .where(WAITING_MESSAGE)
+        .group_by(Donation.campaign_id)
+    ).tuples()
+    return (
+        {cid: (int(n), int(pence or 0)) for cid, n, pence in pledges},
+        {cid: int(n) for cid, n in messages},
+    )
+
+
+@bp.get("/staff/fundraising")
+@staff_required
+def staff_home() -> ResponseReturnValue:
+    # Each status is a section of its own, paged apart: `page` turns the pages of the section named by `section`
+    # (the closed campaigns unless another is named); the others show their first page.
+    paged = next((s for s in STATUS_ORDER if s.value == request.args.get("section")), CampaignStatus.CLOSED)
+    totals = dict(
+        db.session.execute(sa.select(Campaign.status, sa.func.count(Campaign.id)).group_by(Campaign.status))
+        .tuples()
+        .all()
+    )
+    sections = [
+        (s, _section_page(s, page_number() if s is paged else 1, totals.get(s, 0))) for s in STATUS_ORDER
+    ]
+    shown = [c.id for _, section in sections for c in section.items]
+    pledges, messages = _waiting()
     match_pledges = dict(
         db.session.execute(
             sa.select(MatchPledge.campaign_id, sa.func.count(MatchPledge.id))
@@ -183,14 +215,15 @@ def staff_home() -> ResponseReturnValue:
     )
     return render_template(
         "fundraising/staff_home.html",
-        sections=[(s, by_status[s]) for s in STATUS_ORDER],
-        closed=closed,
+        sections=sections,
+        to_approve=totals.get(CampaignStatus.AWAITING_APPROVAL, 0),
         raised=donations.raised(shown),
-        waiting=waiting,
+        pledges=pledges,
+        messages=messages,
         match_pledges=match_pledges,
-        pledges_waiting=sum(n for n, _, _ in waiting.values()),
-        pledges_waiting_pence=sum(p for _, p, _ in waiting.values()),
-        messages_waiting=sum(m for _, _, m in waiting.values()),
+        pledges_waiting=sum(n for n, _ in pledges.values()),
+        pledges_waiting_pence=sum(p for _, p in pledges.values()),
+        messages_waiting=sum(messages.values()),
     )
 
 
@@ -252,22 +285,127 @@ def _joined(stmt: sa.Select[Any]) -> sa.Select[Any]:
     )
 
 
+@dataclass(frozen=True)
+class Seek:
+    """A row's place in the newest-first order of the list: (happened_at, id)."""
+
+    at: datetime
+    id: int
+
+    @classmethod
+    def of(cls, donation: Donation) -> Seek:
+        return cls(donation.happened_at, donation.id)
+
+    @classmethod
+    def parse(cls, raw: str | None) -> Seek | None:
+        """The place a link carries; None for anything that is not one (the list then starts at its newest)."""
+        found = SEEK_KEY.match(raw or "")
+        if found is None or int(found.group(2)) > MAX_ID:
+            return None
+        try:
+            at = datetime.strptime(found.group(1), SEEK_TIME).replace(tzinfo=UTC)
+        except ValueError:
+            return None
+        return cls(at, int(found.group(2)))
+
+    @property
+    def key(self) -> str:
+        return f"{self.at.astimezone(UTC).strftime(SEEK_TIME)}-{self.id}"
+
+    def _row(self) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+        return sa.literal(self.at, UTCDateTime()), sa.literal(self.id, sa.Integer())
+
+    def before(self) -> sa.ColumnElement[bool]:
+        """Rows older than this place (later in the list)."""
+        return sa.tuple_(WHEN, Donation.id) < sa.tuple_(*self._row())
+
+    def after(self) -> sa.ColumnElement[bool]:
+        """Rows newer than this place (earlier in the list)."""
+        return sa.tuple_(WHEN, Donation.id) > sa.tuple_(*self._row())
+
+
+@dataclass(frozen=True)
+class DonationsPage:
+    """The rows shown, newest first, and the places of the pages either side (None: there is none)."""
+
+    items: list[Donation]
+    newer: Seek | None
+    older: Seek | None
+    total: int | None  # counted only where it is cheap (one campaign's donations)
+
+
+def _donations_page(form: DonationFilterForm) -> DonationsPage:
+    """The page the links ask for (`older`: the rows after a place, `newer`: the rows before one; neither: the
+    newest), read by seeking along the index from that place instead of counting past the earlier pages."""
+    rows = _filtered(
+        _joined(sa.select(Donation)).options(
+            contains_eager(Donation.campaign),
+            contains_eager(Donation.payment),
+            contains_eager(Donation.declaration),
+        ),
+        form,
+    )
+    limit = DONATIONS_PER_PAGE
+    older_than = Seek.parse(request.args.get("older"))
+    newer_than = None if older_than else Seek.parse(request.args.get("newer"))
+    if newer_than is not None:
+        found = list(
+            db.session.scalars(
+                rows.where(newer_than.after()).order_by(WHEN, Donation.id).limit(limit + 1)
+            ).unique()
+        )
+        if found:
+            items = found[:limit][::-1]
+            last = Seek.of(items[-1])
+            return DonationsPage(
+                items,
+                newer=Seek.of(items[0]) if len(found) > limit else None,
+                older=last if _exists(form, last.before()) else None,
+                total=_count(form),
+            )
+        # Nothing is newer (the rows have changed since the link was made): the newest page.
+    stmt = rows.order_by(WHEN.desc(), Donation.id.desc()).limit(limit + 1)
+    if older_than is not None:
+        stmt = stmt.where(older_than.before())
+    found = list(db.session.scalars(stmt).unique())
+    items = found[:limit]
+    newer = None
+    if older_than is not None:
+        first = Seek.of(items[0]) if items else older_than
+        newer = first if _exists(form, first.after()) else None
+    return DonationsPage(
+        items,
+        newer=newer,
+        older=Seek.of(items[-1]) if len(found) > limit else None,
+        total=_count(form),
+    )
+
+
+def _exists(form: DonationFilterForm, where: sa.ColumnElement[bool]) -> bool:
+    """Whether any row the filters select is on the other side of a place (one row read along the index)."""
+    first = db.session.scalar(_filtered(_joined(sa.select(Donation.id)), form).where(where).limit(1))
+    return first is not None
+
+
+def _count(form: DonationFilterForm) -> int | None:
+    """How many donations to one campaign (of one status), read from an index of the campaign's rows; None when
+    the list covers every campaign or filters by more, where counting would read the whole table."""
+    if form.campaign.data is None or any(
+        (form.provider.data, form.from_date.data, form.to_date.data, form.gift_aid.data)
+    ):
+        return None
+    stmt = sa.select(sa.func.count(Donation.id)).where(Donation.campaign_id == form.campaign.data)
+    status = form.status_value()
+    if status is not None:
+        stmt = stmt.where(Donation.status == status)
+    return int(db.session.scalar(stmt) or 0)
+
+
 def _render_list(form: DonationFilterForm, valid: bool) -> ResponseReturnValue:
-    found = None
-    if valid:
-        stmt = _filtered(
-            _joined(sa.select(Donation)).options(
-                contains_eager(Donation.campaign),
-                contains_eager(Donation.payment),
-                contains_eager(Donation.declaration),
-            ),
-            form,
-        ).order_by(WHEN.desc(), Donation.id.desc())
-        found = paginate(stmt, page_number())
     return render_template(
         "fundraising/staff_donations.html",
         form=form,
-        donations=found,
+        donations=_donations_page(form) if valid else None,
         filters=form.query_args() if valid else {},
         received_day=received_day,
         declared=_declared,
@@ -389,6 +527,7 @@ def _donation(donation_id: int) -> Donation:
             contains_eager(Donation.campaign),
             contains_eager(Donation.payment),
             contains_eager(Donation.declaration),
+            joinedload(Donation.moderated_by),
         )
     )
     if found is None:
@@ -500,9 +639,21 @@ def _render_messages(
         page_number(),
         MESSAGES_PER_PAGE,
     )
+    # The latest decisions, with who took them: a message shown by mistake is found and hidden again here.
+    decided = list(
+        db.session.scalars(
+            sa.select(Donation)
+            .join(Campaign, Campaign.id == Donation.campaign_id)
+            .where(Donation.moderated_at.is_not(None))
+            .options(contains_eager(Donation.campaign), joinedload(Donation.moderated_by))
+            .order_by(Donation.moderated_at.desc(), Donation.id.desc())
+            .limit(RECENTLY_DECIDED)
+        )
+    )
     return render_template(
         "fundraising/staff_messages.html",
         waiting=waiting,
+        decided=decided,
         form=MessageForm(formdata=None, data={"next": request.full_path if request.method == "GET" else ""}),
         refused=refused,
     ), status
@@ -519,7 +670,9 @@ def staff_messages() -> ResponseReturnValue:
 def donation_message(donation_id: int) -> ResponseReturnValue:
     donation = db.get_or_404(Donation, donation_id)
     form = MessageForm()
-    outcome = submit_form(form, lambda: donations.moderate_message(donation, form.decision_value()))
+    outcome = submit_form(
+        form, lambda: donations.moderate_message(donation, form.decision_value(), signed_in_user())
+    )
     if not outcome.done:
         return _render_messages(refused=(donation_id, form), status=outcome.status)
     shown = donation.message_status is MessageStatus.SHOWN
@@ -654,4 +807,93 @@ def match_payment(campaign_id: int, pledge_id: int) -> ResponseReturnValue:
     flash(f"{_pounds(form.amount.data)} from {pledge.funder_name} is recorded.", "success")
     return redirect(
         url_for("fundraising.staff_match", campaign_id=campaign_id, _anchor=f"pledge-{pledge_id}"), 303
+    )
+
+
+# --- a campaign's money by month -------------------------------------------------------------------------------
+
+REPORT_HEADER = (
+    "Month",
+    "Gifts",
+    "Donations received (£)",
+    "Gifts refunded",
+    "Refunds (£)",
+    "Gift Aid claimed (£)",
+    "Gift Aid deducted for refunds (£)",
+    "Gift Aid received (£)",
+    "Match funding received (£)",
+    "Provider fees (£)",
+    "Passed on at close (£)",
+)
+
+
+def _reported(campaign_id: int) -> Campaign:
+    """A campaign whose report the signed-in person may read: staff, and the lead organisation's admins, as for
+    the campaign's own page. Others are refused a public campaign and told nothing of any other."""
+    user = signed_in_user()
+    found = db.session.scalar(
+        sa.select(Campaign)
+        .where(Campaign.id == campaign_id)
+        .options(joinedload(Campaign.lead_organisation), joinedload(Campaign.destination))
+    )
+    if found is None:
+        abort(404)
+    if not campaigns.can_manage(user, found):
+        if found.status in (CampaignStatus.LIVE, CampaignStatus.CLOSED):
+            deny(403, f"campaign {campaign_id} report: not the lead")
+        abort(404)
+    return found
+
+
+@bp.get("/staff/campaigns/<int:campaign_id>/report")
+@login_required
+def staff_campaign_report(campaign_id: int) -> ResponseReturnValue:
+    found = _reported(campaign_id)
+    return render_template(
+        "fundraising/staff_report.html",
+        campaign=found,
+        report=report.campaign_report(found),
+        kept=donations.raised([found.id])[found.id],
+        destination=campaigns.destination_label(found.destination),
+        staff=signed_in_user().is_staff,
+    )
+
+
+def _report_cells(month: str, row: report.MonthFigures) -> list[str]:
+    cells = [
+        month,
+        str(row.gifts),
+        _plain_pounds(row.donations_pence),
+        str(row.refunds),
+        _plain_pounds(row.refunds_pence),
+        _plain_pounds(row.gift_aid_claimed_pence),
+        _plain_pounds(row.gift_aid_deducted_pence),
+        _plain_pounds(row.gift_aid_received_pence),
+        _plain_pounds(row.match_pence),
+        _plain_pounds(row.fees_pence),
+        _plain_pounds(row.passed_on_pence),
+    ]
+    return [spreadsheet_safe(cell) for cell in cells]
+
+
+@bp.get("/staff/campaigns/<int:campaign_id>/report.csv")
+@login_required
+def staff_campaign_report_csv(campaign_id: int) -> ResponseReturnValue:
+    found = _reported(campaign_id)
+    figures = report.campaign_report(found)
+    out = io.StringIO()
+    out.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(REPORT_HEADER)
+    if not figures.before.is_empty:
+        writer.writerow(_report_cells("Earlier", figures.before))
+    for row in figures.months:
+        assert row.month is not None
+        writer.writerow(_report_cells(row.month.strftime("%Y-%m"), row))
+    writer.writerow(_report_cells("Total", figures.total))
+    filename = f"{found.slug}-by-month-{london_today().isoformat()}.csv"
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )

@@ -64,6 +64,17 @@ def account(code: str, name: str | None = None, kind: AccountKind | None = None)
     return db.session.scalars(sa.select(LedgerAccount).where(LedgerAccount.code == code)).one()
 
 
+def accounts(codes: Iterable[str]) -> dict[str, LedgerAccount]:
+    """The accounts with these codes that exist, in one query (open a missing one with `account`)."""
+    codes = list(codes)
+    found = db.session.scalars(sa.select(LedgerAccount).where(LedgerAccount.code.in_(codes)))
+    by_code = {acct.code: acct for acct in found}
+    for code in codes:
+        if code not in by_code and code in _NAMES:
+            by_code[code] = account(code)
+    return by_code
+
+
 def post(
     kind: TransactionKind,
     reason: str,
@@ -99,20 +110,22 @@ def _add_to_totals(kind: TransactionKind, moves: Sequence[tuple[LedgerAccount, i
         got_in, got_out = per_account.get(acct.id, (0, 0))
         per_account[acct.id] = (got_in + max(amount, 0), got_out + max(-amount, 0))
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    for account_id in sorted(per_account):
-        got_in, got_out = per_account[account_id]
-        stmt = insert(LedgerTotal).values(
-            account_id=account_id, kind=kind, in_pence=got_in, out_pence=got_out
+    # One statement for all the accounts, their rows in account order (two postings lock them in the same order).
+    stmt = insert(LedgerTotal).values(
+        [
+            {"account_id": account_id, "kind": kind, "in_pence": got_in, "out_pence": got_out}
+            for account_id, (got_in, got_out) in sorted(per_account.items())
+        ]
+    )
+    db.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[LedgerTotal.account_id, LedgerTotal.kind],
+            set_={
+                "in_pence": LedgerTotal.in_pence + stmt.excluded.in_pence,
+                "out_pence": LedgerTotal.out_pence + stmt.excluded.out_pence,
+            },
         )
-        db.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[LedgerTotal.account_id, LedgerTotal.kind],
-                set_={
-                    "in_pence": LedgerTotal.in_pence + stmt.excluded.in_pence,
-                    "out_pence": LedgerTotal.out_pence + stmt.excluded.out_pence,
-                },
-            )
-        )
+    )
 
 
 def transfer(

@@ -13,4 +13,11 @@ from flask import Blueprint
 
 bp = Blueprint("payments", __name__)
 
-MODULES = ("models", "views", "privacy")
+MODULES = ("models", "views", "tasks", "privacy")
+
+BEAT_SCHEDULE = {
+    "read-unread-payment-fees": {
+        "task": "foundation.payments.tasks.sweep_fees",
+        "schedule": 15 * 60.0,
+    },
+}

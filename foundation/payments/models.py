@@ -74,6 +74,8 @@ class Payment(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when it succeeded or failed
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the provider's fee was read and recorded (None: not yet, or a provider that charges none).
+    fee_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     recorded_by: Mapped[User | None] = relationship()
 

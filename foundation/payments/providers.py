@@ -51,6 +51,7 @@ class BadEvent(ValueError):
 
 class Provider(Protocol):
     name: str
+    charges_fees: bool  # its fee is read after the payment succeeds (payments.tasks.record_fee)
 
     def create_checkout(
         self, payment: Payment, success_url: str, cancel_url: str, email: str | None
@@ -58,7 +59,9 @@ class Provider(Protocol):
 
     def parse_event(self, body: bytes, signature: str | None) -> ProviderEvent: ...
 
-    def fee_for(self, payment_reference: str) -> int: ...
+    def fee_for(self, payment_reference: str) -> int | None:
+        """The provider's fee on a payment, or None while the provider has not settled it yet."""
+        ...
 
 
 class OfflineProvider:
@@ -66,6 +69,7 @@ class OfflineProvider:
     cash). It has no events to parse."""
 
     name = "offline"
+    charges_fees = False
 
     def create_checkout(
         self, payment: Payment, success_url: str, cancel_url: str, email: str | None
@@ -75,7 +79,7 @@ class OfflineProvider:
     def parse_event(self, body: bytes, signature: str | None) -> ProviderEvent:
         raise BadEvent("The offline provider takes no webhooks.")
 
-    def fee_for(self, payment_reference: str) -> int:
+    def fee_for(self, payment_reference: str) -> int | None:
         return 0
 
 
@@ -97,6 +101,7 @@ class StripeProvider:
     names our payment. It succeeds only from a verified webhook, never from the page the payer returns to."""
 
     name = "stripe"
+    charges_fees = True
 
     def __init__(self, secret_key: str, webhook_secret: str, api_base: str) -> None:
         self.webhook_secret = webhook_secret
@@ -191,8 +196,8 @@ class StripeProvider:
             )
         raise BadEvent(f"Events of type {kind or '(none)'!r} are not handled here.")
 
-    def fee_for(self, payment_reference: str) -> int:
-        """Stripe's fee for a payment, from its charge's balance transaction (0 if Stripe has not settled it)."""
+    def fee_for(self, payment_reference: str) -> int | None:
+        """Stripe's fee for a payment, from its charge's balance transaction (None until Stripe has made it)."""
         intent = _plain(
             self.client.v1.payment_intents.retrieve(
                 payment_reference, params={"expand": ["latest_charge.balance_transaction"]}
@@ -201,7 +206,7 @@ class StripeProvider:
         charge = intent.get("latest_charge")
         balance = charge.get("balance_transaction") if isinstance(charge, dict) else None
         fee = balance.get("fee") if isinstance(balance, dict) else None
-        return fee if isinstance(fee, int) and fee >= 0 else 0
+        return fee if isinstance(fee, int) and not isinstance(fee, bool) and fee >= 0 else None
 
 
 def _plain(obj: Any) -> dict[str, Any]:

@@ -13,12 +13,15 @@ transaction, under the payment's row lock, with the old and new state: that is w
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, SessionTransaction
 
 from foundation.errors import Conflict, DomainError
 from foundation.extensions import db
@@ -30,6 +33,10 @@ from foundation.types import local, london_today, utcnow
 
 Handler = Callable[[Payment, PaymentStatus, PaymentStatus], None]
 HANDLERS: dict[str, Handler] = {}
+FeeHandler = Callable[[Payment], None]
+FEE_HANDLERS: dict[str, FeeHandler] = {}
+
+log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BYTES = 256 * 1024  # Stripe's events are a few KB
 
@@ -39,6 +46,19 @@ def on_change(purpose_type: str) -> Callable[[Handler], Handler]:
         if purpose_type in HANDLERS:
             raise ValueError(f"payments for {purpose_type!r} already have a handler")
         HANDLERS[purpose_type] = fn
+        return fn
+
+    return register
+
+
+def on_fee(purpose_type: str) -> Callable[[FeeHandler], FeeHandler]:
+    """Register what a capability does with the provider's fee on one of its payments (called once, under the
+    payment's row lock, when the fee is known)."""
+
+    def register(fn: FeeHandler) -> FeeHandler:
+        if purpose_type in FEE_HANDLERS:
+            raise ValueError(f"fees for {purpose_type!r} already have a handler")
+        FEE_HANDLERS[purpose_type] = fn
         return fn
 
     return register
@@ -102,9 +122,9 @@ def locked(payment_id: int) -> Payment:
     return payment
 
 
-def settle(payment_id: int, outcome: Outcome, fee_pence: int = 0, reason: str | None = None) -> str:
-    """Move a payment to the state the outcome means, once; tell its capability. What happened, as text."""
-    payment = locked(payment_id)
+def settle(payment: Payment, outcome: Outcome, reason: str | None = None) -> str:
+    """Move a locked payment (`locked()`) to the state the outcome means, once; tell its capability. What
+    happened, as text. A provider that charges fees is asked for its fee after the commit (`record_fee`)."""
     old = payment.status
     new = _next(old, outcome)
     if new is None:
@@ -115,8 +135,9 @@ def settle(payment_id: int, outcome: Outcome, fee_pence: int = 0, reason: str | 
     else:
         payment.settled_at = utcnow()
     if new is PaymentStatus.SUCCEEDED:
-        payment.fee_pence = max(0, min(fee_pence, payment.amount_pence))
         payment.failure_reason = None
+        if payment.provider != providers.OFFLINE.name and payment.fee_recorded_at is None:
+            db.session().info.setdefault(_FEES_KEY, []).append(payment.id)
     if new is PaymentStatus.FAILED:
         payment.failure_reason = (reason or "The payment did not complete.")[:200]
     handler = HANDLERS.get(payment.purpose_type)
@@ -125,6 +146,96 @@ def settle(payment_id: int, outcome: Outcome, fee_pence: int = 0, reason: str | 
     handler(payment, old, new)
     db.session.flush()
     return new.value
+
+
+# --- the provider's fee, read once the payment has succeeded -----------------------------------------------------
+
+_FEES_KEY = "foundation.payments.fees_to_read"
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _read_fees_after_commit(session: Session) -> None:
+    # The fee is another call to the provider: it is made by a task once the payment is committed, so the
+    # webhook answers without waiting for it (and a provider that has not settled the fee yet is asked again).
+    if session.in_nested_transaction():
+        return
+    ids = list(dict.fromkeys(session.info.pop(_FEES_KEY, [])))
+    if ids:
+        from foundation.payments.tasks import record_fee
+
+        task = current_app.extensions["celery"].tasks[record_fee.name]
+        for payment_id in ids:
+            try:
+                task.delay(payment_id)
+            except Exception as exc:  # broker down: the sweep asks later
+                log.warning(
+                    "could not enqueue the fee of payment %s (%s); left for the sweep", payment_id, exc
+                )
+                break
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_fees_on_rollback(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_FEES_KEY, None)
+
+
+def record_fee(payment_id: int) -> str:
+    """Ask the provider for its fee on a payment that succeeded and record it, once. "not yet" while the
+    provider has not settled it (the task asks again later). The caller commits."""
+    row = db.session.execute(
+        sa.select(Payment.provider, Payment.payment_reference, Payment.status, Payment.fee_recorded_at).where(
+            Payment.id == payment_id
+        )
+    ).one_or_none()
+    db.session.commit()  # no transaction stays open across the call to the provider
+    if row is None:
+        return "no such payment"
+    if row.fee_recorded_at is not None:
+        return "already recorded"
+    if row.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+        return f"not received ({row.status.value})"
+    provider = providers.current()
+    if provider.name != row.provider or not provider.charges_fees:
+        return "no fee to read here"
+    if not row.payment_reference:
+        return "not yet"
+    fee = provider.fee_for(row.payment_reference)
+    if fee is None:
+        return "not yet"
+    return apply_fee(payment_id, fee)
+
+
+def apply_fee(payment_id: int, fee_pence: int) -> str:
+    """Record the provider's fee on a payment once, and tell its capability (which moves it in the ledger)."""
+    payment = locked(payment_id)
+    if payment.fee_recorded_at is not None:
+        return "already recorded"
+    payment.fee_pence = max(0, min(fee_pence, payment.amount_pence))
+    payment.fee_recorded_at = utcnow()
+    handler = FEE_HANDLERS.get(payment.purpose_type)
+    if payment.fee_pence > 0 and handler is not None:
+        handler(payment)
+    db.session.flush()
+    return f"fee {payment.fee_pence}"
+
+
+def fees_to_read(settled_before: datetime, settled_after: datetime, limit: int = 500) -> list[int]:
+    """Payments whose fee has not been read: those a lost task or a slow provider left behind."""
+    return list(
+        db.session.scalars(
+            sa.select(Payment.id)
+            .where(
+                Payment.provider != providers.OFFLINE.name,
+                Payment.status.in_([PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED]),
+                Payment.fee_recorded_at.is_(None),
+                Payment.settled_at < settled_before,
+                Payment.settled_at > settled_after,
+            )
+            .order_by(Payment.settled_at)
+            .limit(limit)
+        )
+    )
 
 
 # --- offline: staff record what arrived ------------------------------------------------------------------------
@@ -151,7 +262,7 @@ def record_received(
     payment.received_on = received_on
     payment.received_reference = reference[:100]
     payment.recorded_by = by
-    settle(payment.id, Outcome.SUCCEEDED)
+    settle(payment, Outcome.SUCCEEDED)
     return payment
 
 
@@ -163,7 +274,7 @@ def cancel_pledge(payment_id: int, by: User, reason: str) -> Payment:
     if payment.status is not PaymentStatus.PENDING:
         raise Conflict(f"This payment is already {payment.status.label.lower()}.")
     payment.recorded_by = by
-    settle(payment.id, Outcome.FAILED, reason=reason.strip() or "Pledge cancelled by staff.")
+    settle(payment, Outcome.FAILED, reason=reason.strip() or "Pledge cancelled by staff.")
     return payment
 
 
@@ -175,7 +286,7 @@ def refund_offline(payment_id: int, by: User) -> Payment:
     if payment.status is not PaymentStatus.SUCCEEDED:
         raise Conflict("Only money received can be refunded.")
     payment.recorded_by = by
-    settle(payment.id, Outcome.REFUNDED)
+    settle(payment, Outcome.REFUNDED)
     return payment
 
 
@@ -188,11 +299,11 @@ class WebhookResult:
     message: str
 
 
-def _store_once(provider: str, event_id: str, kind: str) -> PaymentEvent | None:
-    """The event's row, or None if we already have it. A second delivery of the same event at the same moment
-    waits for the first to commit, then finds it (PostgreSQL's ON CONFLICT), so an event is applied once."""
+def _store_once(provider: str, event_id: str, kind: str) -> int | None:
+    """The event's new row id, or None if we already have it. A second delivery of the same event at the same
+    moment waits for the first to commit, then finds it (PostgreSQL's ON CONFLICT), so an event is applied once."""
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    new_id = db.session.scalar(
+    return db.session.scalar(
         insert(PaymentEvent)
         .values(
             provider=provider,
@@ -204,23 +315,21 @@ def _store_once(provider: str, event_id: str, kind: str) -> PaymentEvent | None:
         .on_conflict_do_nothing(index_elements=[PaymentEvent.provider, PaymentEvent.event_id])
         .returning(PaymentEvent.id)
     )
-    return None if new_id is None else db.session.get(PaymentEvent, new_id)
 
 
 def _payment_for(provider: str, event: providers.ProviderEvent) -> Payment:
-    """Our payment the event is about. The metadata names it, and the provider's own references must agree, so
-    an event carrying another payment's id in its metadata is refused."""
-    payment = None
+    """Our payment the event is about, locked. The metadata names it, and the provider's own references must
+    agree, so an event carrying another payment's id in its metadata is refused."""
+    stmt = sa.select(Payment).with_for_update().execution_options(populate_existing=True)
     if event.payment_id is not None:
-        payment = db.session.get(Payment, event.payment_id)
+        stmt = stmt.where(Payment.id == event.payment_id)
     elif event.checkout_reference:
-        payment = db.session.scalar(
-            sa.select(Payment).where(Payment.checkout_reference == event.checkout_reference)
-        )
+        stmt = stmt.where(Payment.checkout_reference == event.checkout_reference)
     elif event.payment_reference:
-        payment = db.session.scalar(
-            sa.select(Payment).where(Payment.payment_reference == event.payment_reference)
-        )
+        stmt = stmt.where(Payment.payment_reference == event.payment_reference)
+    else:
+        raise BadEvent("The event names no payment of ours.")
+    payment = db.session.scalar(stmt)
     if payment is None:
         raise BadEvent("The event names no payment of ours.")
     if payment.provider != provider:
@@ -253,8 +362,8 @@ def handle_webhook(provider_name: str, body: bytes, signature: str | None) -> We
         event = provider.parse_event(body, signature)
     except BadEvent as exc:
         return WebhookResult(400, str(exc))
-    row = _store_once(provider.name, event.event_id, event.type)
-    if row is None:
+    row_id = _store_once(provider.name, event.event_id, event.type)
+    if row_id is None:
         db.session.rollback()
         return WebhookResult(200, "Already received.")
     try:
@@ -264,13 +373,14 @@ def handle_webhook(provider_name: str, body: bytes, signature: str | None) -> We
         return WebhookResult(400, str(exc))
     if event.payment_reference and not payment.payment_reference:
         payment.payment_reference = event.payment_reference[:255]
-    row.payment_id = payment.id
     if event.outcome is None:
-        row.outcome = event.detail or "noted: nothing to do yet"
+        outcome = event.detail or "noted: nothing to do yet"
     else:
-        fee = 0
-        if event.outcome is Outcome.SUCCEEDED and payment.payment_reference:
-            fee = provider.fee_for(payment.payment_reference)
-        row.outcome = settle(payment.id, event.outcome, fee, reason=event.detail or None)
+        outcome = settle(payment, event.outcome, reason=event.detail or None)
+    db.session.execute(
+        sa.update(PaymentEvent)
+        .where(PaymentEvent.id == row_id)
+        .values(payment_id=payment.id, outcome=outcome[:200])
+    )
     db.session.commit()
-    return WebhookResult(200, row.outcome)
+    return WebhookResult(200, outcome)

@@ -4,6 +4,10 @@ Every page a visitor opens is watched: a console error (which is how Chromium re
 missing stylesheet), an uncaught script error, a 5xx response, or a serious or critical accessibility violation
 found by axe-core (run on every page once it has loaded) is recorded in `visitor.problems`;
 `visitor.assert_clean()` checks them, and the `browse` fixture fails the test at teardown if any were left.
+
+Each journey runs once, on PostgreSQL, the database the platform runs on in production; the 390/1280 px tour of
+the main pages runs on SQLite, the embedded default. What differs between the databases (locking, constraints,
+SQL) is tested on both by the service and view tests.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from tests.factories import PASSWORD
 from tests.venues.factories import make_booker, make_space, make_venue
 from tests.venues.test_booking_cost import TERMS, monday
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.postgres_only]
 
 
 def assert_fits(page) -> None:

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, make_user
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.postgres_only]
 
 
 def test_an_unconfirmed_account_is_told_to_confirm_before_the_organisation_form(

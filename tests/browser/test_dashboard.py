@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from foundation.seed import DEMO_PASSWORD, seed
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.postgres_only]
 
 
 def sign_in(page, email: str) -> None:

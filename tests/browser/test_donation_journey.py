@@ -15,7 +15,7 @@ from tests.payments.stripe_standin import (
     stripe_settings,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.postgres_only]
 
 
 @pytest.fixture

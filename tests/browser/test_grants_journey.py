@@ -36,7 +36,7 @@ try:
 except ImportError:  # the `chromium` fixture skips (or fails) with the reason
     expect = None
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.postgres_only]
 
 ORG = "Calne Youth Makers"
 ROUND = "Spring seed grants"

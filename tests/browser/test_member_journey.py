@@ -17,7 +17,7 @@ try:
 except ImportError:  # the `chromium` fixture skips (or fails) with the reason
     expect = None
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.postgres_only]
 
 ORG = "Swindon Skate Collective"
 URL = re.compile(r"https?://[^\s<>\"]+")

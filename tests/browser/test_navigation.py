@@ -13,7 +13,7 @@ from foundation.venues.models import OccurrenceStatus
 from tests.factories import PASSWORD, make_org, make_user
 from tests.venues.factories import make_booker, make_booking, make_space, make_venue
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.postgres_only]
 
 ROWS_OF = "(sel) => new Set([...document.querySelectorAll(sel)].map((e) => Math.round(e.getBoundingClientRect().top))).size"
 

@@ -23,7 +23,7 @@ try:
 except ImportError:  # the `chromium` fixture skips (or fails) with the reason
     expect = None
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.postgres_only]
 
 OWNER_ORG = "Chippenham Community Trust"
 VENUE = "Monkton Park Youth Hub"

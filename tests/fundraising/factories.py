@@ -141,19 +141,20 @@ def make_donation(
             db.session.flush()
         if status in (DonationStatus.SUCCEEDED, DonationStatus.REFUNDED):
             if provider == "stripe":
-                payments.settle(payment.id, Outcome.SUCCEEDED, fee_pence)
+                payments.settle(payments.locked(payment.id), Outcome.SUCCEEDED)
+                payments.apply_fee(payment.id, fee_pence)
             else:
                 payments.record_received(
                     payment.id, by, ReceivedBy.BANK_TRANSFER, london_today(), f"BACS-{payment.id}"
                 )
         if status is DonationStatus.REFUNDED:
             if provider == "stripe":
-                payments.settle(payment.id, Outcome.REFUNDED)
+                payments.settle(payments.locked(payment.id), Outcome.REFUNDED)
             else:
                 payments.refund_offline(payment.id, by)
         elif status is DonationStatus.FAILED:
             if provider == "stripe":
-                payments.settle(payment.id, Outcome.FAILED, reason="checkout expired")
+                payments.settle(payments.locked(payment.id), Outcome.FAILED, reason="checkout expired")
             else:
                 payments.cancel_pledge(payment.id, by, "The donor changed their mind.")
     db.session.flush()

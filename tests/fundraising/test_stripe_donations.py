@@ -144,3 +144,73 @@ def test_one_event_ten_times_at_once_is_one_donation_and_one_ledger_movement(
         sa.select(sa.func.count(Notification.id)).where(Notification.email_to == "ada@example.com")
     )
     assert receipts == 1
+
+
+def test_stripes_fee_is_read_after_the_gift_counts_and_comes_from_the_fund_once_the_campaign_has_closed(
+    client, lead, staff, stripe_standin
+):
+    """The webhook counts the gift without waiting for Stripe's fee; when the fee is settled after the campaign
+    closed (its money already passed on to the fund), the fee comes out of the fund, and the fund still balances."""
+    from foundation.fundraising import campaigns
+    from foundation.payments import service as payments
+
+    campaign = live_campaign(lead, staff)
+    db.session.commit()
+    donation, _ = give(client, campaign)
+    stripe_standin.hold_fees(True)
+    assert deliver(
+        client, stripe_standin, stripe_standin.completed_event(donation.payment.checkout_reference)
+    ) == (
+        200,
+        "succeeded",
+    )
+    db.session.expire_all()
+    assert donation.status is DonationStatus.SUCCEEDED and donation.payment.fee_recorded_at is None
+    assert ledger.balances([campaign.account_code, "fees"]) == {campaign.account_code: 2_500, "fees": 0}
+
+    fund_before = ledger.balances([ledger.FUND])[ledger.FUND]
+    campaigns.close(campaign, staff)
+    db.session.commit()
+    assert ledger.balances([campaign.account_code])[campaign.account_code] == 0
+
+    stripe_standin.hold_fees(False)
+    fee = fee_for(2_500)
+    assert payments.record_fee(donation.payment_id) == f"fee {fee}"
+    db.session.commit()
+    assert payments.record_fee(donation.payment_id) == "already recorded"
+    assert ledger.balances([campaign.account_code, "fees", ledger.FUND]) == {
+        campaign.account_code: 0,
+        "fees": fee,
+        ledger.FUND: fund_before + 2_500 - fee,
+    }
+    assert ledger.check_balanced() == [] and ledger.totals_disagree() == []
+
+
+@pytest.mark.postgres_only
+def test_one_fee_read_five_times_at_once_is_one_fee_movement(app, client, lead, staff, stripe_standin):
+    from foundation.payments import service as payments
+    from tests.venues.test_concurrency import all_at_once
+
+    campaign = live_campaign(lead, staff)
+    db.session.commit()
+    donation, _ = give(client, campaign)
+    stripe_standin.hold_fees(True)
+    deliver(client, stripe_standin, stripe_standin.completed_event(donation.payment.checkout_reference))
+    stripe_standin.hold_fees(False)
+    payment_id = donation.payment_id
+
+    def read() -> str:
+        with app.app_context():
+            done = payments.record_fee(payment_id)
+            db.session.commit()
+            return done
+
+    results = all_at_once([read] * 5)
+    assert sorted(results) == sorted([f"fee {fee_for(2_500)}"] + ["already recorded"] * 4)
+    db.session.expire_all()
+    fees_posted = db.session.scalar(
+        sa.select(sa.func.count(LedgerTransaction.id)).where(
+            LedgerTransaction.kind == TransactionKind.PROVIDER_FEE
+        )
+    )
+    assert fees_posted == 1 and ledger.totals_disagree() == []

@@ -143,6 +143,7 @@ class _State:
     by_key: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
     intents: dict[str, _Intent] = field(default_factory=dict)
     failure: _Failure | None = None
+    fees_held: bool = False  # charges have no balance transaction yet (Stripe has not settled the fee)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -197,6 +198,11 @@ class StripeStandIn:
         `should_retry` sets the Stripe-Should-Retry header Stripe adds to some errors."""
         with self._lock:
             self._state.failure = _Failure(status, count, should_retry)
+
+    def hold_fees(self, held: bool) -> None:
+        """While held, a charge has no balance transaction yet, as when Stripe has not settled its fee."""
+        with self._lock:
+            self._state.fees_held = held
 
     def recover(self) -> None:
         """Answer normally again."""
@@ -303,7 +309,9 @@ class StripeStandIn:
             "currency": intent.currency,
             "payment_intent": intent.id,
             "metadata": dict(intent.metadata),
-            "balance_transaction": self._balance(intent) if balance else intent.balance_transaction_id,
+            "balance_transaction": None
+            if self._state.fees_held
+            else (self._balance(intent) if balance else intent.balance_transaction_id),
             "billing_details": {"email": CUSTOMER_EMAIL, "name": CUSTOMER_NAME, "phone": None},
             "receipt_email": CUSTOMER_EMAIL,
             "payment_method_details": {

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import http.client
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from foundation.payments import providers, service
+from foundation.payments import providers, service, tasks
 from foundation.payments.models import Payment, PaymentEvent, PaymentStatus
+from foundation.types import utcnow
 from tests.livesupport import live_server  # noqa: F401  (fixture)
 from tests.payments.conftest import STRIPE_WEBHOOK
 from tests.payments.stripe_standin import (
@@ -304,24 +306,43 @@ def test_a_bank_debit_for_an_amount_other_than_asked_is_refused(
     assert handled == []
 
 
-def test_stripe_unreachable_for_the_fee_keeps_nothing_and_its_retry_is_applied(
-    db, stripe_standin, checkout, webhook, handled, stored
+def test_stripe_unreachable_for_the_fee_holds_nothing_up_and_the_sweep_reads_it_later(
+    db, monkeypatch, stripe_standin, checkout, webhook, handled
 ):
-    """The fee is looked up before the payment is settled; if Stripe cannot answer, the event is not kept, the
-    endpoint fails (so Stripe delivers it again) and the next delivery is applied."""
+    """The fee is read from Stripe after the payment is committed, so an API that cannot answer never holds up
+    the event: the payment succeeds, its fee stays unread, and the sweep reads it once, when Stripe answers."""
     payment_id, session_id = checkout(2500)
-    event = stripe_standin.completed_event(session_id)
-    before = stored()
     stripe_standin.fail_next(503, count=None)
-    assert webhook(event).status_code == 500
-    assert stored() == before
-    assert handled == []
 
-    stripe_standin.recover()
-    response = webhook(event)
+    response = webhook(stripe_standin.completed_event(session_id))
     assert (response.status_code, response.text) == (200, "succeeded")
-    assert payment_now(db, payment_id).status is SUCCEEDED
     assert handled == [(payment_id, PENDING, SUCCEEDED)]
+    payment = payment_now(db, payment_id)
+    assert (payment.status, payment.fee_pence, payment.fee_recorded_at) == (SUCCEEDED, 0, None)
+
+    now = utcnow()
+    assert tasks.sweep_fees() == 0  # settled a moment ago: its own task may still be asking
+    monkeypatch.setattr(tasks, "utcnow", lambda: now + timedelta(minutes=11))
+    assert service.fees_to_read(now + timedelta(minutes=1), now - timedelta(days=1)) == [payment_id]
+    stripe_standin.recover()
+    assert tasks.sweep_fees() == 1
+    payment = payment_now(db, payment_id)
+    assert payment.fee_pence == fee_for(2500) == 58 and payment.fee_recorded_at is not None
+    assert tasks.sweep_fees() == 0
+    assert service.record_fee(payment_id) == "already recorded"
+
+
+def test_a_fee_stripe_has_not_settled_yet_is_asked_for_again(db, stripe_standin, checkout, webhook):
+    payment_id, session_id = checkout(2500)
+    stripe_standin.hold_fees(True)
+    assert webhook(stripe_standin.completed_event(session_id)).text == "succeeded"
+    assert service.record_fee(payment_id) == "not yet"
+    assert payment_now(db, payment_id).fee_recorded_at is None
+
+    stripe_standin.hold_fees(False)
+    assert service.record_fee(payment_id) == "fee 58"
+    db.session.commit()
+    assert payment_now(db, payment_id).fee_pence == 58
 
 
 def test_a_stripe_refund_cannot_settle_an_offline_pledge(
