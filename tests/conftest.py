@@ -169,6 +169,13 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def request_context(app) -> Iterator[None]:
+    """A request context for services called directly: their messages carry links built with url_for."""
+    with app.test_request_context("/"):
+        yield
+
+
 class Mailbox:
     """Messages the embedded mailer wrote to the mail folder, oldest first."""
 

@@ -6,23 +6,13 @@ build links for notifications outside a request marks itself `pytest.mark.usefix
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from foundation.grants.models import Grant, GrantRound, RoundStatus
 from foundation.members.models import MemberRole, Organisation, User
 from tests.factories import add_member, make_org, make_user
 from tests.grants.factories import make_decided_grant, make_round
-
-
-@pytest.fixture
-def request_context(app: Flask) -> Iterator[None]:
-    """A request context for services called directly: their messages carry links built with url_for."""
-    with app.test_request_context("/"):
-        yield
 
 
 @pytest.fixture

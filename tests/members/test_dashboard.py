@@ -26,12 +26,6 @@ from tests.venues.factories import make_booking, make_space, make_venue
 pytestmark = pytest.mark.usefixtures("request_context")
 
 
-@pytest.fixture
-def request_context(app):
-    with app.test_request_context("/"):
-        yield
-
-
 def dashboard(client) -> str:
     resp = client.get("/dashboard")
     assert resp.status_code == 200
