@@ -45,6 +45,7 @@ class Config:
         "foundation.venues",
         "foundation.grants",
         "foundation.fundraising",
+        "foundation.bids",
     )
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")

@@ -26,6 +26,7 @@ from foundation.types import utcnow
 from foundation.uploads import stored_path
 from foundation.venues.ical import calendar_token_for
 from foundation.venues.models import Holiday, HolidayKind, OccurrenceStatus, VenuePhoto
+from tests.bids.factories import bids_world
 from tests.factories import add_document, add_member, make_org, make_user
 from tests.fundraising.factories import make_campaign, make_donation, make_pledge
 from tests.grants.factories import make_application, make_decided_grant, make_round
@@ -81,6 +82,9 @@ DONOR_OWN = (
     404,
 )  # A's member gave with Gift Aid: their declaration is theirs alone
 
+# Funding: members of an approved organisation (A's and B's people) and staff; the panel member belongs to none.
+FUNDING_MEMBERS = (LOGIN, 403, OK, OK, OK, OK)
+FUNDING_SUGGEST = (LOGIN, 403, OK, OK, 403, OK)
 
 MATRIX: dict[str, tuple | dict[str, tuple]] = {
     # public
@@ -269,6 +273,22 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "venues.organisation_feed": PUBLIC,
     "venues.calendar_feeds": ORG_ADMIN,
     "venues.reset_calendar_link": ORG_ADMIN,
+    # Funding: people in an approved member organisation, and staff; suggesting needs good standing (staff add
+    # opportunities instead); the register, reviewing and prospecting are staff's
+    "bids.opportunities_list": FUNDING_MEMBERS,
+    "bids.opportunity": FUNDING_MEMBERS,
+    "bids.suggest": FUNDING_SUGGEST,
+    "bids.interests_settings": FUNDING_SUGGEST,
+    "bids.funders_list": STAFF,
+    "bids.funder_new": STAFF,
+    "bids.funder_edit": STAFF,
+    "bids.staff_opportunities": STAFF,
+    "bids.opportunity_new": STAFF,
+    "bids.opportunity_edit": STAFF,
+    "bids.opportunity_review": STAFF,
+    "bids.opportunity_archive": STAFF,
+    "bids.prospecting_upload": STAFF,
+    "bids.prospect_import": STAFF,
 }
 
 
@@ -354,6 +374,7 @@ def build_world() -> World:
     pledge = make_pledge(campaign, by=staff)
     claim = claims.create([given.id], staff)
     db.session.flush()
+    funding = bids_world(staff, member, org_a)
     values = {
         "org_id": org_a.id,
         "membership_id": membership.id,
@@ -381,6 +402,7 @@ def build_world() -> World:
         "declaration_id": given.declaration_id,
         "pledge_id": pledge.id,
         "claim_id": claim.id,
+        **funding,
         "step": "submit",
         "provider": "stripe",
         "year": date.today().year,

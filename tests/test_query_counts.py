@@ -35,6 +35,7 @@ from foundation.notifications.models import EmailStatus, NotificationKind
 from foundation.notifications.services import notify
 from foundation.types import utcnow
 from foundation.venues.models import Holiday, HolidayKind, OccurrenceStatus, Venue
+from tests.bids.factories import grow_bids
 from tests.factories import add_document, add_member, make_org, make_user
 from tests.fundraising.factories import make_campaign, make_donation, make_pledge
 from tests.grants.factories import make_application, make_awarded_grant, make_round
@@ -163,6 +164,8 @@ def grow(world: World, n: int) -> None:
             make_pledge(target, by=staff)
         claims.create([d.id for d in claims.claimable()][:2], staff)
         make_campaign(CampaignStatus.CLOSED, lead=other, by=staff, title=f"Closed campaign {i}")
+        # Funding: a funder with an opportunity in every state, suggestions by A's member, digests, imports.
+        grow_bids(i, staff, member, org_a)
     db.session.commit()
 
 
@@ -209,6 +212,8 @@ def measured_pages(app, world: World) -> dict[str, int]:
         ("fundraising.staff_home", "/staff/fundraising?section=live&page=2", "staff"),
         ("fundraising.campaigns_list", "/campaigns?section=past&page=2", "anonymous"),
         ("fundraising.campaigns_list", "/campaigns?page=2", "anonymous"),
+        ("bids.opportunities_list", "/funding?theme=arts&town=Calne&closing=60&consortium=y&amount=2000", "member"),
+        ("bids.funders_list", "/staff/funders?q=trust&funder_type=trust_or_foundation", "staff"),
     ]  # fmt: skip
     for endpoint, url, role in visits:
         client = app.test_client()

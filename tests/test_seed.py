@@ -102,6 +102,7 @@ def test_packages_register_their_demo_data_in_order(app):
         "venues",
         "grants",
         "fundraising",
+        "bids",
     ]
     with pytest.raises(ValueError, match="registered twice"):
         demo_data("venues", order=99)(lambda: iter(()))

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from foundation.bids.models import FundingOpportunity, OpportunityStatus
 from foundation.fundraising.models import (
     Campaign,
     CampaignPartner,
@@ -97,6 +98,10 @@ PAGES: dict[str | None, list[str]] = {
         "/staff/campaigns/{live_campaign_id}/report",
         "/account/giving",
         "/account/giving/{this_year}",
+        "/funding",
+        "/funding/{open_opportunity}",
+        "/funding/suggest",
+        "/funding/interests",
     ],
     "youthworker@wypf.example": ["/campaigns/{waiting_campaign_id}/partners/{invitation}"],
     "panel@wypf.example": ["/dashboard", "/panel", "/panel/assignments/{assignment}"],
@@ -128,6 +133,10 @@ PAGES: dict[str | None, list[str]] = {
         "/staff/campaigns/{live_campaign_id}/report",
         "/staff/gift-aid",
         "/staff/gift-aid/claims/{claim}",
+        "/staff/funders",
+        "/staff/funding",
+        "/staff/funding/{suggested_opportunity}/review",
+        "/staff/funders/prospecting",
     ],
 }
 
@@ -211,6 +220,17 @@ def _ids(db: Any) -> dict[str, object]:
         "pledge": one(sa.select(Donation.id).where(Donation.status == DonationStatus.PENDING).limit(1)),
         "claim": one(sa.select(GiftAidClaim.id).limit(1)),
         "this_year": today.year,
+        "open_opportunity": one(
+            sa.select(FundingOpportunity.id)
+            .where(FundingOpportunity.status == OpportunityStatus.PUBLISHED)
+            .order_by(FundingOpportunity.id)
+            .limit(1)
+        ),
+        "suggested_opportunity": one(
+            sa.select(FundingOpportunity.id)
+            .where(FundingOpportunity.status == OpportunityStatus.SUGGESTED)
+            .limit(1)
+        ),
         "invitation": one(
             sa.select(CampaignPartner.id)
             .join(Campaign, Campaign.id == CampaignPartner.campaign_id)

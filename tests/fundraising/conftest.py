@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
 
 from foundation.members.models import Organisation, User
 from tests.factories import make_org, make_user
-
-
-@pytest.fixture
-def request_context(app: Flask) -> Iterator[None]:
-    """Services called directly build links for their messages with url_for."""
-    with app.test_request_context("/"):
-        yield
 
 
 @pytest.fixture

@@ -1,0 +1,31 @@
+"""Consortium bids to funders: the register of funders, funding opportunities (suggested by members, published
+by staff), members' interests with a weekly digest, and funder prospecting from 360Giving open data."""
+
+from flask import Blueprint
+
+bp = Blueprint("bids", __name__)
+
+MODULES = (
+    "models",
+    "views_members",
+    "views_staff",
+    "tasks",
+    "todo",
+    "navigation",
+    "privacy",
+    "seed",
+)
+
+BEAT_SCHEDULE = {
+    # Hourly: an opportunity stops being listed as open at its deadline anyway; this records it as closed.
+    "close-past-deadline-opportunities": {
+        "task": "foundation.bids.tasks.close_due_opportunities",
+        "schedule": 3600.0,
+    },
+    # Every six hours: the digest goes on Monday's first run (recorded per week, so later runs send nothing twice,
+    # and a run missed on Monday is made up later in the week).
+    "weekly-funding-digest": {
+        "task": "foundation.bids.tasks.send_weekly_digest",
+        "schedule": 6 * 3600.0,
+    },
+}

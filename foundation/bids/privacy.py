@@ -1,0 +1,100 @@
+"""What funding holds about a person: the themes and towns they chose for the weekly digest, the digests sent to
+them, the opportunities they suggested (with staff's answer), and the steps they took as staff. Closing an account
+forgets the interests, so no digest goes again; suggestions stay, as the opportunities are the Foundation's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from foundation.bids import interests, opportunities
+from foundation.bids.models import Funder, FundingOpportunity, ProspectImport
+from foundation.extensions import db
+from foundation.members.models import User
+from foundation.privacy import export_section, on_close, plain
+
+
+@export_section(
+    "funding",
+    covers=(
+        "funding_interest_theme.user_id",
+        "funding_interest_area.user_id",
+        "funding_digest_sent.user_id",
+        "funding_opportunity.suggested_by_id",
+    ),
+)
+def _funding(user: User) -> dict[str, Any]:
+    chosen = interests.interests_of(user)
+    return {
+        "interests": {
+            "themes": sorted(t.label for t in chosen.themes),
+            "towns": sorted(chosen.areas),
+        },
+        "digests_sent": [
+            {
+                "week_starting": plain(d.week_starting),
+                "new_opportunities": d.new_count,
+                "closing_soon": d.closing_count,
+                "sent_at": plain(d.sent_at),
+            }
+            for d in interests.digests_of(user)
+        ],
+        "suggestions": [
+            {
+                "opportunity_id": o.id,
+                "funder": o.funder.name,
+                "programme": o.programme,
+                "status": o.status.value,
+                "suggested_at": plain(o.created_at),
+                "rejection_reason": o.rejection_reason,
+            }
+            for o in opportunities.suggestions_of(user)
+        ],
+    }
+
+
+@export_section(
+    "funding_steps",
+    covers=(
+        "funder.created_by_id",
+        "funding_opportunity.created_by_id",
+        "funding_opportunity.decided_by_id",
+        "funder_prospect_import.uploaded_by_id",
+    ),
+)
+def _steps(user: User) -> dict[str, Any]:
+    added = db.session.scalars(sa.select(Funder).where(Funder.created_by_id == user.id).order_by(Funder.id))
+    made = db.session.scalars(
+        sa.select(FundingOpportunity)
+        .where(
+            sa.or_(
+                FundingOpportunity.created_by_id == user.id,
+                FundingOpportunity.decided_by_id == user.id,
+            )
+        )
+        .order_by(FundingOpportunity.id)
+    )
+    imports = db.session.scalars(
+        sa.select(ProspectImport).where(ProspectImport.uploaded_by_id == user.id).order_by(ProspectImport.id)
+    )
+    return {
+        "funders_added": [{"funder_id": f.id, "name": f.name} for f in added],
+        "opportunities": [
+            {
+                "opportunity_id": o.id,
+                "programme": o.programme,
+                "added": o.created_by_id == user.id,
+                "decided": o.decided_by_id == user.id,
+            }
+            for o in made
+        ],
+        "prospecting_imports": [
+            {"import_id": i.id, "file": i.filename, "at": plain(i.uploaded_at)} for i in imports
+        ],
+    }
+
+
+@on_close
+def _forget_interests(user: User) -> None:
+    interests.forget_interests(user)

@@ -1,0 +1,93 @@
+"""Funding demo data: funders of each kind, open opportunities, one a member suggested that waits for staff, and a
+member with interests for the weekly digest. Built through the services; every record is looked up first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from foundation.bids import funders, interests, opportunities
+from foundation.bids.models import ALL_AREAS, Funder, FunderType, FundingOpportunity, Theme
+from foundation.extensions import db
+from foundation.members.models import Organisation, User
+from foundation.seed import demo_data
+from foundation.types import london_today
+
+# name, type, org-id, website (fictional organisations: the org-ids use numbers no register has issued)
+FUNDERS = [
+    ("Kennet Valley Community Trust", FunderType.TRUST_OR_FOUNDATION, "GB-CHC-9990001",
+     "https://www.kennet-valley-trust.example.org"),
+    ("Downland Youth Foundation", FunderType.TRUST_OR_FOUNDATION, "GB-CHC-9990002", None),
+    ("Wessex Good Causes Lottery", FunderType.LOTTERY, "GB-COH-99900003", "https://www.wessex-lottery.example.org"),
+    ("Wiltshire Council Youth Fund", FunderType.STATUTORY, None, None),
+    ("Office of the Police and Crime Commissioner for Wiltshire and Swindon (demo)",
+     FunderType.POLICE_AND_CRIME_COMMISSIONER, None, None),
+    ("Salisbury Plain Builders Ltd", FunderType.BUSINESS, "GB-COH-99900004", None),
+]  # fmt: skip
+
+# funder, programme, min £, max £, days to deadline, themes, areas, consortium
+OPPORTUNITIES = [
+    ("Kennet Valley Community Trust", "Young Minds Matter", 2_000, 15_000, 40,
+     [Theme.MENTAL_HEALTH, Theme.INCLUSION], ["Marlborough", "Devizes", "Pewsey"], True),
+    ("Wessex Good Causes Lottery", "Active Summers", 500, 5_000, 10,
+     [Theme.SPORT, Theme.OUTDOOR_LEARNING], [ALL_AREAS], False),
+    ("Office of the Police and Crime Commissioner for Wiltshire and Swindon (demo)", "Safer Streets Youth Outreach",
+     10_000, 60_000, 75, [Theme.DETACHED_YOUTH_WORK, Theme.CRIME_PREVENTION], ["Swindon", "Trowbridge", "Salisbury"],
+     True),
+    ("Downland Youth Foundation", "Voices and Visions", 1_000, 8_000, 25,
+     [Theme.YOUTH_VOICE, Theme.ARTS, Theme.DIGITAL], ["Calne", "Chippenham", "Melksham"], True),
+]  # fmt: skip
+SUGGESTED = ("Salisbury Plain Builders Ltd", "Skills for the Future", 500, 3_000, 50,
+             [Theme.EMPLOYABILITY], ["Salisbury", "Amesbury", "Tidworth"], False)  # fmt: skip
+
+
+@demo_data("bids", order=50)
+def seed_bids() -> Iterator[str]:
+    with current_app.test_request_context("/"):  # the services link to pages in their notifications
+        yield from _seed()
+
+
+def _seed() -> Iterator[str]:
+    staff = db.session.scalar(sa.select(User).where(User.email == "staff@wypf.example"))
+    if staff is None:
+        return
+    today = london_today()
+    for name, kind, org_id, website in FUNDERS:
+        if db.session.scalar(sa.select(Funder.id).where(Funder.name_key == funders.name_key(name))) is None:
+            funders.create(funders.FunderDetails(name, kind, org_id, website), staff)
+            yield f"funder {name}"
+    db.session.flush()
+
+    def details(row: tuple[Any, ...]) -> opportunities.OpportunityDetails:
+        funder_name, programme, low, high, days, themes, areas, consortium = row
+        funder = db.session.scalar(sa.select(Funder).where(Funder.name_key == funders.name_key(funder_name)))
+        assert funder is not None
+        return opportunities.OpportunityDetails(
+            funder_id=funder.id, programme=programme, min_pence=low * 100, max_pence=high * 100,
+            deadline=today + timedelta(days=days), themes=themes, areas=areas,
+            eligibility="Constituted youth groups working in the areas named, with a safeguarding policy.",
+            accepts_consortium=consortium, link="https://www.example.org/funding",
+        )  # fmt: skip
+
+    def exists(programme: str) -> bool:
+        return db.session.scalar(
+            sa.select(FundingOpportunity.id).where(FundingOpportunity.programme == programme)
+        ) is not None  # fmt: skip
+
+    for row in OPPORTUNITIES:
+        if not exists(row[1]):
+            opportunities.create(details(row), staff)
+            yield f"funding opportunity {row[1]}"
+    calne = db.session.scalar(sa.select(Organisation).where(Organisation.name == "Calne Youth Project"))
+    admin = db.session.scalar(sa.select(User).where(User.email == "admin@calne-youth.example"))
+    if calne is not None and admin is not None and not exists(SUGGESTED[1]):
+        opportunities.suggest(details(SUGGESTED), admin, calne)
+        yield f"funding opportunity {SUGGESTED[1]} (suggested, waiting for staff)"
+    member = db.session.scalar(sa.select(User).where(User.email == "member@calne-youth.example"))
+    if member is not None and not interests.interests_of(member).any:
+        interests.save_interests(member, [Theme.YOUTH_VOICE, Theme.MENTAL_HEALTH, Theme.SPORT], ["Calne"])
+        yield f"funding interests of {member.email}"
