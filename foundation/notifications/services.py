@@ -31,8 +31,9 @@ from celery.result import EagerResult
 from flask import current_app, g, has_request_context
 from jinja2 import TemplateNotFound
 from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
+from foundation import after_commit
 from foundation.errors import IllegalTransition
 from foundation.extensions import db
 from foundation.members.models import Organisation, User
@@ -536,8 +537,7 @@ _PENDING_KEY = "foundation.notifications.to_enqueue"
 
 def enqueue_after_commit(ids: Iterable[int], session: Session | None = None) -> None:
     """Hand these rows to Celery once the current transaction commits (never if it rolls back)."""
-    target = session if session is not None else db.session()
-    target.info.setdefault(_PENDING_KEY, []).extend(ids)
+    after_commit.defer(_PENDING_KEY, ids, session)
 
 
 @event.listens_for(Session, "after_flush")
@@ -552,23 +552,9 @@ def _collect_new_notifications(session: Session, flush_context: Any) -> None:
         enqueue_after_commit(ids, session)
 
 
-@event.listens_for(Session, "after_commit")
-def _enqueue_after_commit(session: Session) -> None:
-    # Releasing a SAVEPOINT also fires after_commit; the rows are not visible to a worker until the
-    # outer transaction commits, so they wait for that.
-    if session.in_nested_transaction():
-        return
-    ids = list(dict.fromkeys(session.info.pop(_PENDING_KEY, [])))
-    if ids:
-        enqueue(ids)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_on_rollback(session: Session, transaction: SessionTransaction) -> None:
-    # The outermost transaction ended without a commit (rollback or close): its rows do not exist.
-    # A rolled-back SAVEPOINT leaves its ids in the list; delivering a missing row is a no-op.
-    if transaction.parent is None:
-        session.info.pop(_PENDING_KEY, None)
+@after_commit.handler(_PENDING_KEY)
+def _enqueue_committed(ids: list[int]) -> None:
+    enqueue(ids)  # looked up when called, so tests can put another in its place
 
 
 def enqueue(ids: list[int]) -> int:

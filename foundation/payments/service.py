@@ -21,8 +21,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, SessionTransaction
 
+from foundation import after_commit
 from foundation.errors import Conflict, DomainError
 from foundation.extensions import db
 from foundation.members.models import User
@@ -137,7 +137,7 @@ def settle(payment: Payment, outcome: Outcome, reason: str | None = None) -> str
     if new is PaymentStatus.SUCCEEDED:
         payment.failure_reason = None
         if payment.provider != providers.OFFLINE.name and payment.fee_recorded_at is None:
-            db.session().info.setdefault(_FEES_KEY, []).append(payment.id)
+            after_commit.defer(_FEES_KEY, [payment.id])
     if new is PaymentStatus.FAILED:
         payment.failure_reason = (reason or "The payment did not complete.")[:200]
     handler = HANDLERS.get(payment.purpose_type)
@@ -153,31 +153,19 @@ def settle(payment: Payment, outcome: Outcome, reason: str | None = None) -> str
 _FEES_KEY = "foundation.payments.fees_to_read"
 
 
-@sa.event.listens_for(Session, "after_commit")
-def _read_fees_after_commit(session: Session) -> None:
+@after_commit.handler(_FEES_KEY)
+def _read_fees(ids: list[int]) -> None:
     # The fee is another call to the provider: it is made by a task once the payment is committed, so the
     # webhook answers without waiting for it (and a provider that has not settled the fee yet is asked again).
-    if session.in_nested_transaction():
-        return
-    ids = list(dict.fromkeys(session.info.pop(_FEES_KEY, [])))
-    if ids:
-        from foundation.payments.tasks import record_fee
+    from foundation.payments.tasks import record_fee
 
-        task = current_app.extensions["celery"].tasks[record_fee.name]
-        for payment_id in ids:
-            try:
-                task.delay(payment_id)
-            except Exception as exc:  # broker down: the sweep asks later
-                log.warning(
-                    "could not enqueue the fee of payment %s (%s); left for the sweep", payment_id, exc
-                )
-                break
-
-
-@sa.event.listens_for(Session, "after_transaction_end")
-def _forget_fees_on_rollback(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_FEES_KEY, None)
+    task = current_app.extensions["celery"].tasks[record_fee.name]
+    for payment_id in ids:
+        try:
+            task.delay(payment_id)
+        except Exception as exc:  # broker down: the sweep asks later
+            log.warning("could not enqueue the fee of payment %s (%s); left for the sweep", payment_id, exc)
+            break
 
 
 def record_fee(payment_id: int) -> str:

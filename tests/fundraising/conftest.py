@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from foundation.members.models import Organisation, User
-from tests.factories import make_org, make_user
+from tests.factories import login, make_org, make_user
+from tests.fundraising.factories import staff_user
 
 
 @pytest.fixture
@@ -31,3 +32,16 @@ def partner_admin(db) -> User:
 @pytest.fixture
 def partner(db, partner_admin: User) -> Organisation:
     return make_org(admin=partner_admin, name="Swindon Sports Trust", town="Swindon")
+
+
+@pytest.fixture
+def officer(db):
+    """The Foundation's fundraising officer (staff)."""
+    return staff_user()
+
+
+@pytest.fixture
+def as_staff(client, officer):
+    """A client signed in as the officer."""
+    login(client, officer)
+    return client

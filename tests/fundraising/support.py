@@ -3,6 +3,7 @@ offline provider (money recorded received by staff), so the ledger and totals ar
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 from foundation.extensions import db
@@ -55,3 +56,8 @@ def given(
     campaign: Campaign, pence: int, staff: User, email: str = "ada@example.com", gift_aid: bool = False
 ) -> Donation:
     return receive(gift(campaign, pence, email=email, gift_aid=gift_aid), staff)
+
+
+def page(resp) -> str:
+    """A response's HTML with entities decoded, for assertions on what a reader sees."""
+    return html.unescape(resp.get_data(as_text=True))

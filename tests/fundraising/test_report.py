@@ -6,7 +6,6 @@ money moved."""
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 from datetime import UTC, date, datetime
@@ -25,7 +24,8 @@ from foundation.ledger.models import LedgerTransaction, TransactionKind
 from foundation.payments import service as payments
 from foundation.types import LONDON, london_today
 from tests.factories import add_member, login, make_org, make_user
-from tests.fundraising.factories import in_request, make_campaign, make_donation, make_pledge, staff_user
+from tests.fundraising.factories import in_request, make_campaign, make_donation, make_pledge
+from tests.fundraising.support import page
 
 # Moments around the ends of months, in UTC, and the UK month each belongs to.
 JAN_31_NIGHT = datetime(2026, 1, 31, 23, 30, tzinfo=UTC)  # 23:30 on 31 January in London (winter time)
@@ -44,21 +44,6 @@ NOV_2 = datetime(2026, 11, 2, 11, 0, tzinfo=UTC)
 @pytest.fixture
 def app_config(app_config: dict) -> dict:
     return {**app_config, "QUERY_COUNT_HEADER": True}
-
-
-@pytest.fixture
-def officer(db):
-    return staff_user()
-
-
-@pytest.fixture
-def as_staff(client, officer):
-    login(client, officer)
-    return client
-
-
-def page(resp) -> str:
-    return html.unescape(resp.get_data(as_text=True))
 
 
 def retime(kind: TransactionKind, source: tuple[str, int], moment: datetime) -> None:

@@ -17,29 +17,15 @@ from foundation.fundraising import views_staff
 from foundation.fundraising.models import Campaign, CampaignStatus, Donation, DonationStatus
 from foundation.types import LONDON, utcnow
 from tests.factories import login, make_org, make_user
-from tests.fundraising.factories import make_campaign, make_donation, staff_user
+from tests.fundraising.factories import make_campaign, make_donation
+from tests.fundraising.support import page
 
 PER_PAGE = 5
 
 
 @pytest.fixture
-def officer(db):
-    return staff_user()
-
-
-@pytest.fixture
-def as_staff(client, officer):
-    login(client, officer)
-    return client
-
-
-@pytest.fixture
 def campaign(db, officer) -> Campaign:
     return make_campaign(CampaignStatus.LIVE, title="Summer of youth voice")
-
-
-def page(resp) -> str:
-    return html.unescape(resp.get_data(as_text=True))
 
 
 def rows(resp) -> list[int]:

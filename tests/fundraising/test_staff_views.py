@@ -34,6 +34,7 @@ from foundation.payments.models import PaymentStatus, ReceivedBy
 from foundation.types import LONDON, london_today, utcnow
 from tests.factories import login, make_org, make_user
 from tests.fundraising.factories import in_request, make_campaign, make_donation, make_pledge, staff_user
+from tests.fundraising.support import page
 
 
 @pytest.fixture
@@ -42,23 +43,8 @@ def app_config(app_config: dict) -> dict:
 
 
 @pytest.fixture
-def officer(db):
-    return staff_user()
-
-
-@pytest.fixture
-def as_staff(client, officer):
-    login(client, officer)
-    return client
-
-
-@pytest.fixture
 def campaign(db, officer) -> Campaign:
     return make_campaign(CampaignStatus.LIVE, title="Summer of youth voice", target_pence=1_000_000)
-
-
-def page(resp) -> str:
-    return html.unescape(resp.get_data(as_text=True))
 
 
 def error_at(resp, field_id: str) -> list[str]:
