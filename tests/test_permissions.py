@@ -85,6 +85,15 @@ DONOR_OWN = (
 # Funding: members of an approved organisation (A's and B's people) and staff; the panel member belongs to none.
 FUNDING_MEMBERS = (LOGIN, 403, OK, OK, OK, OK)
 FUNDING_SUGGEST = (LOGIN, 403, OK, OK, 403, OK)
+# Bids: a bid led by A that B has joined. The consortium (A's people, B's people) and staff see it; the lead's
+# admins and staff manage it; only B's people write B's part; to anyone else it does not exist.
+BID_START = (LOGIN, 403, OK, 403, OK, OK)  # staff, or an admin of an organisation in good standing
+TEAM = (LOGIN, 404, OK, OK, OK, OK)
+BID_MANAGE = (LOGIN, 404, 403, 403, OK, OK)
+PART_WRITE = (LOGIN, 404, OK, 403, 403, 403)
+TASK_OWNER = (LOGIN, 404, 403, OK, OK, OK)  # A's member owns the task; the managers may tick it off too
+UPLOADER = (LOGIN, 404, OK, 403, OK, OK)  # B's admin shared the document; the managers may remove it
+STAFF_STEP = (LOGIN, 404, 403, 403, OK, 403)
 
 MATRIX: dict[str, tuple | dict[str, tuple]] = {
     # public
@@ -289,6 +298,25 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "bids.opportunity_archive": STAFF,
     "bids.prospecting_upload": STAFF,
     "bids.prospect_import": STAFF,
+    # Bids: A leads a bid that B has joined (B wrote its part, shared a document; A's member owns a task)
+    "bids.bids_list": FUNDING_MEMBERS,
+    "bids.bid_start": BID_START,
+    "bids.bid": TEAM,
+    "bids.bid_assembled": TEAM,
+    "bids.bid_budget_csv": TEAM,
+    "bids.bid_edit": BID_MANAGE,
+    "bids.bid_invite": BID_MANAGE,
+    "bids.bid_step": STAFF_STEP,  # the world's step is "submit": staff only (the trustees sign off)
+    "bids.bid_task_add": BID_MANAGE,
+    "bids.bid_task_done": TASK_OWNER,
+    "bids.bid_invitation": PARTNER,
+    "bids.bid_part": {"GET": TEAM, "POST": PART_WRITE},
+    "bids.bid_part_reach": PART_WRITE,
+    "bids.bid_part_line": PART_WRITE,
+    "bids.bid_part_line_remove": PART_WRITE,
+    "bids.bid_document_upload": TEAM,
+    "bids.bid_document": TEAM,
+    "bids.bid_document_remove": UPLOADER,
 }
 
 
@@ -374,7 +402,7 @@ def build_world() -> World:
     pledge = make_pledge(campaign, by=staff)
     claim = claims.create([given.id], staff)
     db.session.flush()
-    funding = bids_world(staff, member, org_a)
+    funding = bids_world(staff, member, org_a, org_admin, other_admin)
     values = {
         "org_id": org_a.id,
         "membership_id": membership.id,

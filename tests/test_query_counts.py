@@ -214,6 +214,9 @@ def measured_pages(app, world: World) -> dict[str, int]:
         ("fundraising.campaigns_list", "/campaigns?page=2", "anonymous"),
         ("bids.opportunities_list", "/funding?theme=arts&town=Calne&closing=60&consortium=y&amount=2000", "member"),
         ("bids.funders_list", "/staff/funders?q=trust&funder_type=trust_or_foundation", "staff"),
+        ("bids.bids_list", "/bids?status=withdrawn", "staff"),
+        ("bids.bids_list", "/bids", "member"),
+        ("bids.bid", f"/bids/{world.values['bid_id']}", "other_admin"),
     ]  # fmt: skip
     for endpoint, url, role in visits:
         client = app.test_client()

@@ -9,6 +9,7 @@ MODULES = (
     "models",
     "views_members",
     "views_staff",
+    "views_bids",
     "tasks",
     "todo",
     "navigation",
@@ -26,6 +27,11 @@ BEAT_SCHEDULE = {
     # and a run missed on Monday is made up later in the week).
     "weekly-funding-digest": {
         "task": "foundation.bids.tasks.send_weekly_digest",
+        "schedule": 6 * 3600.0,
+    },
+    # Every six hours: each reminder goes once (recorded), and a run that comes late still sends it.
+    "bid-task-and-deadline-reminders": {
+        "task": "foundation.bids.tasks.send_bid_reminders",
         "schedule": 6 * 3600.0,
     },
 }

@@ -255,3 +255,286 @@ class ProspectFunder(Model):
 
     prospect_import: Mapped[ProspectImport] = relationship(back_populates="funders")
     added_funder: Mapped[Funder | None] = relationship()
+
+
+# --- consortium bids -------------------------------------------------------------------------------------------
+
+
+class BidStatus(enum.Enum):
+    IDEA = "idea"
+    FORMING = "forming"  # partners are being invited
+    DRAFTING = "drafting"  # partners write their parts
+    SIGN_OFF = "sign_off"  # with the Foundation's trustees for internal sign-off; parts are frozen
+    SUBMITTED = "submitted"  # sent to the funder
+    AWARDED = "awarded"
+    PART_AWARDED = "part_awarded"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {
+            BidStatus.IDEA: "Idea",
+            BidStatus.FORMING: "Forming consortium",
+            BidStatus.DRAFTING: "Drafting",
+            BidStatus.SIGN_OFF: "Internal sign-off",
+            BidStatus.SUBMITTED: "Submitted",
+            BidStatus.AWARDED: "Awarded",
+            BidStatus.PART_AWARDED: "Part awarded",
+            BidStatus.DECLINED: "Declined",
+            BidStatus.WITHDRAWN: "Withdrawn",
+        }[self]
+
+    @property
+    def finished(self) -> bool:
+        return self in (BidStatus.AWARDED, BidStatus.PART_AWARDED, BidStatus.DECLINED, BidStatus.WITHDRAWN)
+
+    @property
+    def parts_open(self) -> bool:
+        """Partners can still write and change their parts."""
+        return self in (BidStatus.IDEA, BidStatus.FORMING, BidStatus.DRAFTING)
+
+
+# The Foundation's management fee is a percentage of the partners' budgets, kept in basis points (1000 = 10%).
+DEFAULT_FEE_BASIS_POINTS = 1000
+MAX_FEE_BASIS_POINTS = 2500
+
+
+class Bid(Model):
+    """A consortium's bid to one funding opportunity, led by the Foundation (no lead organisation) or by a member
+    organisation, with the Foundation as the accountable body."""
+
+    __tablename__ = "bid"
+    __table_args__ = (
+        sa.CheckConstraint(
+            f"fee_basis_points >= 0 AND fee_basis_points <= {MAX_FEE_BASIS_POINTS}", name="fee_in_range"
+        ),
+        sa.Index("ix_bid_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(sa.ForeignKey("funding_opportunity.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    case_for_support: Mapped[str] = mapped_column(sa.Text, default="")
+    lead_organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    status: Mapped[BidStatus] = mapped_column(enum_column(BidStatus), default=BidStatus.IDEA)
+    fee_basis_points: Mapped[int] = mapped_column(default=DEFAULT_FEE_BASIS_POINTS)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the bid asked for when it was submitted (the parts and the fee then), kept as sent.
+    asked_pence: Mapped[int | None] = mapped_column(sa.BigInteger)
+    funder_feedback: Mapped[str | None] = mapped_column(sa.Text)
+
+    opportunity: Mapped[FundingOpportunity] = relationship()
+    lead_organisation: Mapped[Organisation | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    partners: Mapped[list[BidPartner]] = relationship(
+        back_populates="bid", cascade="all, delete-orphan", order_by="BidPartner.id"
+    )
+    steps: Mapped[list[BidStep]] = relationship(
+        back_populates="bid", cascade="all, delete-orphan", order_by="BidStep.id"
+    )
+    tasks: Mapped[list[BidTask]] = relationship(
+        back_populates="bid", cascade="all, delete-orphan", order_by="(BidTask.due, BidTask.id)"
+    )
+    documents: Mapped[list[BidDocument]] = relationship(
+        back_populates="bid", cascade="all, delete-orphan", order_by="BidDocument.id.desc()"
+    )
+
+
+class BidStep(Model):
+    """Each move of a bid from one state to the next: who, when, and any note (a reason, the funder's feedback)."""
+
+    __tablename__ = "bid_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bid.id"), index=True)
+    from_status: Mapped[BidStatus | None] = mapped_column(enum_column(BidStatus))
+    to_status: Mapped[BidStatus] = mapped_column(enum_column(BidStatus))
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    note: Mapped[str | None] = mapped_column(sa.String(2000))
+
+    bid: Mapped[Bid] = relationship(back_populates="steps")
+    by: Mapped[User | None] = relationship()
+
+
+class BidPartnerStatus(enum.Enum):
+    INVITED = "invited"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class BidPartner(Model):
+    """A member organisation in a bid's consortium (the lead organisation too), and the part it writes."""
+
+    __tablename__ = "bid_partner"
+    __table_args__ = (sa.UniqueConstraint("bid_id", "organisation_id", name="uq_bid_partner_org"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bid.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    status: Mapped[BidPartnerStatus] = mapped_column(
+        enum_column(BidPartnerStatus), default=BidPartnerStatus.INVITED
+    )
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    responded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The partner's part of the bid.
+    activities: Mapped[str] = mapped_column(sa.Text, default="")
+    outcomes: Mapped[str] = mapped_column(sa.Text, default="")
+    part_updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    part_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    bid: Mapped[Bid] = relationship(back_populates="partners")
+    organisation: Mapped[Organisation] = relationship()
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+    responded_by: Mapped[User | None] = relationship(foreign_keys=[responded_by_id])
+    part_updated_by: Mapped[User | None] = relationship(foreign_keys=[part_updated_by_id])
+    reach_rows: Mapped[list[PartReach]] = relationship(
+        back_populates="partner", cascade="all, delete-orphan", order_by="PartReach.town"
+    )
+    budget_lines: Mapped[list[BidBudgetLine]] = relationship(
+        back_populates="partner",
+        cascade="all, delete-orphan",
+        order_by="(BidBudgetLine.category, BidBudgetLine.id)",
+    )
+
+    @property
+    def budget_pence(self) -> int:
+        return sum(line.amount_pence for line in self.budget_lines)
+
+    @property
+    def young_people(self) -> int:
+        return sum(row.young_people for row in self.reach_rows)
+
+    @property
+    def missing(self) -> list[str]:
+        """What the part still lacks before the bid can go for sign-off."""
+        gaps = []
+        if not self.activities.strip():
+            gaps.append("its activities")
+        if not self.outcomes.strip():
+            gaps.append("its outcomes")
+        if not self.reach_rows:
+            gaps.append("the young people it will reach")
+        if not self.budget_lines:
+            gaps.append("a budget")
+        return gaps
+
+
+class PartReach(Model):
+    """How many young people a partner will reach in one town."""
+
+    __tablename__ = "bid_part_reach"
+    __table_args__ = (sa.CheckConstraint("young_people > 0", name="young_people_positive"),)
+
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("bid_partner.id"), primary_key=True)
+    town: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    young_people: Mapped[int]
+
+    partner: Mapped[BidPartner] = relationship(back_populates="reach_rows")
+
+
+class BudgetCategory(enum.Enum):
+    STAFF = "staff"
+    ACTIVITY = "activity"
+    VENUE_HIRE = "venue_hire"
+    OVERHEADS = "overheads"
+
+    @property
+    def label(self) -> str:
+        return {
+            BudgetCategory.STAFF: "Staff",
+            BudgetCategory.ACTIVITY: "Activity costs",
+            BudgetCategory.VENUE_HIRE: "Venue hire",
+            BudgetCategory.OVERHEADS: "Overheads",
+        }[self]
+
+
+class BidBudgetLine(Model):
+    __tablename__ = "bid_budget_line"
+    __table_args__ = (
+        sa.CheckConstraint("amount_pence > 0", name="amount_positive"),
+        sa.CheckConstraint(f"amount_pence <= {MAX_AMOUNT_PENCE}", name="amount_not_absurd"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("bid_partner.id"), index=True)
+    category: Mapped[BudgetCategory] = mapped_column(enum_column(BudgetCategory))
+    description: Mapped[str] = mapped_column(sa.String(200))
+    amount_pence: Mapped[int] = mapped_column(sa.BigInteger)
+
+    partner: Mapped[BidPartner] = relationship(back_populates="budget_lines")
+
+
+class BidTask(Model):
+    """Something to do for the bid, by someone, by a date; reminded before it is due."""
+
+    __tablename__ = "bid_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bid.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    due: Mapped[date] = mapped_column(index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    bid: Mapped[Bid] = relationship(back_populates="tasks")
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    done_by: Mapped[User | None] = relationship(foreign_keys=[done_by_id])
+
+
+class BidTaskReminder(Model):
+    """A reminder sent to a task's owner, once per window (foundation/reminders.py)."""
+
+    __tablename__ = "bid_task_reminder"
+    __table_args__ = (sa.UniqueConstraint("task_id", "days_before", name="uq_bid_task_reminder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("bid_task.id"), index=True)
+    days_before: Mapped[int]
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BidDeadlineReminder(Model):
+    """A reminder of the funder's deadline sent to a bid's team, once per window."""
+
+    __tablename__ = "bid_deadline_reminder"
+    __table_args__ = (sa.UniqueConstraint("bid_id", "days_before", name="uq_bid_deadline_reminder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bid.id"), index=True)
+    days_before: Mapped[int]
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BidDocument(Model):
+    """A file shared with the bid's team (letters of support, the trustees' minute, the funder's form): stored
+    privately like organisation documents, downloadable only by the team and staff."""
+
+    __tablename__ = "bid_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bid.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    original_filename: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    bid: Mapped[Bid] = relationship(back_populates="documents")
+    uploaded_by: Mapped[User | None] = relationship()

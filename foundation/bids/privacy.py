@@ -9,7 +9,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from foundation.bids import interests, opportunities
-from foundation.bids.models import Funder, FundingOpportunity, ProspectImport
+from foundation.bids.models import (
+    Bid,
+    BidDocument,
+    BidPartner,
+    BidStep,
+    BidTask,
+    Funder,
+    FundingOpportunity,
+    ProspectImport,
+)
 from foundation.extensions import db
 from foundation.members.models import User
 from foundation.privacy import export_section, on_close, plain
@@ -91,6 +100,78 @@ def _steps(user: User) -> dict[str, Any]:
         ],
         "prospecting_imports": [
             {"import_id": i.id, "file": i.filename, "at": plain(i.uploaded_at)} for i in imports
+        ],
+    }
+
+
+@export_section(
+    "bids",
+    covers=(
+        "bid.created_by_id",
+        "bid_step.by_id",
+        "bid_partner.invited_by_id",
+        "bid_partner.responded_by_id",
+        "bid_partner.part_updated_by_id",
+        "bid_task.owner_id",
+        "bid_task.created_by_id",
+        "bid_task.done_by_id",
+        "bid_document.uploaded_by_id",
+    ),
+)
+def _bids(user: User) -> dict[str, Any]:
+    """What the person did on bids: started them, moved them on, invited or answered partners, wrote parts,
+    owned or set tasks, shared documents. The bids themselves belong to their consortium and the Foundation."""
+    uid = user.id
+    started = db.session.scalars(sa.select(Bid).where(Bid.created_by_id == uid).order_by(Bid.id))
+    steps = db.session.scalars(sa.select(BidStep).where(BidStep.by_id == uid).order_by(BidStep.id))
+    partners = db.session.scalars(
+        sa.select(BidPartner)
+        .where(
+            sa.or_(
+                BidPartner.invited_by_id == uid,
+                BidPartner.responded_by_id == uid,
+                BidPartner.part_updated_by_id == uid,
+            )
+        )
+        .order_by(BidPartner.id)
+    )
+    tasks = db.session.scalars(
+        sa.select(BidTask)
+        .where(sa.or_(BidTask.owner_id == uid, BidTask.created_by_id == uid, BidTask.done_by_id == uid))
+        .order_by(BidTask.id)
+    )
+    documents = db.session.scalars(
+        sa.select(BidDocument).where(BidDocument.uploaded_by_id == uid).order_by(BidDocument.id)
+    )
+    return {
+        "started": [{"bid_id": b.id, "title": b.title, "at": plain(b.created_at)} for b in started],
+        "steps": [
+            {"bid_id": s.bid_id, "to": s.to_status.value, "at": plain(s.at), "note": s.note} for s in steps
+        ],
+        "partners": [
+            {
+                "bid_id": p.bid_id,
+                "organisation_id": p.organisation_id,
+                "invited": p.invited_by_id == uid,
+                "answered": p.responded_by_id == uid,
+                "wrote_part": p.part_updated_by_id == uid,
+            }
+            for p in partners
+        ],
+        "tasks": [
+            {
+                "bid_id": t.bid_id,
+                "title": t.title,
+                "due": plain(t.due),
+                "owner": t.owner_id == uid,
+                "set": t.created_by_id == uid,
+                "done": plain(t.done_at) if t.done_by_id == uid else None,
+            }
+            for t in tasks
+        ],
+        "documents": [
+            {"bid_id": d.bid_id, "title": d.title, "file": d.original_filename, "at": plain(d.uploaded_at)}
+            for d in documents
         ],
     }
 

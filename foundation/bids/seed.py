@@ -4,14 +4,22 @@ member with interests for the weekly digest. Built through the services; every r
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
-from foundation.bids import funders, interests, opportunities
-from foundation.bids.models import ALL_AREAS, Funder, FunderType, FundingOpportunity, Theme
+from foundation.bids import bids, funders, interests, opportunities, teamwork
+from foundation.bids.models import (
+    ALL_AREAS,
+    Bid,
+    BudgetCategory,
+    Funder,
+    FunderType,
+    FundingOpportunity,
+    Theme,
+)
 from foundation.extensions import db
 from foundation.members.models import Organisation, User
 from foundation.seed import demo_data
@@ -91,3 +99,61 @@ def _seed() -> Iterator[str]:
     if member is not None and not interests.interests_of(member).any:
         interests.save_interests(member, [Theme.YOUTH_VOICE, Theme.MENTAL_HEALTH, Theme.SPORT], ["Calne"])
         yield f"funding interests of {member.email}"
+    yield from _seed_bid(staff, today)
+
+
+BID_TITLE = "Safer streets: detached youth work in three towns"
+
+
+def _seed_bid(staff: User, today: date) -> Iterator[str]:
+    """A bid in drafting: Calne Youth Project leads, Swindon Sports Trust has joined and written its part, the
+    lead's part is half written, and the team has tasks (one done)."""
+    if db.session.scalar(sa.select(Bid.id).where(Bid.title == BID_TITLE)) is not None:
+        return
+    opportunity = db.session.scalar(
+        sa.select(FundingOpportunity).where(FundingOpportunity.programme == "Safer Streets Youth Outreach")
+    )
+    calne = db.session.scalar(sa.select(Organisation).where(Organisation.name == "Calne Youth Project"))
+    swindon = db.session.scalar(sa.select(Organisation).where(Organisation.name == "Swindon Sports Trust"))
+    lead_admin = db.session.scalar(sa.select(User).where(User.email == "admin@calne-youth.example"))
+    partner_admin = db.session.scalar(sa.select(User).where(User.email == "youthworker@wypf.example"))
+    if None in (opportunity, calne, swindon, lead_admin, partner_admin):
+        return
+    assert opportunity and calne and swindon and lead_admin and partner_admin
+    bid = bids.start(opportunity, BID_TITLE, lead_admin, calne)
+    bid.case_for_support = (
+        "Young people in Swindon, Calne and Trowbridge tell us they have nowhere to go after dark.\n\n"
+        "Together we will take youth workers to where young people are, four evenings a week."
+    )
+    bids.respond(bids.invite(bid, swindon, lead_admin), True, partner_admin)
+    bids.step(bid, bids.Step.DRAFT, lead_admin)
+    ours, theirs = bid.partners
+    bids.save_part(
+        ours, "Two detached sessions a week in Calne town centre and the skate park.", "", lead_admin
+    )
+    bids.save_reach(ours, {"Calne": 60}, lead_admin)
+    bids.add_line(ours, BudgetCategory.STAFF, "Two detached youth workers, 6 hours a week for 40 weeks", 960_000,
+                  lead_admin)  # fmt: skip
+    bids.save_part(
+        theirs,
+        "Friday and Saturday street sport in Swindon's Penhill and Pinehurst, with a youth worker on every session.",
+        "Fewer young people reported in antisocial behaviour; 30 gain a sports leadership award.",
+        partner_admin,
+    )
+    bids.save_reach(theirs, {"Swindon": 120, "Trowbridge": 35}, partner_admin)
+    bids.add_line(
+        theirs, BudgetCategory.STAFF, "Sessional coaches and a youth worker", 1_440_000, partner_admin
+    )
+    bids.add_line(
+        theirs, BudgetCategory.VENUE_HIRE, "Floodlit pitch hire, 80 evenings", 320_000, partner_admin
+    )
+    bids.add_line(theirs, BudgetCategory.ACTIVITY, "Kit and leadership award fees", 180_000, partner_admin)
+    done = teamwork.add_task(bid, "Draft the case for support", lead_admin, today, lead_admin, today)
+    teamwork.complete_task(done, lead_admin)
+    teamwork.add_task(
+        bid, "Collect letters of support", partner_admin, today + timedelta(days=21), lead_admin, today
+    )
+    teamwork.add_task(
+        bid, "Trustees' sign-off", staff, opportunity.deadline - timedelta(days=7), lead_admin, today
+    )
+    yield f"bid {BID_TITLE} (drafting, two partners)"

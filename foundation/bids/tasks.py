@@ -1,4 +1,4 @@
-"""Periodic tasks for funding opportunities (Celery beat), with commands to run them by hand."""
+"""Periodic tasks for funding opportunities and bids (Celery beat), with commands to run them by hand."""
 
 from __future__ import annotations
 
@@ -47,3 +47,24 @@ def close_due_opportunities_command() -> None:
     """Close funding opportunities whose deadline has passed."""
     closed = close_due_opportunities.run()
     click.echo(f"{closed} opportunit{'y' if closed == 1 else 'ies'} closed.")
+
+
+@shared_task(name="foundation.bids.tasks.send_bid_reminders", ignore_result=True)
+def send_bid_reminders(on: str | None = None) -> tuple[int, int]:
+    """Remind task owners before their tasks are due and bid teams before the funder's deadline (each once)."""
+    from foundation.bids.teamwork import send_deadline_reminders, send_task_reminders
+
+    today = date.fromisoformat(on) if on else None
+    with current_app.test_request_context("/"):
+        tasks = send_task_reminders(today)
+        deadlines = send_deadline_reminders(today)
+        db.session.commit()
+    return tasks, deadlines
+
+
+@bp.cli.command("send-bid-reminders")
+@click.option("--on", help="Send as if today were this date (YYYY-MM-DD).")
+def send_bid_reminders_command(on: str | None) -> None:
+    """Remind task owners and bid teams of what is due (nothing is sent twice)."""
+    tasks, deadlines = send_bid_reminders.run(on)
+    click.echo(f"{tasks} task reminder(s) and {deadlines} deadline reminder(s) sent.")

@@ -15,9 +15,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from foundation.bids import bp, funders, interests, opportunities
+from foundation.bids import bids, bp, funders, interests, opportunities
 from foundation.bids.forms import ConfirmForm, InterestsForm, OpportunityFilterForm, SuggestForm
-from foundation.bids.models import FundingOpportunity, Theme
+from foundation.bids.models import FundingOpportunity, OpportunityStatus, Theme
 from foundation.errors import DomainError
 from foundation.extensions import db
 from foundation.forms import SelectChoice
@@ -53,8 +53,17 @@ def opportunities_list() -> ResponseReturnValue:
 def render_opportunity(
     found: FundingOpportunity, status: int = 200, problems: list[str] | None = None
 ) -> ResponseReturnValue:
+    user = signed_in_user()
+    startable = found.status is OpportunityStatus.PUBLISHED and (
+        user.is_staff or bool(bids.lead_choices(user))
+    )
     return render_template(
-        "bids/opportunity.html", found=found, archive_form=ConfirmForm(), problems=problems or []
+        "bids/opportunity.html",
+        found=found,
+        archive_form=ConfirmForm(),
+        problems=problems or [],
+        can_start_bid=startable,
+        bids_on_it=bids.on_opportunity(user, found.id),
     ), status
 
 

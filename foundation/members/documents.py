@@ -87,7 +87,7 @@ def upload_document(
             )
     else:
         valid_until = None  # a governing document does not expire
-    _refuse_oversize(upload)
+    refuse_oversize(upload)
     stored = store_upload(upload, DOCUMENT_TYPES, FOLDER, "file")
     doc = OrganisationDocument(
         organisation=org,
@@ -115,7 +115,7 @@ def discard_file(doc: OrganisationDocument) -> None:
     remove_stored(FOLDER, doc.stored_name)
 
 
-def _refuse_oversize(upload: FileStorage | None) -> None:
+def refuse_oversize(upload: FileStorage | None) -> None:
     # store_upload refuses an oversize file too, but as a 422; a file over the limit deserves a 413, the same
     # answer as a request body over MAX_CONTENT_LENGTH.
     if upload is None or not upload.filename:

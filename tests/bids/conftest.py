@@ -39,3 +39,14 @@ def outsider(db) -> User:
     user = make_user(email="otto@pending.example", name="Otto Outsider")
     make_org(admin=user, name="Pending Group", status=OrganisationStatus.PENDING)
     return user
+
+
+@pytest.fixture
+def partner_admin(db) -> User:
+    return make_user(email="pat@devizes.example", name="Pat Partner")
+
+
+@pytest.fixture
+def partner_org(db, partner_admin: User) -> Organisation:
+    """A second organisation in good standing, to bid with `org`."""
+    return make_org(admin=partner_admin, name="Devizes Youth Club", town="Devizes")

@@ -7,6 +7,13 @@ from datetime import date, timedelta
 
 from foundation.bids import funders
 from foundation.bids.models import (
+    TOWNS,
+    Bid,
+    BidBudgetLine,
+    BidPartner,
+    BidPartnerStatus,
+    BidStatus,
+    BudgetCategory,
     DigestSent,
     Funder,
     FunderType,
@@ -16,6 +23,7 @@ from foundation.bids.models import (
     OpportunityArea,
     OpportunityStatus,
     OpportunityTheme,
+    PartReach,
     ProspectFunder,
     ProspectImport,
     Theme,
@@ -104,14 +112,51 @@ def make_import(by: User | None = None, funders_found: int = 2) -> ProspectImpor
     return record
 
 
-def bids_world(staff: User, member: User, org: Organisation) -> dict[str, int]:
-    """For the permissions matrix: a published opportunity, a funder and an import."""
+def bids_world(
+    staff: User,
+    member: User,
+    org: Organisation,
+    lead_admin: User | None = None,
+    partner_admin: User | None = None,
+) -> dict[str, int]:
+    """For the permissions matrix: a published opportunity, a funder and an import; with `lead_admin` (an admin of
+    `org`) and `partner_admin` (the admin of another organisation), a bid `org` leads that the partner has joined,
+    with the partner's budget line, a task for `member` and a document the partner shared."""
     funder = make_funder("Matrix Trust", org_id="GB-CHC-9999901")
-    opportunity = make_opportunity(funder, themes=(Theme.ARTS,), areas=("Chippenham",))
+    opportunity = make_opportunity(funder, themes=(Theme.ARTS,), areas=("Chippenham",), consortium=True)
     make_opportunity(funder, OpportunityStatus.SUGGESTED, suggested_by=member, suggested_for=org)
     add_interests(member, (Theme.ARTS,), ("Chippenham",))
     record = make_import(by=staff)
-    return {"funder_id": funder.id, "opportunity_id": opportunity.id, "import_id": record.id}
+    values = {"funder_id": funder.id, "opportunity_id": opportunity.id, "import_id": record.id}
+    if lead_admin is not None and partner_admin is not None:
+        values.update(bid_world(opportunity, member, org, lead_admin, partner_admin))
+    return values
+
+
+def bid_world(
+    opportunity: FundingOpportunity, member: User, org: Organisation, lead_admin: User, partner_admin: User
+) -> dict[str, int]:
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from foundation.bids import bids, teamwork
+
+    bid = bids.start(opportunity, "Matrix bid", lead_admin, org)
+    partner_org = partner_admin.memberships[0].organisation
+    partner = bids.invite(bid, partner_org, lead_admin)
+    bids.respond(partner, True, partner_admin)
+    fill_part(partner)
+    task = teamwork.add_task(bid, "Letters of support", member, date.today() + timedelta(days=7), lead_admin)
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    doc = teamwork.upload(bid, "Letter", FileStorage(io.BytesIO(pdf), filename="letter.pdf"), partner_admin)
+    return {
+        "bid_id": bid.id,
+        "bid_partner_id": partner.id,
+        "bid_line_id": partner.budget_lines[0].id,
+        "bid_task_id": task.id,
+        "bid_doc_id": doc.id,
+    }
 
 
 def grow_bids(i: int, staff: User, member: User, org: Organisation) -> None:
@@ -134,3 +179,78 @@ def grow_bids(i: int, staff: User, member: User, org: Organisation) -> None:
         )
     )
     make_import(by=staff, funders_found=3)
+    _grow_bid(i, staff, member, org)
+
+
+def _grow_bid(i: int, staff: User, member: User, org: Organisation) -> None:
+    """More of everything a bid's pages list: partners with parts, lines and reach, tasks, documents, steps,
+    invitations waiting, and more bids."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from foundation.bids import bids, teamwork
+    from tests.factories import make_org as _make_org
+    from tests.factories import make_user as _make_user
+
+    bid = db.session.scalar(db.select(Bid).where(Bid.title == "Matrix bid"))
+    if bid is None:
+        return
+    lead_admin = bid.created_by
+    joining_admin = _make_user()
+    joining = bids.invite(bid, _make_org(admin=joining_admin, name=f"Bid partner {i}"), lead_admin)
+    bids.respond(joining, True, joining_admin)
+    fill_part(joining, town=TOWNS[i % len(TOWNS)])
+    joining.reach_rows.append(PartReach(town=TOWNS[(i + 1) % len(TOWNS)], young_people=5))
+    joining.budget_lines.append(
+        BidBudgetLine(category=BudgetCategory.VENUE_HIRE, description="Hall", amount_pence=10_000)
+    )
+    waiting_admin = _make_user()
+    bids.invite(bid, _make_org(admin=waiting_admin, name=f"Invited partner {i}"), lead_admin)
+    teamwork.add_task(bid, f"Task {i}", member, date.today() + timedelta(days=i + 1), lead_admin)
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    teamwork.upload(bid, f"Letter {i}", FileStorage(io.BytesIO(pdf), filename="letter.pdf"), joining_admin)
+    another = bids.start(bid.opportunity, f"Another bid {i}", lead_admin, org)
+    bids.step(another, bids.Step.FORM, lead_admin)
+    bids.step(another, bids.Step.WITHDRAW, staff, note="Growth")
+    db.session.flush()
+
+
+def make_bid(
+    by: User,
+    lead: Organisation | None = None,
+    opportunity: FundingOpportunity | None = None,
+    partners: tuple[Organisation, ...] = (),
+    complete: bool = False,
+    title: str | None = None,
+) -> Bid:
+    """A bid started by `by` (led by `lead`, or the Foundation), with `partners` invited and accepted; with
+    `complete`, every part written (activities, outcomes, reach, a budget line) and a case for support."""
+    from foundation.bids import bids
+
+    opportunity = opportunity or make_opportunity(consortium=True, min_pence=100_000, max_pence=5_000_000)
+    bid = bids.start(opportunity, title or f"Bid {next(_seq)}", by, lead)
+    for org in partners:
+        partner = BidPartner(
+            bid=bid, organisation=org, status=BidPartnerStatus.ACCEPTED, invited_by=by, responded_at=utcnow()
+        )
+        db.session.add(partner)
+    if partners and bid.status is BidStatus.IDEA:
+        bid.status = BidStatus.FORMING
+    db.session.flush()
+    if complete:
+        bid.case_for_support = "Young people in the market towns have nowhere to go."
+        for i, partner in enumerate(bid.partners):
+            fill_part(partner, town=TOWNS[i % len(TOWNS)], amount_pence=1_000_000 * (i + 1))
+    db.session.flush()
+    return bid
+
+
+def fill_part(partner: BidPartner, town: str = "Calne", amount_pence: int = 1_000_000) -> None:
+    partner.activities = "Two evening sessions a week."
+    partner.outcomes = "Young people feel safer and more confident."
+    partner.reach_rows = [PartReach(town=town, young_people=40)]
+    partner.budget_lines = [
+        BidBudgetLine(category=BudgetCategory.STAFF, description="Youth worker", amount_pence=amount_pence)
+    ]
+    db.session.flush()
