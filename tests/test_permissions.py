@@ -7,19 +7,28 @@ own space, a document, an invitation, a notification to its admin; B is another 
 Outcomes: "ok" (the route answered: any status except 401/403/404/405/500 and no redirect to sign in),
 "login" (redirected to sign in), 403, 404, and "any" (links carrying a secret token: the answer may not be 500
 and must be the same for everyone). A route missing from the matrix fails the test, so new routes get a row.
+
+The world is built once per database (and per test process) and saved: its rows, its sequences and its uploaded
+files. Every route starts from the saved world put back as it was built, and so does the next visitor after one
+whose POST succeeded, so no visitor ever sees what another changed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask, current_app
 
 from foundation.auth import open_session
 from foundation.extensions import db
 from foundation.fundraising import campaigns, claims
 from foundation.fundraising.models import CampaignStatus, DonationStatus
 from foundation.grants.models import ConflictDeclaration, DeclineReason, ReviewAssignment, RoundStatus
-from foundation.members.models import DocumentKind, Invitation, MemberRole, Organisation
+from foundation.members.models import DocumentKind, Invitation, MemberRole, Organisation, User
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import notify
 from foundation.types import utcnow
@@ -27,6 +36,7 @@ from foundation.uploads import stored_path
 from foundation.venues.ical import calendar_token_for
 from foundation.venues.models import Holiday, HolidayKind, OccurrenceStatus, VenuePhoto
 from tests.bids.factories import bids_world
+from tests.conftest import DatabaseSnapshot, clear_tables, make_test_app, settings_for
 from tests.factories import add_document, add_member, make_org, make_user
 from tests.fundraising.factories import make_campaign, make_donation, make_pledge
 from tests.grants.factories import make_application, make_decided_grant, make_round
@@ -484,8 +494,52 @@ def _rules(app):
     )
 
 
-def test_every_route_is_in_the_matrix(app):
-    endpoints = {r.endpoint for r in _rules(app)}
+class SavedWorld:
+    """The world as built (a snapshot of the database and uploads), with its values and visitors' ids."""
+
+    def __init__(self, world: World, upload_folder: Path) -> None:
+        self.values = world.values
+        self.user_ids = {role: user.id for role, user in world.users.items()}  # type: ignore[attr-defined]
+        self.snapshot = DatabaseSnapshot(upload_folder)
+
+    def restore(self) -> World:
+        """Put the world back as it was built; the visitors are loaded afresh in the current session."""
+        self.snapshot.restore()
+        users = {role: db.session.get(User, user_id) for role, user_id in self.user_ids.items()}
+        return World(users=users, values=self.values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def matrix_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One application for the whole matrix on each database: the routes only answer, so they share it."""
+    app = make_test_app(settings_for(database_url, tmp_path_factory.mktemp("matrix")))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        clear_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def saved_world(matrix_app: Flask) -> SavedWorld:
+    with matrix_app.app_context():
+        with matrix_app.test_request_context():
+            world = build_world()
+        saved = SavedWorld(world, Path(matrix_app.config["UPLOAD_FOLDER"]))
+        db.session.remove()
+    return saved
+
+
+@pytest.fixture
+def world(matrix_app: Flask, saved_world: SavedWorld) -> Iterator[World]:
+    """The world as built, in a fresh app context of the matrix's application."""
+    with matrix_app.app_context():
+        yield saved_world.restore()
+        db.session.remove()
+
+
+def test_every_route_is_in_the_matrix(matrix_app):
+    endpoints = {r.endpoint for r in _rules(matrix_app)}
     assert endpoints - set(MATRIX) == set(), "routes missing from the permissions matrix"
     assert set(MATRIX) - endpoints == set(), "matrix rows for routes that no longer exist"
 
@@ -502,23 +556,16 @@ def _expected(policy: tuple) -> dict[str, object]:
     return dict(zip(ROLES, policy, strict=True))
 
 
-def _clear(db) -> None:
-    db.session.remove()
-    with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
-
-
-def _fresh_world(app, endpoint: str):
-    with app.test_request_context():
-        world = build_world()
-        rules = [r for r in _rules(app) if r.endpoint == endpoint]
+def _routes(endpoint: str, world: World) -> tuple[list, dict[str, str]]:
+    with current_app.test_request_context():
+        rules = [r for r in _rules(current_app) if r.endpoint == endpoint]
         urls = {rule.rule: _url(rule, world) for rule in rules}
-    return world, rules, urls
+    return rules, urls
 
 
-def test_route_answers_each_visitor_as_the_matrix_says(app, db, endpoint):  # noqa: ARG001
-    world, rules, urls = _fresh_world(app, endpoint)
+def test_route_answers_each_visitor_as_the_matrix_says(matrix_app, saved_world, world, endpoint):
+    app = matrix_app
+    rules, urls = _routes(endpoint, world)
     assert rules, f"{endpoint} is not a route"
     policy = MATRIX[endpoint]
     seen: dict[tuple[str, str], object] = {}
@@ -544,9 +591,9 @@ def test_route_answers_each_visitor_as_the_matrix_says(app, db, endpoint):  # no
                     )
                 later = ROLES[ROLES.index(role) + 1 :]
                 if method == "POST" and got == OK and any(expected[r] in (OK, ANY) for r in later):
-                    # The allowed visitor may have changed or deleted the object: the next visitor gets a fresh world.
-                    _clear(db)
-                    world, rules, urls = _fresh_world(app, endpoint)
+                    # The allowed visitor may have changed or deleted the object: the next visitor gets the world
+                    # as it was built.
+                    world = saved_world.restore()
             if expected["anonymous"] == ANY:
                 outcomes = {seen[(method, role)] for role in ROLES}
                 assert len(outcomes) == 1, (

@@ -1,17 +1,26 @@
 """The main pages of every kind of user, on the demo data, at a phone's width (390 px) and a laptop's (1280 px):
 each answers 200, nothing scrolls sideways on the phone (`document.documentElement.scrollWidth <= 390`; a wide
 table scrolls inside its own box), axe-core finds no serious or critical violation at either width, and a
-screenshot of each is kept under test-artifacts/screenshots/ (main-<who>-<page>-<width>.png)."""
+screenshot of each is kept under test-artifacts/screenshots/ (main-<who>-<page>-<width>.png).
+
+The demo data is seeded once per test process, on the live server's application, and saved; the tour is cut
+into visits of a few pages each (one visitor, signed in once), each starting from the demo data as seeded, so
+the test processes share the visits out between them."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 from foundation.bids.models import FundingOpportunity, OpportunityStatus
+from foundation.extensions import db
 from foundation.fundraising.models import (
     Campaign,
     CampaignPartner,
@@ -35,6 +44,8 @@ from foundation.grants.models import (
 from foundation.members.models import Organisation, OrganisationStatus, User
 from foundation.seed import DEMO_PASSWORD, seed
 from foundation.venues.models import Booking, Space, Venue
+from tests.conftest import DatabaseSnapshot, clear_tables, make_test_app, settings_for
+from tests.livesupport import LiveServer, SmtpSink, live_settings
 
 # Layout, widths and accessibility do not depend on the database: the tour runs on SQLite alone.
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
@@ -246,39 +257,91 @@ def _slug(path: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
 
 
-def test_main_pages_fit_a_phone_and_a_laptop_and_pass_the_accessibility_check(
-    db, live_server, browse, screenshot
-):  # noqa: ARG001
-    list(seed())
-    ids = _ids(db)
-    missing = [name for name, value in ids.items() if value is None]
-    assert missing == [], f"the demo data has none of: {missing}"
-    db.session.commit()
-    too_wide = []
+# At most this many pages per visit: each visit is a test of its own, and the test processes share them out.
+PAGES_PER_VISIT = 8
+
+
+def _visits() -> list[Any]:
+    """Each visitor's pages, PAGES_PER_VISIT at a time, in the order of PAGES."""
+    visits = []
     for email, paths in PAGES.items():
         who = (email or "anonymous").split("@")[0]
-        visitor = browse(who)
-        page = visitor.page
-        if email:
-            page.goto("/login")
-            page.fill("#email", email)
-            page.fill("#password", DEMO_PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url("**/dashboard")
-        for path in paths:
-            url = path.format(**ids)
-            for width in WIDTHS:
-                page.set_viewport_size({"width": width, "height": 844 if width < 600 else 900})
-                response = page.goto(url)
-                assert response is not None and response.status == 200, f"{who}: {url} at {width} px"
-                if width < 600:
-                    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-                    if scroll_width > width:
-                        widest = page.evaluate(
-                            "() => [...document.querySelectorAll('body *')].filter(e => !e.closest('.table-wrap') && e.getBoundingClientRect().right > 392)"
-                            ".slice(0, 3).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
-                        )
-                        too_wide.append(f"{who} {url}: {scroll_width} px ({', '.join(widest)})")
-                screenshot(page, f"main-{who}-{_slug(path)}-{width}")
-        visitor.assert_clean()
+        parts = [paths[i : i + PAGES_PER_VISIT] for i in range(0, len(paths), PAGES_PER_VISIT)]
+        for n, part in enumerate(parts, 1):
+            visits.append(pytest.param(email, part, id=f"{who}-{n}" if len(parts) > 1 else who))
+    return visits
+
+
+@dataclass
+class Tour:
+    app: Flask
+    server: LiveServer
+    ids: dict[str, object]
+    seeded: DatabaseSnapshot
+
+
+@pytest.fixture(scope="module")
+def tour(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tour]:
+    """The live server, its application sending mail to an SMTP sink, and the demo data seeded once and saved."""
+    sink = SmtpSink().start()
+    app = make_test_app(live_settings(settings_for(database_url, tmp_path_factory.mktemp("tour")), sink))
+    server = LiveServer(app).start()
+    try:
+        with app.app_context():
+            list(seed())
+            ids = _ids(db)
+            db.session.commit()
+            seeded = DatabaseSnapshot(Path(app.config["UPLOAD_FOLDER"]))
+            db.session.remove()
+        yield Tour(app=app, server=server, ids=ids, seeded=seeded)
+    finally:
+        server.stop()
+        with app.app_context():
+            db.session.remove()
+            clear_tables()
+            db.engine.dispose()
+        sink.stop()
+
+
+@pytest.fixture
+def live_server(tour: Tour) -> LiveServer:
+    """The tour's server, for `browse`, with the demo data put back as seeded for each visit."""
+    with tour.app.app_context():
+        tour.seeded.restore()
+    return tour.server
+
+
+@pytest.mark.parametrize(("email", "paths"), _visits())
+def test_main_pages_fit_a_phone_and_a_laptop_and_pass_the_accessibility_check(
+    tour, browse, screenshot, email, paths
+):
+    ids = tour.ids
+    missing = [name for name, value in ids.items() if value is None]
+    assert missing == [], f"the demo data has none of: {missing}"
+    too_wide = []
+    who = (email or "anonymous").split("@")[0]
+    visitor = browse(who)
+    page = visitor.page
+    if email:
+        page.goto("/login")
+        page.fill("#email", email)
+        page.fill("#password", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/dashboard")
+    for path in paths:
+        url = path.format(**ids)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 844 if width < 600 else 900})
+            response = page.goto(url)
+            assert response is not None and response.status == 200, f"{who}: {url} at {width} px"
+            if width < 600:
+                scroll_width = page.evaluate("document.documentElement.scrollWidth")
+                if scroll_width > width:
+                    widest = page.evaluate(
+                        "() => [...document.querySelectorAll('body *')].filter(e => !e.closest('.table-wrap') && e.getBoundingClientRect().right > 392)"
+                        ".slice(0, 3).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+                    )
+                    too_wide.append(f"{who} {url}: {scroll_width} px ({', '.join(widest)})")
+            screenshot(page, f"main-{who}-{_slug(path)}-{width}")
+    visitor.assert_clean()
     assert too_wide == [], "\n".join(too_wide)
