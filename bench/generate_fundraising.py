@@ -183,7 +183,7 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
                             "refunded" if refunded else "succeeded", f"cs_bench_{pid}", None, f"pi_bench_{pid}", fee,
                             None, None, None, None, None, at, at, at if refunded else None, at))  # fmt: skip
             add("payment_event", (take("payment_event"), "stripe", f"evt_bench_{pid}", "checkout.session.completed",
-                                  pid, "succeeded", at))  # fmt: skip
+                                  pid, "succeeded", f"pi_bench_{pid}", "applied", "succeeded", at, at))  # fmt: skip
             message = f"Good luck from donor {donor}!" if i % 5 == 0 else None
             add("donation", (did, cid, pid, amount, "refunded" if refunded else "succeeded", f"Dana Donor{donor}",
                              f"donor{donor}@donors.bench.example", None, i % 7 == 0, i % 11 == 0, message,
@@ -259,7 +259,8 @@ def generate(url: str, scale: float, seed: int) -> dict[str, int]:
                         "status", "checkout_reference", "checkout_url", "payment_reference", "fee_pence",
                         "failure_reason", "received_by", "received_on", "received_reference", "recorded_by_id",
                         "created_at", "settled_at", "refunded_at", "fee_recorded_at"],
-            "payment_event": ["id", "provider", "event_id", "type", "payment_id", "outcome", "received_at"],
+            "payment_event": ["id", "provider", "event_id", "type", "payment_id", "reported", "payment_reference",
+                              "status", "outcome", "received_at", "applied_at"],
             "gift_aid_claim": ["id", "status", "donations_pence", "adjustment_pence", "created_by_id", "created_at",
                                "paid_pence", "paid_on", "hmrc_reference", "paid_recorded_by_id", "transaction_id"],
             "donation": ["id", "campaign_id", "payment_id", "amount_pence", "status", "donor_name", "donor_email",

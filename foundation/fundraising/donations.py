@@ -1,19 +1,23 @@
 """Giving to a campaign, and what happens when the money arrives, fails or goes back.
 
 A donation asks the payment provider for its money (foundation/payments) and waits. The payment's state changes
-in one place, and `_payment_changed` below follows it: a donation counts only once its payment succeeded, and then
-it is a ledger movement from income into the campaign's account (the provider's fee a second one, from the
+in one place, and `_payments_changed` below follows it: a donation counts only once its payment succeeded, and
+then it is a ledger movement from income into the campaign's account (the provider's fee a second one, from the
 campaign to fees). A refund reverses the donation's movement, takes it out of Gift Aid, and flags it for the next
-claim if HMRC already paid on it.
+claim if HMRC already paid on it. Card payments are settled by a worker in batches, so both handlers take a
+batch: each campaign's totals are written once per batch and the ledger movements in a fixed number of
+statements.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import joinedload
 
@@ -36,7 +40,8 @@ from foundation.members.models import User
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import email_address
 from foundation.payments import service as payments
-from foundation.payments.models import Payment, PaymentStatus
+from foundation.payments.models import PaymentStatus
+from foundation.payments.service import FeeCharged, PaymentChange
 from foundation.types import local, utcnow
 from foundation.web import external_url
 
@@ -145,80 +150,174 @@ def check_thanks_key(donation_id: int, key: str) -> bool:
     return bool(found == donation_id)
 
 
-# --- when the payment moves ------------------------------------------------------------------------------------
+# --- when the payments move ------------------------------------------------------------------------------------
 
 
 def fees_account() -> LedgerAccount:
     return ledger.account(FEES, "Payment providers' fees", AccountKind.FEES)
 
 
+@dataclass
+class _Batch:
+    """What a batch of payment changes does to donations, gathered so each table is written once: the ledger
+    movements, the campaigns' totals and match pledges' sums, receipts, and closed campaigns to pass on."""
+
+    movements: list[tuple[TransactionKind, Donation]] = field(default_factory=list)
+    totals: dict[int, list[int]] = field(default_factory=dict)  # campaign id: [pence, supporters, eligible]
+    matched: list[tuple[int, datetime, int]] = field(
+        default_factory=list
+    )  # (campaign id, received at, pence)
+    receipts: list[Donation] = field(default_factory=list)
+    closed: dict[int, Campaign] = field(default_factory=dict)
+
+
 @payments.on_change("donation")
-def _payment_changed(payment: Payment, old: PaymentStatus, new: PaymentStatus) -> None:
-    donation = db.session.scalar(
-        sa.select(Donation)
-        .where(Donation.id == payment.purpose_id)
-        .options(joinedload(Donation.campaign))
-        .with_for_update(of=Donation)
+def _payments_changed(changes: Sequence[PaymentChange]) -> None:
+    """Donations follow their payments, in the order the payments moved: a donation counts once its payment
+    succeeded (a ledger movement from income into the campaign's account, the campaign's totals, a receipt), and a
+    refund reverses it, takes it out of Gift Aid, and flags it for the next claim if HMRC already paid on it. A
+    worker's batch of changes is written with a fixed number of statements: each campaign's totals once."""
+    found = _locked_donations([c.purpose_id for c in changes])
+    for change in changes:
+        donation = found.get(change.purpose_id)
+        if donation is None or donation.payment_id != change.payment_id:
+            raise RuntimeError(f"payment {change.payment_id} names no donation of ours")
+    succeeding = [found[c.purpose_id] for c in changes if c.new is PaymentStatus.SUCCEEDED]
+    # A declaration made since the gift began (another tab, a later gift) covers it too.
+    declarations = giftaid.current_declarations(
+        [(d.donor_email, d.user_id) for d in succeeding if d.declaration_id is None]
     )
-    if donation is None or donation.payment_id != payment.id:
-        raise RuntimeError(f"payment {payment.id} names no donation of ours")
-    campaign = donation.campaign
-    tags = [campaign.account_code]
-    source = ("donation", donation.id)
-    if new is PaymentStatus.SUCCEEDED:
-        donation.status = DonationStatus.SUCCEEDED
-        donation.succeeded_at = utcnow()
-        if donation.declaration_id is None:
-            # A declaration made since the gift began (another tab, a later gift) covers it too.
-            donation.declaration = giftaid.current_declaration(donation.donor_email, donation.user)
-        # The receipt first: what follows updates rows every gift to this campaign waits for (its totals, its
-        # ledger account's), so they are held for as short a time as possible before the commit.
+    refunded = [c.purpose_id for c in changes if c.new is PaymentStatus.REFUNDED]
+    claimed = set(
+        db.session.scalars(
+            sa.select(GiftAidClaimItem.donation_id).where(GiftAidClaimItem.donation_id.in_(refunded))
+        )
+        if refunded
+        else ()
+    )
+    batch = _Batch()
+    for change in changes:
+        donation = found[change.purpose_id]
+        campaign = donation.campaign
+        if change.new is PaymentStatus.SUCCEEDED:
+            donation.status = DonationStatus.SUCCEEDED
+            donation.succeeded_at = change.at
+            if donation.declaration_id is None and donation.declaration is None:
+                donation.declaration = declarations.get((donation.donor_email, donation.user_id))
+            _count(batch, donation, +1)
+            batch.movements.append((TransactionKind.DONATION, donation))
+            batch.receipts.append(donation)
+            if campaign.status is CampaignStatus.CLOSED:
+                batch.closed[campaign.id] = campaign
+        elif change.new is PaymentStatus.FAILED:
+            donation.status = DonationStatus.FAILED
+        elif change.new is PaymentStatus.REFUNDED:
+            was_counted = donation.status is DonationStatus.SUCCEEDED
+            donation.status = DonationStatus.REFUNDED
+            donation.refunded_at = change.at
+            if was_counted:
+                _count(batch, donation, -1)
+                batch.movements.append((TransactionKind.REFUND, donation))
+            if donation.id in claimed:
+                donation.needs_adjustment = True
+    for donation in batch.receipts:
         send_receipt(donation)
-        _count(donation, +1)
-        accounts = ledger.accounts([ledger.INCOME, campaign.account_code])
-        ledger.transfer(
-            TransactionKind.DONATION, f"Donation to {campaign.title}", source, accounts[ledger.INCOME],
-            accounts.get(campaign.account_code) or campaigns.account(campaign), donation.amount_pence, None, tags,
-        )  # fmt: skip
-        if campaign.status is CampaignStatus.CLOSED:
-            campaigns.pass_on(campaign, None)
-    elif new is PaymentStatus.FAILED:
-        donation.status = DonationStatus.FAILED
-    elif new is PaymentStatus.REFUNDED:
-        was_counted = donation.status is DonationStatus.SUCCEEDED
-        donation.status = DonationStatus.REFUNDED
-        donation.refunded_at = utcnow()
-        if was_counted:
-            _count(donation, -1)
-            ledger.transfer(
-                TransactionKind.REFUND, f"Refund of a donation to {campaign.title}", source, _holding(campaign),
-                ledger.account(ledger.INCOME), donation.amount_pence, None, tags,
+    _add_to_totals(batch)
+    _post(batch.movements)
+    for campaign in batch.closed.values():
+        campaigns.pass_on(campaign, None)
+
+
+def _locked_donations(ids: list[int]) -> dict[int, Donation]:
+    """The donations, locked in id order, with their campaigns, declarations and donors' accounts."""
+    return {
+        d.id: d
+        for d in db.session.scalars(
+            sa.select(Donation)
+            .where(Donation.id.in_(ids))
+            .order_by(Donation.id)
+            .options(
+                joinedload(Donation.campaign), joinedload(Donation.declaration), joinedload(Donation.user)
+            )
+            .with_for_update(of=Donation)
+            .execution_options(populate_existing=True)
+        ).unique()
+    }
+
+
+def _post(movements: list[tuple[TransactionKind, Donation]]) -> None:
+    """The batch's gifts and refunds in the ledger, in order: a gift from income into its campaign's account, a
+    refund back from wherever the campaign's money is (its account while it runs, the fund once it has closed)."""
+    if not movements:
+        return
+    campaigns_moved = {d.campaign.id: d.campaign for _, d in movements}
+    held = _holding_accounts(list(campaigns_moved.values()), also=[ledger.INCOME])
+    income = held[ledger.INCOME]
+    postings = []
+    for kind, donation in movements:
+        campaign = donation.campaign
+        source = ("donation", donation.id)
+        tags = [campaign.account_code]
+        if kind is TransactionKind.DONATION:
+            into = held[campaign.account_code]
+            postings.append(
+                ledger.Posting(
+                    kind, f"Donation to {campaign.title}", source,
+                    [(income, -donation.amount_pence), (into, donation.amount_pence)], tags,
+                )
             )  # fmt: skip
-        if db.session.get(GiftAidClaimItem, donation.id) is not None:
-            donation.needs_adjustment = True
+        else:
+            out_of = (
+                held[ledger.FUND] if campaign.status is CampaignStatus.CLOSED else held[campaign.account_code]
+            )
+            postings.append(
+                ledger.Posting(
+                    kind, f"Refund of a donation to {campaign.title}", source,
+                    [(out_of, -donation.amount_pence), (income, donation.amount_pence)], tags,
+                )
+            )  # fmt: skip
+    ledger.post_many(postings)
 
 
-def _holding(campaign: Campaign) -> LedgerAccount:
-    """Where a campaign's money is: its own account while it runs, the fund once it has closed and passed on."""
-    if campaign.status is CampaignStatus.CLOSED:
-        return ledger.account(ledger.FUND)
-    return campaigns.account(campaign)
+def _holding_accounts(campaign_list: list[Campaign], also: Sequence[str] = ()) -> dict[str, LedgerAccount]:
+    """The campaigns' own accounts (opened on first use) and the fund, with the `also` accounts, in one query."""
+    codes = [*also, ledger.FUND, *(c.account_code for c in campaign_list)]
+    found = ledger.accounts(codes)
+    for campaign in campaign_list:
+        if campaign.account_code not in found:
+            found[campaign.account_code] = campaigns.account(campaign)
+    return found
 
 
 @payments.on_fee("donation")
-def _fee_charged(payment: Payment) -> None:
-    """The card provider's fee, known after the gift: from the campaign (or the fund, once it has closed) to fees.
-    A refund does not give it back."""
-    donation = db.session.scalar(
-        sa.select(Donation).where(Donation.id == payment.purpose_id).options(joinedload(Donation.campaign))
-    )
-    if donation is None or donation.payment_id != payment.id:
-        raise RuntimeError(f"payment {payment.id} names no donation of ours")
-    campaign = donation.campaign
-    ledger.transfer(
-        TransactionKind.PROVIDER_FEE, f"Card fee on a donation to {campaign.title}", ("donation", donation.id),
-        _holding(campaign), fees_account(), payment.fee_pence, None, [campaign.account_code],
-    )  # fmt: skip
+def _fees_charged(charges: Sequence[FeeCharged]) -> None:
+    """The card provider's fees, known after the gifts: from each campaign (or the fund, once it has closed) to
+    fees. A refund does not give a fee back."""
+    rows = db.session.execute(
+        sa.select(Donation.id, Donation.payment_id, Campaign)
+        .join(Campaign, Campaign.id == Donation.campaign_id)
+        .where(Donation.id.in_([c.purpose_id for c in charges]))
+    ).all()
+    found = {row[0]: (row[1], row[2]) for row in rows}
+    for charge in charges:
+        if charge.purpose_id not in found or found[charge.purpose_id][0] != charge.payment_id:
+            raise RuntimeError(f"payment {charge.payment_id} names no donation of ours")
+    held = _holding_accounts(list({c.id: c for _, c in found.values()}.values()))
+    fees = fees_account()
+    postings = []
+    for charge in charges:
+        campaign = found[charge.purpose_id][1]
+        out_of = (
+            held[ledger.FUND] if campaign.status is CampaignStatus.CLOSED else held[campaign.account_code]
+        )
+        postings.append(
+            ledger.Posting(
+                TransactionKind.PROVIDER_FEE, f"Card fee on a donation to {campaign.title}",
+                ("donation", charge.purpose_id), [(out_of, -charge.fee_pence), (fees, charge.fee_pence)],
+                [campaign.account_code],
+            )
+        )  # fmt: skip
+    ledger.post_many(postings)
 
 
 def moderate_message(donation: Donation, decision: MessageStatus, by: User) -> Donation:
@@ -235,23 +334,27 @@ def moderate_message(donation: Donation, decision: MessageStatus, by: User) -> D
 
 
 def send_receipt(donation: Donation) -> None:
+    """The donor's receipt, through the outbox (works in a worker too: its links are built from BASE_URL)."""
     config = current_app.config
+    campaign = donation.campaign
     claimable = (
         giftaid.in_force(donation.declaration, donation.succeeded_at or utcnow()) and not donation.has_benefit
     )
     email_address(
         donation.donor_email,
         NotificationKind.FUNDRAISING,
-        f"Thank you for your donation to {donation.campaign.title}",
+        f"Thank you for your donation to {campaign.title}",
         "donation_receipt",
         user=donation.user,
         donation=donation,
-        campaign=donation.campaign,
+        campaign=campaign,
         gift_aid_pence=giftaid.gift_aid_on(donation.amount_pence) if claimable else 0,
         charity_name=config["CHARITY_NAME"],
         charity_number=config["CHARITY_NUMBER"],
         postal_address=config["FOUNDATION_POSTAL_ADDRESS"],
-        campaign_link=url_for("fundraising.campaign", slug=donation.campaign.slug),
+        campaign_link=external_url("fundraising.campaign", slug=campaign.slug).removeprefix(
+            config["BASE_URL"].rstrip("/")
+        ),
     )
     donation.receipt_sent_at = utcnow()
 
@@ -271,35 +374,76 @@ def _claimable_when_received(donation: Donation) -> bool:
     return giftaid.in_force(donation.declaration, donation.succeeded_at) and not donation.has_benefit
 
 
-def _count(donation: Donation, sign: int) -> None:
+def _count(batch: _Batch, donation: Donation, sign: int) -> None:
     """Add a received donation to its campaign's totals and its match pledges' sums (sign -1: take a refunded
-    one out again). Sums of received money, so the order of gifts and refunds does not matter."""
+    one out again), in the batch. Sums of received money, so the order of gifts and refunds does not matter."""
     at = donation.succeeded_at
     assert at is not None
     amount = sign * donation.amount_pence
-    eligible = amount if _claimable_when_received(donation) else 0
+    totals = batch.totals.setdefault(donation.campaign_id, [0, 0, 0])
+    totals[0] += amount
+    totals[1] += sign
+    totals[2] += amount if _claimable_when_received(donation) else 0
+    batch.matched.append((donation.campaign_id, at, amount))
+
+
+def _add_to_totals(batch: _Batch) -> None:
+    """Each campaign's totals once, and its match pledges' sums (money before and within each pledge's window),
+    added in SQL so that writers at the same moment add up rather than overwrite."""
+    moved = {cid: t for cid, t in batch.totals.items() if any(t)}
+    if not moved:
+        return
+    campaigns_table = cast(sa.Table, Campaign.__table__)
     db.session.execute(
-        sa.update(Campaign)
-        .where(Campaign.id == donation.campaign_id)
+        sa.update(campaigns_table)
+        .where(campaigns_table.c.id == sa.bindparam("b_id"))
         .values(
-            donations_pence=Campaign.donations_pence + amount,
-            supporters=Campaign.supporters + sign,
-            gift_aid_eligible_pence=Campaign.gift_aid_eligible_pence + eligible,
-        )
+            donations_pence=campaigns_table.c.donations_pence + sa.bindparam("b_pence"),
+            supporters=campaigns_table.c.supporters + sa.bindparam("b_supporters"),
+            gift_aid_eligible_pence=campaigns_table.c.gift_aid_eligible_pence + sa.bindparam("b_eligible"),
+        ),
+        [
+            {"b_id": cid, "b_pence": t[0], "b_supporters": t[1], "b_eligible": t[2]}
+            for cid, t in sorted(moved.items())
+        ],
     )
-    db.session.execute(
-        sa.update(MatchPledge)
-        .where(MatchPledge.campaign_id == donation.campaign_id)
-        .values(
-            before_pence=MatchPledge.before_pence
-            + sa.case((MatchPledge.window_starts_at > at, amount), else_=0),
-            within_pence=MatchPledge.within_pence
-            + sa.case(
-                (sa.and_(MatchPledge.window_starts_at <= at, MatchPledge.window_ends_at > at), amount),
-                else_=0,
+    pledges = db.session.execute(
+        sa.select(
+            MatchPledge.id, MatchPledge.campaign_id, MatchPledge.window_starts_at, MatchPledge.window_ends_at
+        )
+        .where(MatchPledge.campaign_id.in_(sorted(moved)))
+        .order_by(MatchPledge.id)
+    ).all()
+    sums = []
+    for pledge in pledges:
+        before = within = 0
+        for campaign_id, at, amount in batch.matched:
+            if campaign_id != pledge.campaign_id:
+                continue
+            if pledge.window_starts_at > at:
+                before += amount
+            elif at < pledge.window_ends_at:
+                within += amount
+        if before or within:
+            sums.append({"b_id": pledge.id, "b_before": before, "b_within": within})
+    if sums:
+        table = cast(sa.Table, MatchPledge.__table__)
+        db.session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values(
+                before_pence=table.c.before_pence + sa.bindparam("b_before"),
+                within_pence=table.c.within_pence + sa.bindparam("b_within"),
             ),
+            sums,
         )
-    )
+    session = db.session()
+    for obj in list(session.identity_map.values()):
+        if (isinstance(obj, Campaign) and obj.id in moved) or (
+            isinstance(obj, MatchPledge) and obj.campaign_id in moved
+        ):
+            session.expire(obj, ["donations_pence", "supporters", "gift_aid_eligible_pence"]
+                           if isinstance(obj, Campaign) else ["before_pence", "within_pence"])  # fmt: skip
 
 
 def raised(campaign_ids: list[int]) -> dict[int, Raised]:

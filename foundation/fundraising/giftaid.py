@@ -112,6 +112,39 @@ def current_declaration(email: str, user: User | None) -> GiftAidDeclaration | N
     )
 
 
+def current_declarations(
+    donors: list[tuple[str, int | None]],
+) -> dict[tuple[str, int | None], GiftAidDeclaration]:
+    """`current_declaration` for many donors (email, account id) in one query: each donor's newest declaration not
+    cancelled, made with that email address or by that account (donors with none are left out)."""
+    if not donors:
+        return {}
+    emails = {email.strip().lower() for email, _ in donors}
+    user_ids = {user_id for _, user_id in donors if user_id is not None}
+    who: sa.ColumnElement[bool] = GiftAidDeclaration.email.in_(sorted(emails))
+    if user_ids:
+        who = sa.or_(who, GiftAidDeclaration.user_id.in_(sorted(user_ids)))
+    newest_by_email: dict[str, GiftAidDeclaration] = {}
+    newest_by_user: dict[int, GiftAidDeclaration] = {}
+    for declaration in db.session.scalars(
+        sa.select(GiftAidDeclaration)
+        .where(who, GiftAidDeclaration.cancelled_at.is_(None))
+        .order_by(GiftAidDeclaration.declared_at.desc(), GiftAidDeclaration.id.desc())
+    ):
+        newest_by_email.setdefault(declaration.email, declaration)
+        if declaration.user_id is not None:
+            newest_by_user.setdefault(declaration.user_id, declaration)
+    found: dict[tuple[str, int | None], GiftAidDeclaration] = {}
+    for email, user_id in donors:
+        candidates = [newest_by_email.get(email.strip().lower())]
+        if user_id is not None:
+            candidates.append(newest_by_user.get(user_id))
+        present = [c for c in candidates if c is not None]
+        if present:
+            found[(email, user_id)] = max(present, key=lambda d: (d.declared_at, d.id))
+    return found
+
+
 def declarations_of(user: User) -> list[GiftAidDeclaration]:
     return list(
         db.session.scalars(

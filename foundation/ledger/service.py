@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,6 +33,11 @@ from foundation.ledger.models import (
 )
 from foundation.members.models import User
 from foundation.types import utcnow
+
+# The tables behind the models, for `post_many`'s statements that write many rows at once.
+TRANSACTIONS = cast(sa.Table, LedgerTransaction.__table__)
+ENTRIES = cast(sa.Table, LedgerEntry.__table__)
+TAGS = cast(sa.Table, LedgerTag.__table__)
 
 FUND = "fund"
 INCOME = "income"
@@ -75,6 +81,15 @@ def accounts(codes: Iterable[str]) -> dict[str, LedgerAccount]:
     return by_code
 
 
+def _check_moves(moves: Sequence[tuple[LedgerAccount, int]]) -> None:
+    if len(moves) < 2:
+        raise ValueError("a transaction moves money between at least two accounts")
+    if any(amount == 0 for _, amount in moves):
+        raise ValueError("a ledger entry cannot be zero")
+    if sum(amount for _, amount in moves) != 0:
+        raise ValueError("a transaction's entries must sum to zero")
+
+
 def post(
     kind: TransactionKind,
     reason: str,
@@ -84,12 +99,7 @@ def post(
     tags: Iterable[str] = (),
 ) -> LedgerTransaction:
     """Record one movement of money. `moves` are (account, signed pence); they must sum to zero."""
-    if len(moves) < 2:
-        raise ValueError("a transaction moves money between at least two accounts")
-    if any(amount == 0 for _, amount in moves):
-        raise ValueError("a ledger entry cannot be zero")
-    if sum(amount for _, amount in moves) != 0:
-        raise ValueError("a transaction's entries must sum to zero")
+    _check_moves(moves)
     txn = LedgerTransaction(
         kind=kind, reason=reason[:300], source_type=source[0], source_id=source[1], created_by=by
     )
@@ -99,22 +109,90 @@ def post(
         txn.tags.append(LedgerTag(tag=tag))
     db.session.add(txn)
     db.session.flush()
-    _add_to_totals(kind, moves)
+    _add_to_totals(_per_account(kind, moves))
     return txn
 
 
-def _add_to_totals(kind: TransactionKind, moves: Sequence[tuple[LedgerAccount, int]]) -> None:
-    """Add the movement to each account's running totals for its kind (one upsert per account, in account order)."""
-    per_account: dict[int, tuple[int, int]] = {}
+@dataclass(frozen=True)
+class Posting:
+    """One movement of money for `post_many`: what `post` takes, as a value."""
+
+    kind: TransactionKind
+    reason: str
+    source: tuple[str, int | None]
+    moves: Sequence[tuple[LedgerAccount, int]]
+    tags: Iterable[str] = ()
+    by_id: int | None = None
+
+
+def post_many(postings: Sequence[Posting]) -> list[int]:
+    """Record many movements of money at once, in order, with the same rules and running totals as `post`: a
+    worker settling a batch of payments posts them all in four statements, whatever their number. The new
+    transactions' ids, in the order given. Objects already loaded are not told (these are new rows)."""
+    if not postings:
+        return []
+    for posting in postings:
+        _check_moves(posting.moves)
+    now = utcnow()
+    ids = list(
+        db.session.scalars(
+            sa.insert(TRANSACTIONS).returning(TRANSACTIONS.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "kind": p.kind,
+                    "reason": p.reason[:300],
+                    "source_type": p.source[0],
+                    "source_id": p.source[1],
+                    "created_by_id": p.by_id,
+                    "created_at": now,
+                }
+                for p in postings
+            ],
+        )
+    )
+    entries = [
+        {"transaction_id": txn_id, "account_id": acct.id, "amount_pence": amount}
+        for txn_id, p in zip(ids, postings, strict=True)
+        for acct, amount in p.moves
+    ]
+    db.session.execute(sa.insert(ENTRIES), entries)
+    tags = [
+        {"transaction_id": txn_id, "tag": tag}
+        for txn_id, p in zip(ids, postings, strict=True)
+        for tag in sorted(set(p.tags))
+    ]
+    if tags:
+        db.session.execute(sa.insert(TAGS), tags)
+    totals: dict[tuple[int, TransactionKind], tuple[int, int]] = {}
+    for p in postings:
+        for key, (got_in, got_out) in _per_account(p.kind, p.moves).items():
+            had_in, had_out = totals.get(key, (0, 0))
+            totals[key] = (had_in + got_in, had_out + got_out)
+    _add_to_totals(totals)
+    return ids
+
+
+def _per_account(
+    kind: TransactionKind, moves: Sequence[tuple[LedgerAccount, int]]
+) -> dict[tuple[int, TransactionKind], tuple[int, int]]:
+    """What a movement adds to each account's running totals for its kind: (money in, money out)."""
+    per_account: dict[tuple[int, TransactionKind], tuple[int, int]] = {}
     for acct, amount in moves:
-        got_in, got_out = per_account.get(acct.id, (0, 0))
-        per_account[acct.id] = (got_in + max(amount, 0), got_out + max(-amount, 0))
+        got_in, got_out = per_account.get((acct.id, kind), (0, 0))
+        per_account[(acct.id, kind)] = (got_in + max(amount, 0), got_out + max(-amount, 0))
+    return per_account
+
+
+def _add_to_totals(totals: dict[tuple[int, TransactionKind], tuple[int, int]]) -> None:
+    """Add to the running totals: one upsert for every (account, kind), its rows in account order (two postings
+    lock them in the same order)."""
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    # One statement for all the accounts, their rows in account order (two postings lock them in the same order).
     stmt = insert(LedgerTotal).values(
         [
             {"account_id": account_id, "kind": kind, "in_pence": got_in, "out_pence": got_out}
-            for account_id, (got_in, got_out) in sorted(per_account.items())
+            for (account_id, kind), (got_in, got_out) in sorted(
+                totals.items(), key=lambda item: (item[0][0], item[0][1].value)
+            )
         ]
     )
     db.session.execute(

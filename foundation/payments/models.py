@@ -1,4 +1,4 @@
-"""A payment asked for by a capability, and every provider event heard about it (each stored once)."""
+"""A payment asked for by a capability, and every provider event heard about it (each stored once, then applied)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,26 @@ class PaymentStatus(enum.Enum):
             PaymentStatus.FAILED: "Not completed",
             PaymentStatus.REFUNDED: "Refunded",
         }[self]
+
+
+class Outcome(enum.Enum):
+    """What a provider says happened to a payment."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+class EventStatus(enum.Enum):
+    """A stored provider event: answered as soon as it is stored, applied to its payment afterwards.
+
+    received -> applied   its outcome was applied to the payment (or found to change nothing: "already ...")
+    received -> refused   it did not fit its payment once applied (another payment's references): nothing changed
+    """
+
+    RECEIVED = "received"
+    APPLIED = "applied"
+    REFUSED = "refused"
 
 
 class ReceivedBy(enum.Enum):
@@ -81,16 +101,36 @@ class Payment(Model):
 
 
 class PaymentEvent(Model):
-    """A provider's event, kept once by its id: a repeat is answered without being applied again. Only ids, type
-    and outcome are kept, never the payload (which may hold card or personal details)."""
+    """A provider's event, kept once by its id: a repeat is answered without being stored or applied again. What
+    the event said is kept parsed (the outcome it reports, the provider's reason, its payment reference), never the
+    payload, which may hold card or personal details. The endpoint stores it and answers; a worker applies stored
+    events in the order they were stored (`service.apply_next_batch`)."""
 
     __tablename__ = "payment_event"
-    __table_args__ = (sa.UniqueConstraint("provider", "event_id", name="uq_payment_event_provider_event_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "event_id", name="uq_payment_event_provider_event_id"),
+        # The worker's queue: events stored and not yet applied, oldest first. Small whatever the history.
+        sa.Index(
+            "ix_payment_event_received",
+            "id",
+            postgresql_where=sa.text("status = 'received'"),
+            sqlite_where=sa.text("status = 'received'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(sa.String(20))
     event_id: Mapped[str] = mapped_column(sa.String(255))
     type: Mapped[str] = mapped_column(sa.String(100))
     payment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payment.id"), index=True)
-    outcome: Mapped[str] = mapped_column(sa.String(200))  # what it did: "succeeded", "already refunded", ...
+    # What the provider says happened (None: nothing to do, such as a bank debit still on its way) and why.
+    reported: Mapped[Outcome | None] = mapped_column(enum_column(Outcome))
+    detail: Mapped[str | None] = mapped_column(sa.String(200))
+    # The provider's name for the payment it made (a PaymentIntent), recorded on the payment when applied.
+    payment_reference: Mapped[str | None] = mapped_column(sa.String(255))
+    status: Mapped[EventStatus] = mapped_column(enum_column(EventStatus), default=EventStatus.RECEIVED)
+    outcome: Mapped[str] = mapped_column(
+        sa.String(200)
+    )  # what applying it did: "succeeded", "already refunded"
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

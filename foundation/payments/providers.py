@@ -7,7 +7,6 @@ whichever provider took the money.
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -15,13 +14,9 @@ from typing import Any, Protocol
 import stripe
 from flask import current_app
 
+# Outcome (what a provider reports) lives with the events that keep it; providers.Outcome names it here too.
+from foundation.payments.models import Outcome as Outcome
 from foundation.payments.models import Payment
-
-
-class Outcome(enum.Enum):
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    REFUNDED = "refunded"
 
 
 @dataclass(frozen=True)
@@ -47,6 +42,11 @@ class ProviderEvent:
 
 class BadEvent(ValueError):
     """A webhook we refuse: bad signature, stale, malformed, or of a type we do not handle (400)."""
+
+
+class ProviderUnavailable(Exception):
+    """The provider could not answer just now (network, its own error, too many requests): ask again later, and
+    ask it nothing more meanwhile."""
 
 
 class Provider(Protocol):
@@ -141,8 +141,12 @@ class StripeProvider:
         if not signature:
             raise BadEvent("The Stripe-Signature header is missing.")
         try:
-            stripe.Webhook.construct_event(body, signature, self.webhook_secret, tolerance=300)
-            event = json.loads(body)
+            payload = body.decode("utf-8")
+            # stripe-python's own check of the signature and its timestamp on the raw body: what
+            # stripe.Webhook.construct_event runs before it builds a StripeObject, which is not needed here and
+            # costs more than the rest of the delivery's Python.
+            stripe.WebhookSignature.verify_header(payload, signature, self.webhook_secret, tolerance=300)
+            event = json.loads(payload)
         except stripe.SignatureVerificationError as exc:
             raise BadEvent("The signature does not match, or the event is more than 5 minutes old.") from exc
         except ValueError as exc:
@@ -198,11 +202,13 @@ class StripeProvider:
 
     def fee_for(self, payment_reference: str) -> int | None:
         """Stripe's fee for a payment, from its charge's balance transaction (None until Stripe has made it)."""
-        intent = _plain(
-            self.client.v1.payment_intents.retrieve(
+        try:
+            found = self.client.v1.payment_intents.retrieve(
                 payment_reference, params={"expand": ["latest_charge.balance_transaction"]}
             )
-        )
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+            raise ProviderUnavailable(str(exc)) from exc
+        intent = _plain(found)
         charge = intent.get("latest_charge")
         balance = charge.get("balance_transaction") if isinstance(charge, dict) else None
         fee = balance.get("fee") if isinstance(balance, dict) else None

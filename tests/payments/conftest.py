@@ -10,7 +10,7 @@ Payments here are for the purpose "test-order": its handler keeps each call (pay
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -37,8 +37,8 @@ _HANDLED: list[Call] = []
 _orders = itertools.count(1)
 
 
-def _record(payment: Payment, old: PaymentStatus, new: PaymentStatus) -> None:
-    _HANDLED.append((payment.id, old, new))
+def _record(changes: Sequence[service.PaymentChange]) -> None:
+    _HANDLED.extend((c.payment_id, c.old, c.new) for c in changes)
 
 
 # Once per process: the registry refuses a second handler for a purpose.

@@ -192,7 +192,7 @@ def test_paying_on_the_checkout_page_settles_the_payment_through_the_webhook(
         assert err.headers["Location"] == SUCCESS_URL.replace("{CHECKOUT_SESSION_ID}", session_id)
 
     [delivery] = stripe_standin.deliveries
-    assert (delivery.status, delivery.body) == (200, "succeeded")
+    assert (delivery.status, delivery.body) == (200, "Received.")
     db.session.rollback()
     payment = db.session.get(Payment, payment_id)
     assert payment.status is PaymentStatus.SUCCEEDED

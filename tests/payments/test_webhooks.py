@@ -4,6 +4,10 @@ Each event is built by the stand-in about a checkout it made, and signed with st
 app's real signature check runs. What matters: a payment succeeds, fails or is refunded once, whatever order and
 however many times the events come; anything refused answers 400 and writes nothing (Stripe shows the endpoint's
 answer and retries, so 400 is for what will never be right, 200 for what we have).
+
+The endpoint stores the event and answers "Received."; the worker applies it after the commit. Without a broker
+(these tests) the worker's task runs in-process right after the commit, so by the time the answer arrives the
+event is applied, and what applying it did is the stored event's outcome (`applied`).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from foundation.payments import providers, service, tasks
-from foundation.payments.models import Payment, PaymentEvent, PaymentStatus
+from foundation.payments.models import EventStatus, Payment, PaymentEvent, PaymentStatus
 from foundation.types import utcnow
 from tests.livesupport import live_server  # noqa: F401  (fixture)
 from tests.payments.conftest import STRIPE_WEBHOOK
@@ -39,6 +43,7 @@ PENDING, SUCCEEDED, FAILED, REFUNDED = (
 )
 SIGNATURE_REFUSED = "The signature does not match, or the event is more than 5 minutes old."
 TOO_LARGE = "The body is too large for an event."
+RECEIVED = (200, "Received.")
 
 
 def events_stored(db) -> int:
@@ -49,6 +54,14 @@ def events_stored(db) -> int:
 def payment_now(db, payment_id: int) -> Payment:
     db.session.rollback()
     return db.session.get(Payment, payment_id)
+
+
+def applied(db, event: dict) -> str:
+    """What applying the event did, as stored with it (the event must have been applied)."""
+    db.session.rollback()
+    row = db.session.scalars(sa.select(PaymentEvent).where(PaymentEvent.event_id == event["id"])).one()
+    assert row.status is EventStatus.APPLIED and row.applied_at is not None, (row.status, row.outcome)
+    return row.outcome
 
 
 # --- the provider on its own --------------------------------------------------------------------------------------
@@ -88,20 +101,24 @@ def test_a_paid_checkout_succeeds_once_with_stripes_fee(db, stripe_standin, chec
     event = stripe_standin.completed_event(session_id)
 
     response = webhook(event)
-    assert (response.status_code, response.text) == (200, "succeeded")
+    assert (response.status_code, response.text) == RECEIVED
     payment = payment_now(db, payment_id)
     assert payment.status is SUCCEEDED and payment.settled_at is not None
     assert payment.payment_reference == stripe_standin.session(session_id)["payment_intent"]
     assert payment.fee_pence == fee_for(2500) == 58
     assert handled == [(payment_id, PENDING, SUCCEEDED)]
     [row] = db.session.scalars(sa.select(PaymentEvent)).all()
-    assert (row.provider, row.event_id, row.type, row.payment_id, row.outcome) == (
+    assert (row.provider, row.event_id, row.type, row.payment_id, row.reported, row.status, row.outcome) == (
         "stripe",
         event["id"],
         "checkout.session.completed",
         payment_id,
+        providers.Outcome.SUCCEEDED,
+        EventStatus.APPLIED,
         "succeeded",
     )
+    assert row.payment_reference == payment.payment_reference
+    assert row.received_at <= row.applied_at
 
 
 def test_the_same_event_again_is_answered_and_changes_nothing(
@@ -125,7 +142,7 @@ def test_a_body_of_exactly_256_kb_is_still_an_event(db, stripe_standin, checkout
     assert len(body) == service.MAX_WEBHOOK_BYTES
 
     response = webhook(body)
-    assert (response.status_code, response.text) == (200, "succeeded")
+    assert (response.status_code, response.text) == RECEIVED
     assert payment_now(db, payment_id).status is SUCCEEDED
 
 
@@ -314,8 +331,10 @@ def test_stripe_unreachable_for_the_fee_holds_nothing_up_and_the_sweep_reads_it_
     payment_id, session_id = checkout(2500)
     stripe_standin.fail_next(503, count=None)
 
-    response = webhook(stripe_standin.completed_event(session_id))
-    assert (response.status_code, response.text) == (200, "succeeded")
+    event = stripe_standin.completed_event(session_id)
+    response = webhook(event)
+    assert (response.status_code, response.text) == RECEIVED
+    assert applied(db, event) == "succeeded"
     assert handled == [(payment_id, PENDING, SUCCEEDED)]
     payment = payment_now(db, payment_id)
     assert (payment.status, payment.fee_pence, payment.fee_recorded_at) == (SUCCEEDED, 0, None)
@@ -335,7 +354,8 @@ def test_stripe_unreachable_for_the_fee_holds_nothing_up_and_the_sweep_reads_it_
 def test_a_fee_stripe_has_not_settled_yet_is_asked_for_again(db, stripe_standin, checkout, webhook):
     payment_id, session_id = checkout(2500)
     stripe_standin.hold_fees(True)
-    assert webhook(stripe_standin.completed_event(session_id)).text == "succeeded"
+    assert webhook(stripe_standin.completed_event(session_id)).text == "Received."
+    assert payment_now(db, payment_id).status is SUCCEEDED
     assert service.record_fee(payment_id) == "not yet"
     assert payment_now(db, payment_id).fee_recorded_at is None
 
@@ -386,9 +406,11 @@ def test_a_refund_heard_before_the_payment_leaves_it_refunded(db, stripe_standin
     refunded = stripe_standin.refunded_event(session_id)
 
     response = webhook(refunded)
-    assert (response.status_code, response.text) == (200, "refunded")
+    assert (response.status_code, response.text) == RECEIVED
+    assert applied(db, refunded) == "refunded"
     response = webhook(completed)
-    assert (response.status_code, response.text) == (200, "already refunded")
+    assert (response.status_code, response.text) == RECEIVED
+    assert applied(db, completed) == "already refunded"
 
     payment = payment_now(db, payment_id)
     assert payment.status is REFUNDED and payment.refunded_at is not None
@@ -401,16 +423,24 @@ def test_a_full_refund_after_the_payment_is_heard_by_the_capability(
     db, stripe_standin, checkout, webhook, handled
 ):
     payment_id, session_id = checkout(2500)
-    assert webhook(stripe_standin.completed_event(session_id)).text == "succeeded"
-    response = webhook(stripe_standin.refunded_event(session_id))
-    assert (response.status_code, response.text) == (200, "refunded")
+    completed, refunded = (
+        stripe_standin.completed_event(session_id),
+        stripe_standin.refunded_event(session_id),
+    )
+    assert webhook(completed).text == "Received."
+    assert applied(db, completed) == "succeeded"
+    response = webhook(refunded)
+    assert (response.status_code, response.text) == RECEIVED
+    assert applied(db, refunded) == "refunded"
 
     payment = payment_now(db, payment_id)
     assert payment.status is REFUNDED and payment.refunded_at is not None
     assert handled == [(payment_id, PENDING, SUCCEEDED), (payment_id, SUCCEEDED, REFUNDED)]
 
-    again = webhook(stripe_standin.refunded_event(session_id))  # a second refund event: already refunded
-    assert (again.status_code, again.text) == (200, "already refunded")
+    second = stripe_standin.refunded_event(session_id)  # a second refund event: already refunded
+    again = webhook(second)
+    assert (again.status_code, again.text) == RECEIVED
+    assert applied(db, second) == "already refunded"
     assert len(handled) == 2
 
 
@@ -419,8 +449,10 @@ def test_a_partial_refund_is_noted_for_staff_and_changes_nothing(
 ):
     payment_id, session_id = checkout(2500)
     webhook(stripe_standin.completed_event(session_id))
-    response = webhook(stripe_standin.refunded_event(session_id, amount_refunded=1000))
-    assert (response.status_code, response.text) == (200, "partial refund: not applied, settle it by hand")
+    partial = stripe_standin.refunded_event(session_id, amount_refunded=1000)
+    response = webhook(partial)
+    assert (response.status_code, response.text) == RECEIVED
+    assert applied(db, partial) == "partial refund: not applied, settle it by hand"
 
     assert payment_now(db, payment_id).status is SUCCEEDED
     assert handled == [(payment_id, PENDING, SUCCEEDED)]
@@ -428,25 +460,33 @@ def test_a_partial_refund_is_noted_for_staff_and_changes_nothing(
     assert row.outcome == "partial refund: not applied, settle it by hand"
 
     # The rest is refunded later: now it is refunded in full.
-    response = webhook(stripe_standin.refunded_event(session_id))
-    assert (response.status_code, response.text) == (200, "refunded")
+    full = stripe_standin.refunded_event(session_id)
+    response = webhook(full)
+    assert (response.status_code, response.text) == RECEIVED
+    assert applied(db, full) == "refunded"
     assert payment_now(db, payment_id).status is REFUNDED
     assert handled == [(payment_id, PENDING, SUCCEEDED), (payment_id, SUCCEEDED, REFUNDED)]
 
 
 def test_a_bank_debit_that_fails_then_succeeds_ends_received(db, stripe_standin, checkout, webhook, handled):
     payment_id, session_id = checkout(2500)
-    response = webhook(stripe_standin.completed_event(session_id, payment_status="unpaid"))
-    assert (response.status_code, response.text) == (200, "noted: nothing to do yet")
+    unpaid = stripe_standin.completed_event(session_id, payment_status="unpaid")
+    response = webhook(unpaid)
+    assert (response.status_code, response.text) == RECEIVED
+    assert applied(db, unpaid) == "noted: nothing to do yet"
     payment = payment_now(db, payment_id)
     assert payment.status is PENDING
     assert payment.payment_reference == stripe_standin.session(session_id)["payment_intent"]
 
-    assert webhook(stripe_standin.async_failed_event(session_id)).text == "failed"
+    failed = stripe_standin.async_failed_event(session_id)
+    assert webhook(failed).text == "Received."
+    assert applied(db, failed) == "failed"
     payment = payment_now(db, payment_id)
     assert payment.status is FAILED and payment.failure_reason == "The payment did not complete."
 
-    assert webhook(stripe_standin.async_succeeded_event(session_id)).text == "succeeded"
+    succeeded = stripe_standin.async_succeeded_event(session_id)
+    assert webhook(succeeded).text == "Received."
+    assert applied(db, succeeded) == "succeeded"
     payment = payment_now(db, payment_id)
     assert payment.status is SUCCEEDED and payment.failure_reason is None
     assert handled == [(payment_id, PENDING, FAILED), (payment_id, FAILED, SUCCEEDED)]
@@ -454,8 +494,10 @@ def test_a_bank_debit_that_fails_then_succeeds_ends_received(db, stripe_standin,
 
 def test_an_expired_checkout_fails_the_payment(db, stripe_standin, checkout, webhook, handled):
     payment_id, session_id = checkout(2500)
-    response = webhook(stripe_standin.expired_event(session_id))
-    assert (response.status_code, response.text) == (200, "failed")
+    expired = stripe_standin.expired_event(session_id)
+    response = webhook(expired)
+    assert (response.status_code, response.text) == RECEIVED
+    assert applied(db, expired) == "failed"
     payment = payment_now(db, payment_id)
     assert payment.status is FAILED and payment.failure_reason == "checkout expired"
     assert handled == [(payment_id, PENDING, FAILED)]
@@ -468,7 +510,8 @@ def test_expiry_heard_after_the_payment_leaves_it_received(db, stripe_standin, c
     webhook(completed)
 
     response = webhook(expired)
-    assert (response.status_code, response.text) == (200, "already succeeded")
+    assert (response.status_code, response.text) == RECEIVED
+    assert applied(db, expired) == "already succeeded"
     assert payment_now(db, payment_id).status is SUCCEEDED
     assert handled == [(payment_id, PENDING, SUCCEEDED)]
 
@@ -476,7 +519,9 @@ def test_expiry_heard_after_the_payment_leaves_it_received(db, stripe_standin, c
 # --- what is kept ---------------------------------------------------------------------------------------------
 
 
-def test_only_ids_type_and_outcome_are_kept_never_the_payers_details(db, stripe_standin, checkout, webhook):
+def test_only_ids_and_what_the_event_said_are_kept_never_the_payers_details(
+    db, stripe_standin, checkout, webhook
+):
     payment_id, session_id = checkout(2500)
     events = [stripe_standin.completed_event(session_id), stripe_standin.refunded_event(session_id)]
     for event in events:
@@ -484,11 +529,19 @@ def test_only_ids_type_and_outcome_are_kept_never_the_payers_details(db, stripe_
     db.session.rollback()
 
     columns = {c.name for c in PaymentEvent.__table__.columns}
-    assert columns == {"id", "provider", "event_id", "type", "payment_id", "outcome", "received_at"}
+    assert columns == {
+        "id", "provider", "event_id", "type", "payment_id", "reported", "detail", "payment_reference", "status",
+        "outcome", "received_at", "applied_at",
+    }  # fmt: skip
     rows = db.session.execute(sa.select(PaymentEvent.__table__).order_by(PaymentEvent.id)).mappings().all()
-    assert [(r["event_id"], r["type"], r["payment_id"], r["outcome"]) for r in rows] == [
-        (events[0]["id"], "checkout.session.completed", payment_id, "succeeded"),
-        (events[1]["id"], "charge.refunded", payment_id, "refunded"),
+    intent = stripe_standin.session(session_id)["payment_intent"]
+    SUCCEEDED_REPORTED = providers.Outcome.SUCCEEDED  # noqa: N806
+    assert [
+        (r["event_id"], r["type"], r["payment_id"], r["reported"], r["payment_reference"], r["outcome"])
+        for r in rows
+    ] == [
+        (events[0]["id"], "checkout.session.completed", payment_id, SUCCEEDED_REPORTED, intent, "succeeded"),
+        (events[1]["id"], "charge.refunded", payment_id, providers.Outcome.REFUNDED, intent, "refunded"),
     ]
     payment_row = db.session.execute(sa.select(Payment.__table__)).mappings().one()
     kept = [v for r in [*rows, payment_row] for v in r.values() if isinstance(v, str)]
