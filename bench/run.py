@@ -100,6 +100,9 @@ def next_weekday(weekday: int) -> date:
     return today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
 
 
+FUNDING_PATH = "/funding?theme=mental_health&town=Chippenham&closing=60&consortium=y"
+
+
 def search_path() -> str:
     tuesday = next_weekday(1).isoformat()
     return f"/venues?town=Chippenham&capacity=20&date={tuesday}&start=18:00&end=20:00"
@@ -137,6 +140,10 @@ def signed_in_pages(ids: Ids) -> list[Page]:
             STAFF,
             0.15,
         ),
+        # Funding and bids (bench/generate_bids.py): open opportunities filtered four ways, and staff's pipeline.
+        Page("funding", "funding (filtered)", FUNDING_PATH, "inbox", 0.15),
+        Page("pipeline", "bids pipeline (staff)", "/staff/bids/pipeline", STAFF, 0.15),
+        Page("bid-success", "bid success rates (staff)", "/staff/bids/success", STAFF, 0.15),
     ]
 
 

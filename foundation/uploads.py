@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import current_app
+from flask import Response, current_app, send_file
 from werkzeug.datastructures import FileStorage
 
 from foundation.errors import DomainError
@@ -285,3 +285,18 @@ def stored_path(folder: str, stored_name: str) -> Path:
 
 def remove_stored(folder: str, stored_name: str) -> None:
     stored_path(folder, stored_name).unlink(missing_ok=True)
+
+
+def send_stored(path: Path, original_filename: str | None, content_type: str) -> Response:
+    """A private stored file as a download: named from the uploader's name with the extension of what it really is
+    (both name forms always, from the cleaned name: Werkzeug sends filename* only for non-ASCII names), never
+    sniffed by the browser, never kept in a cache."""
+    name = download_name(original_filename, content_type)
+    response = send_file(
+        path, mimetype=content_type, as_attachment=True, download_name=name, max_age=0, conditional=False,
+        etag=False,
+    )  # fmt: skip
+    response.headers["Content-Disposition"] = content_disposition(name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -104,6 +104,10 @@ PART_WRITE = (LOGIN, 404, OK, 403, 403, 403)
 TASK_OWNER = (LOGIN, 404, 403, OK, OK, OK)  # A's member owns the task; the managers may tick it off too
 UPLOADER = (LOGIN, 404, OK, 403, OK, OK)  # B's admin shared the document; the managers may remove it
 STAFF_STEP = (LOGIN, 404, 403, 403, OK, 403)
+# Monitoring returns: B's return on the won bid. B's people write it; the bid's managers (staff, A's admin) read it;
+# to anyone else, A's plain member included, it does not exist. The consolidated return is the managers'.
+RETURN_READ = (LOGIN, 404, OK, 404, OK, OK)
+RETURN_WRITE = (LOGIN, 404, OK, 404, 403, 403)
 
 MATRIX: dict[str, tuple | dict[str, tuple]] = {
     # public
@@ -317,6 +321,14 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "bids.bid_edit": BID_MANAGE,
     "bids.bid_invite": BID_MANAGE,
     "bids.bid_step": STAFF_STEP,  # the world's step is "submit": staff only (the trustees sign off)
+    # A second bid of A's with B, won: staff record the award and move its money; the consortium reads it; the
+    # money trail is public
+    "bids.bid_award": STAFF_STEP,
+    "bids.award": TEAM,
+    "bids.award_payment": STAFF_STEP,
+    "bids.award_split": STAFF_STEP,
+    "bids.award_instalment": STAFF_STEP,
+    "bids.award_money": PUBLIC,
     "bids.bid_task_add": BID_MANAGE,
     "bids.bid_task_done": TASK_OWNER,
     "bids.bid_invitation": PARTNER,
@@ -327,6 +339,13 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "bids.bid_document_upload": TEAM,
     "bids.bid_document": TEAM,
     "bids.bid_document_remove": UPLOADER,
+    "bids.monitoring_return": {"GET": RETURN_READ, "POST": RETURN_WRITE},
+    "bids.monitoring_return_submit": RETURN_WRITE,
+    "bids.consolidated_return": BID_MANAGE,
+    "bids.consolidated_return_csv": BID_MANAGE,
+    "bids.pipeline_page": STAFF,
+    "bids.pipeline_csv": STAFF,
+    "bids.success_rates": STAFF,
 }
 
 
@@ -444,6 +463,7 @@ def build_world() -> World:
         "step": "submit",
         "provider": "stripe",
         "year": date.today().year,
+        "table": "stages",
     }
     users = {
         "panel": panel,

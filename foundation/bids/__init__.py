@@ -10,6 +10,9 @@ MODULES = (
     "views_members",
     "views_staff",
     "views_bids",
+    "views_monitoring",
+    "views_pipeline",
+    "views_awards",
     "tasks",
     "todo",
     "navigation",
@@ -32,6 +35,12 @@ BEAT_SCHEDULE = {
     # Every six hours: each reminder goes once (recorded), and a run that comes late still sends it.
     "bid-task-and-deadline-reminders": {
         "task": "foundation.bids.tasks.send_bid_reminders",
+        "schedule": 6 * 3600.0,
+    },
+    # Every six hours: partners are reminded of monitoring returns 14 and 3 days before they are due and the day
+    # after if overdue (each reminder once, recorded).
+    "monitoring-return-reminders": {
+        "task": "foundation.bids.tasks.send_return_reminders",
         "schedule": 6 * 3600.0,
     },
 }

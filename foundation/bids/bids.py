@@ -214,7 +214,7 @@ def invite(bid: Bid, org: Organisation, by: User) -> BidPartner:
     existing.invited_by, existing.invited_at = by, utcnow()
     existing.responded_by, existing.responded_at = None, None
     if bid.status is BidStatus.IDEA:
-        _record(bid, BidStatus.FORMING, by, None)
+        record_step(bid, BidStatus.FORMING, by, None)
     db.session.flush()
     notify_members(
         org,
@@ -476,7 +476,7 @@ def _locked(bid: Bid) -> Bid:
     return found
 
 
-def _record(bid: Bid, to: BidStatus, by: User, note: str | None) -> None:
+def record_step(bid: Bid, to: BidStatus, by: User, note: str | None) -> None:
     bid.steps.append(BidStep(from_status=bid.status, to_status=to, by=by, at=utcnow(), note=note))
     bid.status = to
 
@@ -520,7 +520,7 @@ def step(bid: Bid, which: Step, by: User, note: str = "", today: date | None = N
     problems = readiness(bid, which, today)
     if problems:
         raise Conflict(" ".join(problems))
-    _record(bid, to, by, note or None)
+    record_step(bid, to, by, note or None)
     if which is Step.SUBMIT:
         bid.submitted_at = utcnow()
         bid.asked_pence = budget(bid).total_pence
@@ -535,11 +535,11 @@ def step(bid: Bid, which: Step, by: User, note: str = "", today: date | None = N
             bid=bid,
         )
     elif which in (Step.SEND_BACK, Step.SUBMIT, Step.DECLINE, Step.WITHDRAW):
-        _tell_team(bid, f"{bid.title}: {to.label.lower()}", "bids/bid_moved", note=note or None, by=by)
+        tell_team(bid, f"{bid.title}: {to.label.lower()}", "bids/bid_moved", note=note or None, by=by)
     return bid
 
 
-def _tell_team(bid: Bid, subject: str, template: str, **context: Any) -> None:
+def tell_team(bid: Bid, subject: str, template: str, **context: Any) -> None:
     for partner in accepted(bid):
         notify_members(
             partner.organisation,
@@ -576,6 +576,7 @@ def load(bid_id: int) -> Bid | None:
         options=[
             joinedload(Bid.opportunity).joinedload(FundingOpportunity.funder),
             joinedload(Bid.lead_organisation),
+            joinedload(Bid.award),
             selectinload(Bid.partners).options(
                 joinedload(BidPartner.organisation),
                 joinedload(BidPartner.part_updated_by),

@@ -1,11 +1,14 @@
-"""Forms for consortium bids: input shape only; the rules are in foundation/bids/bids.py and teamwork.py."""
+"""Forms for consortium bids: input shape only; the rules are in foundation/bids/bids.py, teamwork.py and
+awards.py."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, DecimalField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from foundation.bids.bids import town_field
 from foundation.bids.forms import AmountField
@@ -153,3 +156,64 @@ class DocumentForm(FlaskForm):
         validators=[HeaderSafe(), DataRequired("Give the document a title."), Length(max=200)],
     )
     file = FileField("File", description="PDF, Word (DOCX), OpenDocument text (ODT), JPEG or PNG.")
+
+
+class AwardForm(FlaskForm):
+    amount = AmountField(
+        "Amount awarded (£)", validators=[InputRequired("Enter the amount awarded, like 25000.")]
+    )
+    awarded_on = DateField(
+        "Date of the funder's decision", validators=[InputRequired("Enter the date, like 2027-01-31.")]
+    )
+    reporting_dates = TextAreaField(
+        "Reporting dates",
+        description="The dates the funder wants reports by, one per line, like 2027-06-30. Partners' monitoring "
+        "returns fall due two weeks before each.",
+        validators=[DataRequired("Enter at least one reporting date.")],
+    )
+    conditions = TextAreaField("Conditions (optional)", filters=[strip_text], validators=[Length(max=10000)])
+
+    def dates(self) -> list[date]:
+        return list(getattr(self, "_dates", []))
+
+    def validate_reporting_dates(self, field: TextAreaField) -> None:
+        found: list[date] = []
+        for part in (field.data or "").replace(",", "\n").split():
+            try:
+                found.append(date.fromisoformat(part))
+            except ValueError:
+                raise ValidationError(f"“{part}” is not a date: write dates like 2027-06-30.") from None
+        self._dates = found
+
+
+class FunderPaymentForm(FlaskForm):
+    amount = AmountField("Amount received (£)", validators=[InputRequired("Enter the amount received.")])
+    received_on = DateField("Date it arrived", validators=[InputRequired("Enter the date, like 2027-01-31.")])
+    reference = StringField(
+        "Reference (optional)", filters=[strip_text], validators=[HeaderSafe(), Length(max=100)]
+    )
+
+
+class InstalmentForm(FlaskForm):
+    amount = AmountField("Amount to pay (£)", validators=[InputRequired("Enter the amount to pay.")])
+    paid_on = DateField("Date paid", validators=[InputRequired("Enter the date, like 2027-01-31.")])
+
+
+class SplitForm(FlaskForm):
+    """One amount per sub-award, named sub_<id> (added per award by `for_award`)."""
+
+    @classmethod
+    def for_award(cls, sub_ids: list[int], **kwargs: object) -> SplitForm:
+        class Bound(cls):  # type: ignore[valid-type,misc]
+            pass
+
+        for sub_id in sub_ids:
+            setattr(
+                Bound,
+                f"sub_{sub_id}",
+                AmountField("Amount (£)", validators=[InputRequired("Enter an amount.")]),
+            )
+        return Bound(**kwargs)
+
+    def amounts(self, sub_ids: list[int]) -> dict[int, int | None]:
+        return {sub_id: self[f"sub_{sub_id}"].data for sub_id in sub_ids}

@@ -341,6 +341,7 @@ class Bid(Model):
     documents: Mapped[list[BidDocument]] = relationship(
         back_populates="bid", cascade="all, delete-orphan", order_by="BidDocument.id.desc()"
     )
+    award: Mapped[BidAward | None] = relationship(back_populates="bid", cascade="all, delete-orphan")
 
 
 class BidStep(Model):
@@ -538,3 +539,192 @@ class BidDocument(Model):
 
     bid: Mapped[Bid] = relationship(back_populates="documents")
     uploaded_by: Mapped[User | None] = relationship()
+
+
+# --- awards, sub-awards and monitoring ---------------------------------------------------------------------------
+
+
+class BidAward(Model):
+    """What the funder awarded a bid (in full or in part): the amount, its conditions, and the Foundation's
+    management fee out of it. Money the funder pays arrives in a restricted fund account for this award."""
+
+    __tablename__ = "bid_award"
+    __table_args__ = (
+        sa.CheckConstraint("amount_pence > 0", name="amount_positive"),
+        sa.CheckConstraint(f"amount_pence <= {MAX_AMOUNT_PENCE}", name="amount_not_absurd"),
+        sa.CheckConstraint("fee_pence >= 0 AND fee_pence < amount_pence", name="fee_within_amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bid.id"), unique=True)
+    amount_pence: Mapped[int] = mapped_column(sa.BigInteger)
+    fee_pence: Mapped[int] = mapped_column(sa.BigInteger)  # the management fee out of the award
+    conditions: Mapped[str] = mapped_column(sa.Text, default="")
+    awarded_on: Mapped[date]
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    bid: Mapped[Bid] = relationship(back_populates="award")
+    recorded_by: Mapped[User | None] = relationship()
+    reporting_dates: Mapped[list[AwardReportingDate]] = relationship(
+        back_populates="award", cascade="all, delete-orphan", order_by="AwardReportingDate.due"
+    )
+    payments: Mapped[list[FunderPayment]] = relationship(
+        back_populates="award", cascade="all, delete-orphan", order_by="FunderPayment.id"
+    )
+    sub_awards: Mapped[list[SubAward]] = relationship(
+        back_populates="award", cascade="all, delete-orphan", order_by="SubAward.id"
+    )
+
+    @property
+    def for_partners_pence(self) -> int:
+        return self.amount_pence - self.fee_pence
+
+
+class AwardReportingDate(Model):
+    """A date the funder wants a report by; the partners' monitoring returns are due before it."""
+
+    __tablename__ = "bid_award_reporting_date"
+    __table_args__ = (sa.UniqueConstraint("award_id", "due", name="uq_bid_award_reporting_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(sa.ForeignKey("bid_award.id"), index=True)
+    due: Mapped[date]
+
+    award: Mapped[BidAward] = relationship(back_populates="reporting_dates")
+
+
+class FunderPayment(Model):
+    """Money the funder paid towards an award, as received by the Foundation."""
+
+    __tablename__ = "bid_funder_payment"
+    __table_args__ = (sa.CheckConstraint("amount_pence > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(sa.ForeignKey("bid_award.id"), index=True)
+    amount_pence: Mapped[int] = mapped_column(sa.BigInteger)
+    fee_pence: Mapped[int] = mapped_column(sa.BigInteger)  # the part of it taken as management fee
+    received_on: Mapped[date]
+    reference: Mapped[str] = mapped_column(sa.String(100), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ledger_transaction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ledger_transaction.id"))
+
+    award: Mapped[BidAward] = relationship(back_populates="payments")
+    recorded_by: Mapped[User | None] = relationship()
+
+
+class SubAward(Model):
+    """The part of an award passed on to one partner (its budget share unless staff changed it)."""
+
+    __tablename__ = "bid_sub_award"
+    __table_args__ = (
+        sa.UniqueConstraint("award_id", "partner_id", name="uq_bid_sub_award_partner"),
+        sa.CheckConstraint("amount_pence >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(sa.ForeignKey("bid_award.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("bid_partner.id"), index=True)
+    amount_pence: Mapped[int] = mapped_column(sa.BigInteger)
+
+    award: Mapped[BidAward] = relationship(back_populates="sub_awards")
+    partner: Mapped[BidPartner] = relationship()
+    instalments: Mapped[list[SubAwardInstalment]] = relationship(
+        back_populates="sub_award", cascade="all, delete-orphan", order_by="SubAwardInstalment.id"
+    )
+
+    @property
+    def paid_pence(self) -> int:
+        return sum(i.amount_pence for i in self.instalments)
+
+
+class SubAwardInstalment(Model):
+    """A payment from the award's restricted fund to a partner."""
+
+    __tablename__ = "bid_sub_award_instalment"
+    __table_args__ = (sa.CheckConstraint("amount_pence > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sub_award_id: Mapped[int] = mapped_column(sa.ForeignKey("bid_sub_award.id"), index=True)
+    amount_pence: Mapped[int] = mapped_column(sa.BigInteger)
+    paid_on: Mapped[date]
+    paid_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ledger_transaction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ledger_transaction.id"))
+
+    sub_award: Mapped[SubAward] = relationship(back_populates="instalments")
+    paid_by: Mapped[User | None] = relationship()
+
+
+# A partner's monitoring return is due this many days before the funder's reporting date, so the Foundation has
+# time to put the consolidated return together.
+RETURN_LEAD_DAYS = 14
+
+
+class MonitoringReturn(Model):
+    """One partner's monitoring return for one of the funder's reporting dates."""
+
+    __tablename__ = "bid_monitoring_return"
+    __table_args__ = (
+        sa.UniqueConstraint("reporting_date_id", "partner_id", name="uq_bid_monitoring_return"),
+        sa.CheckConstraint("sessions_delivered >= 0", name="sessions_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reporting_date_id: Mapped[int] = mapped_column(sa.ForeignKey("bid_award_reporting_date.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("bid_partner.id"), index=True)
+    due: Mapped[date] = mapped_column(index=True)
+    sessions_delivered: Mapped[int] = mapped_column(default=0)
+    outcomes: Mapped[str] = mapped_column(sa.Text, default="")
+    story: Mapped[str] = mapped_column(sa.Text, default="")
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    reporting_date: Mapped[AwardReportingDate] = relationship()
+    partner: Mapped[BidPartner] = relationship()
+    submitted_by: Mapped[User | None] = relationship()
+    reach_rows: Mapped[list[ReturnReach]] = relationship(
+        back_populates="monitoring_return", cascade="all, delete-orphan", order_by="ReturnReach.town"
+    )
+    spend_rows: Mapped[list[ReturnSpend]] = relationship(
+        back_populates="monitoring_return", cascade="all, delete-orphan", order_by="ReturnSpend.category"
+    )
+
+
+class ReturnReach(Model):
+    """Young people a partner reached in one town, as reported in a return."""
+
+    __tablename__ = "bid_return_reach"
+    __table_args__ = (sa.CheckConstraint("young_people > 0", name="young_people_positive"),)
+
+    return_id: Mapped[int] = mapped_column(sa.ForeignKey("bid_monitoring_return.id"), primary_key=True)
+    town: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    young_people: Mapped[int]
+
+    monitoring_return: Mapped[MonitoringReturn] = relationship(back_populates="reach_rows")
+
+
+class ReturnSpend(Model):
+    """What a partner spent against one kind of cost of its budget, as reported in a return."""
+
+    __tablename__ = "bid_return_spend"
+    __table_args__ = (sa.CheckConstraint("amount_pence >= 0", name="amount_not_negative"),)
+
+    return_id: Mapped[int] = mapped_column(sa.ForeignKey("bid_monitoring_return.id"), primary_key=True)
+    category: Mapped[BudgetCategory] = mapped_column(enum_column(BudgetCategory), primary_key=True)
+    amount_pence: Mapped[int] = mapped_column(sa.BigInteger)
+
+    monitoring_return: Mapped[MonitoringReturn] = relationship(back_populates="spend_rows")
+
+
+class ReturnReminder(Model):
+    """A reminder sent to a partner about a monitoring return, once per window."""
+
+    __tablename__ = "bid_return_reminder"
+    __table_args__ = (sa.UniqueConstraint("return_id", "days_before", name="uq_bid_return_reminder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(sa.ForeignKey("bid_monitoring_return.id"), index=True)
+    days_before: Mapped[int]
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -11,13 +11,16 @@ import sqlalchemy as sa
 from foundation.bids import interests, opportunities
 from foundation.bids.models import (
     Bid,
+    BidAward,
     BidDocument,
     BidPartner,
     BidStep,
     BidTask,
     Funder,
+    FunderPayment,
     FundingOpportunity,
     ProspectImport,
+    SubAwardInstalment,
 )
 from foundation.extensions import db
 from foundation.members.models import User
@@ -172,6 +175,62 @@ def _bids(user: User) -> dict[str, Any]:
         "documents": [
             {"bid_id": d.bid_id, "title": d.title, "file": d.original_filename, "at": plain(d.uploaded_at)}
             for d in documents
+        ],
+    }
+
+
+@export_section("bid_monitoring_returns", covers=("bid_monitoring_return.submitted_by_id",))
+def _monitoring_returns(user: User) -> dict[str, Any]:
+    """The monitoring returns the person submitted for their organisation (the figures are the organisation's)."""
+    from foundation.bids.monitoring import returns_submitted_by
+
+    return {
+        "submitted": [
+            {
+                "return_id": ret.id,
+                "bid_id": bid_id,
+                "organisation_id": ret.partner.organisation_id,
+                "reporting_date": plain(reporting_date),
+                "due": plain(ret.due),
+                "submitted_at": plain(ret.submitted_at),
+            }
+            for ret, bid_id, reporting_date in returns_submitted_by(user)
+        ]
+    }
+
+
+@export_section(
+    "bid_awards",
+    covers=(
+        "bid_award.recorded_by_id",
+        "bid_funder_payment.recorded_by_id",
+        "bid_sub_award_instalment.paid_by_id",
+    ),
+)
+def _bid_awards(user: User) -> dict[str, Any]:
+    """Awards, funders' payments and instalments the person recorded as staff."""
+    uid = user.id
+    recorded = db.session.scalars(
+        sa.select(BidAward).where(BidAward.recorded_by_id == uid).order_by(BidAward.id)
+    )
+    payments = db.session.scalars(
+        sa.select(FunderPayment).where(FunderPayment.recorded_by_id == uid).order_by(FunderPayment.id)
+    )
+    instalments = db.session.scalars(
+        sa.select(SubAwardInstalment)
+        .where(SubAwardInstalment.paid_by_id == uid)
+        .order_by(SubAwardInstalment.id)
+    )
+    return {
+        "awards_recorded": [
+            {"award_id": a.id, "bid_id": a.bid_id, "at": plain(a.recorded_at)} for a in recorded
+        ],
+        "funder_payments_recorded": [
+            {"payment_id": p.id, "award_id": p.award_id, "at": plain(p.recorded_at)} for p in payments
+        ],
+        "instalments_paid": [
+            {"instalment_id": i.id, "sub_award_id": i.sub_award_id, "at": plain(i.paid_at)}
+            for i in instalments
         ],
     }
 

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from foundation.bids import bids, funders, interests, opportunities, teamwork
+from foundation.bids import awards, bids, funders, interests, monitoring, opportunities, teamwork
 from foundation.bids.models import (
     ALL_AREAS,
     Bid,
@@ -18,6 +18,7 @@ from foundation.bids.models import (
     Funder,
     FunderType,
     FundingOpportunity,
+    MonitoringReturn,
     Theme,
 )
 from foundation.extensions import db
@@ -100,6 +101,7 @@ def _seed() -> Iterator[str]:
         interests.save_interests(member, [Theme.YOUTH_VOICE, Theme.MENTAL_HEALTH, Theme.SPORT], ["Calne"])
         yield f"funding interests of {member.email}"
     yield from _seed_bid(staff, today)
+    yield from _seed_won_bid(staff, today)
 
 
 BID_TITLE = "Safer streets: detached youth work in three towns"
@@ -157,3 +159,67 @@ def _seed_bid(staff: User, today: date) -> Iterator[str]:
         bid, "Trustees' sign-off", staff, opportunity.deadline - timedelta(days=7), lead_admin, today
     )
     yield f"bid {BID_TITLE} (drafting, two partners)"
+
+
+WON_TITLE = "Young minds: peer support in west and north Wiltshire"
+
+
+def _seed_won_bid(staff: User, today: date) -> Iterator[str]:
+    """A bid the Foundation led and won in part: the funder has paid the first half, both partners have had an
+    instalment."""
+    if db.session.scalar(sa.select(Bid.id).where(Bid.title == WON_TITLE)) is not None:
+        return
+    opportunity = db.session.scalar(
+        sa.select(FundingOpportunity).where(FundingOpportunity.programme == "Young Minds Matter")
+    )
+    people = [
+        db.session.scalar(sa.select(User).where(User.email == email))
+        for email in ("team@westbury-detached.example", "director@malmesbury-theatre.example")
+    ]
+    if opportunity is None or None in people:
+        return
+    bid = bids.start(opportunity, WON_TITLE, staff)
+    bid.case_for_support = (
+        "Young people in Westbury and Malmesbury wait months for mental health support. Trained young volunteers "
+        "and youth workers can meet them sooner, where they already are."
+    )
+    plans: list[tuple[str, dict[str, int | None], int]] = [
+        ("Weekly drop-in with trained peer supporters at the Westbury youth hub.", {"Westbury": 45}, 480_000),
+        ("Drama-based wellbeing workshops each half term.", {"Malmesbury": 30, "Chippenham": 10}, 420_000),
+    ]
+    for person, (activities, reach, amount) in zip(people, plans, strict=True):
+        assert person is not None
+        org = person.memberships[0].organisation
+        partner = bids.invite(bid, org, staff)
+        bids.respond(partner, True, person)
+        bids.save_part(partner, activities, "Young people say they cope better; fewer reach crisis.", person)
+        bids.save_reach(partner, reach, person)
+        bids.add_line(partner, BudgetCategory.STAFF, "Youth worker and volunteer training", amount, person)
+    for step in (bids.Step.DRAFT, bids.Step.SIGN_OFF, bids.Step.SUBMIT):
+        bids.step(bid, step, staff)
+    award = awards.record_award(
+        bid, 900_000, "Report at six and twelve months.", today,
+        [today + timedelta(days=30), today + timedelta(days=365)], staff,
+    )  # fmt: skip
+    awards.record_funder_payment(award, 450_000, today, "KVCT-2026-114", staff)
+    for sub in award.sub_awards:
+        awards.pay_instalment(sub, sub.amount_pence // 3, today, staff)
+    db.session.flush()
+    # Westbury's first monitoring return is in; Malmesbury's is not yet.
+    first = award.reporting_dates[0]
+    westbury = award.sub_awards[0].partner
+    reporter = people[0]
+    assert reporter is not None
+    its_return = db.session.scalar(
+        sa.select(MonitoringReturn).where(
+            MonitoringReturn.reporting_date_id == first.id, MonitoringReturn.partner_id == westbury.id
+        )
+    )
+    if its_return is not None:
+        monitoring.save_return(
+            its_return, 12, "Eighteen young people came three times or more; six said they now know where to get help.",
+            "A year 10 student who had stopped going to school came to the drop-in with a friend; she now helps "
+            "run it on Thursdays.", {"Westbury": 23}, {BudgetCategory.STAFF: 140_000}, reporter, today,
+        )  # fmt: skip
+        monitoring.submit_return(its_return, reporter, today)
+    yield f"bid {WON_TITLE} (part awarded, paid in part, one monitoring return in)"

@@ -68,3 +68,23 @@ def send_bid_reminders_command(on: str | None) -> None:
     """Remind task owners and bid teams of what is due (nothing is sent twice)."""
     tasks, deadlines = send_bid_reminders.run(on)
     click.echo(f"{tasks} task reminder(s) and {deadlines} deadline reminder(s) sent.")
+
+
+@shared_task(name="foundation.bids.tasks.send_return_reminders", ignore_result=True)
+def send_return_reminders(on: str | None = None) -> int:
+    """Remind partners of monitoring returns due in 14 and 3 days, and of overdue ones (each reminder once)."""
+    from foundation.bids.monitoring import send_return_reminders as remind
+
+    today = date.fromisoformat(on) if on else None
+    with current_app.test_request_context("/"):
+        sent = remind(today)
+        db.session.commit()
+    return sent
+
+
+@bp.cli.command("send-return-reminders")
+@click.option("--on", help="Send as if today were this date (YYYY-MM-DD).")
+def send_return_reminders_command(on: str | None) -> None:
+    """Remind partners of the monitoring returns they owe (nothing is sent twice)."""
+    sent = send_return_reminders.run(on)
+    click.echo(f"{sent} monitoring return reminder(s) sent.")

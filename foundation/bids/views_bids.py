@@ -22,7 +22,7 @@ import csv
 import io
 from collections.abc import Callable
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -30,6 +30,7 @@ from foundation.bids import bids, bp, opportunities, teamwork
 from foundation.bids.forms import ConfirmForm
 from foundation.bids.forms_bids import (
     AnswerForm,
+    AwardForm,
     BidEditForm,
     BidStartForm,
     BudgetLineForm,
@@ -57,7 +58,7 @@ from foundation.forms import SelectChoice
 from foundation.members.models import Organisation, OrganisationStatus, User
 from foundation.pagination import page_number
 from foundation.permissions import deny, signed_in_user
-from foundation.uploads import content_disposition, download_name
+from foundation.uploads import send_stored
 from foundation.web import field_error, spreadsheet_safe, submit_form
 
 FOUNDATION_LEADS = 0  # the "who leads" choice for a bid the Foundation leads
@@ -171,6 +172,7 @@ def render_bid(found: Bid, status: int = 200, **forms: object) -> ResponseReturn
         task_form=task_form,
         document_form=forms.get("document_form") or DocumentForm(),
         step_form=forms.get("step_form") or StepForm(),
+        award_form=forms.get("award_form") or AwardForm(),
         failed_step=forms.get("failed_step"),
         button=ConfirmForm(),
     ), status
@@ -483,15 +485,7 @@ def bid_document(bid_id: int, bid_doc_id: int) -> ResponseReturnValue:
     user = signed_in_user()
     found = _bid(bid_id, user)
     doc, path = teamwork.document_for_download(user, found, bid_doc_id)
-    name = download_name(doc.original_filename, doc.content_type)
-    response = send_file(
-        path, mimetype=doc.content_type, as_attachment=True, download_name=name, max_age=0, conditional=False,
-        etag=False,
-    )  # fmt: skip
-    response.headers["Content-Disposition"] = content_disposition(name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored(path, doc.original_filename, doc.content_type)
 
 
 @bp.post("/bids/<int:bid_id>/documents/<int:bid_doc_id>/remove")

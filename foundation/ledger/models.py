@@ -24,6 +24,11 @@ class AccountKind(enum.Enum):
     PLEDGES = "pledges"  # match funding pledged but not yet received
     CAMPAIGN = "campaign"  # money a fundraising campaign has raised and not yet passed to its fund or round
     FEES = "fees"  # payment providers' fees
+    RESTRICTED_FUND = (
+        "restricted_fund"  # a funder's award held for the purpose it was given, not yet passed on
+    )
+    UNRESTRICTED = "unrestricted"  # the Foundation's own money (management fees)
+    PARTNERS_PAID = "partners_paid"  # passed on to consortium partners as sub-awards
 
 
 class TransactionKind(enum.Enum):
@@ -40,6 +45,8 @@ class TransactionKind(enum.Enum):
     MATCH_FUNDING = "match_funding"  # income -> campaign: a match funder's payment
     GIFT_AID = "gift_aid"  # income -> campaigns: HMRC's payment of a Gift Aid claim
     CAMPAIGN_CLOSE = "campaign_close"  # campaign -> fund: a closed campaign's money passed on
+    AWARD_RECEIVED = "award_received"  # income -> restricted fund (and its management fee -> unrestricted)
+    SUB_AWARD = "sub_award"  # restricted fund -> partners paid: an instalment of a partner's sub-award
 
     @property
     def label(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, send_file, url_for
+from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -13,7 +13,7 @@ from foundation.members import tasks as _tasks  # noqa: F401  (registers `flask 
 from foundation.members.forms import DocumentForm
 from foundation.members.models import DocumentKind
 from foundation.permissions import can_manage_organisation, organisation_for
-from foundation.uploads import content_disposition, download_name
+from foundation.uploads import send_stored
 from foundation.web import field_error
 
 
@@ -60,18 +60,4 @@ def upload_document(org_id: int) -> ResponseReturnValue:
 def download_document(org_id: int, doc_id: int) -> ResponseReturnValue:
     org = organisation_for(org_id)
     doc, path = documents.document_for_download(current_user, org, doc_id)
-    name = download_name(doc.original_filename, doc.content_type)
-    response = send_file(
-        path,
-        mimetype=doc.content_type,
-        as_attachment=True,
-        download_name=name,
-        max_age=0,
-        conditional=False,
-        etag=False,
-    )
-    # Both name forms always, from the cleaned name: Werkzeug sends filename* only for non-ASCII names.
-    response.headers["Content-Disposition"] = content_disposition(name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored(path, doc.original_filename, doc.content_type)

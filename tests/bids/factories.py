@@ -20,6 +20,7 @@ from foundation.bids.models import (
     FundingOpportunity,
     InterestArea,
     InterestTheme,
+    MonitoringReturn,
     OpportunityArea,
     OpportunityStatus,
     OpportunityTheme,
@@ -130,7 +131,35 @@ def bids_world(
     values = {"funder_id": funder.id, "opportunity_id": opportunity.id, "import_id": record.id}
     if lead_admin is not None and partner_admin is not None:
         values.update(bid_world(opportunity, member, org, lead_admin, partner_admin))
+        values.update(award_world(staff, org, lead_admin, partner_admin))
     return values
+
+
+def award_world(staff: User, org: Organisation, lead_admin: User, partner_admin: User) -> dict[str, int]:
+    """A second bid A led with B, won: the funder has paid half, B has had an instalment, and B's monitoring
+    return for the first reporting date is waiting."""
+    from foundation.bids import awards
+
+    partner_org = partner_admin.memberships[0].organisation
+    award = make_award(
+        staff, lead_admin, org, (partner_org,), reporting_dates=(date.today() + timedelta(days=60),)
+    )
+    awards.record_funder_payment(award, award.amount_pence // 2, date.today(), "BACS 1", staff)
+    theirs = next(s for s in award.sub_awards if s.partner.organisation_id == partner_org.id)
+    awards.pay_instalment(theirs, 100_000, date.today(), staff)
+    reporting = award.reporting_dates[0]
+    their_return = db.session.scalar(
+        db.select(MonitoringReturn).where(
+            MonitoringReturn.reporting_date_id == reporting.id,
+            MonitoringReturn.partner_id == theirs.partner_id,
+        )
+    )
+    return {
+        "award_id": award.id,
+        "sub_award_id": theirs.id,
+        "reporting_date_id": reporting.id,
+        "return_id": their_return.id,
+    }
 
 
 def bid_world(
@@ -213,7 +242,49 @@ def _grow_bid(i: int, staff: User, member: User, org: Organisation) -> None:
     another = bids.start(bid.opportunity, f"Another bid {i}", lead_admin, org)
     bids.step(another, bids.Step.FORM, lead_admin)
     bids.step(another, bids.Step.WITHDRAW, staff, note="Growth")
+    _grow_returns(i)
     db.session.flush()
+
+
+def _grow_returns(i: int) -> None:
+    """More partners reporting on the won bid's first reporting date: one submitted (reach in two towns, spend on
+    two kinds of cost), one late."""
+    from foundation.bids.models import RETURN_LEAD_DAYS, BidAward, ReturnReach, ReturnSpend
+    from tests.factories import make_org as _make_org
+    from tests.factories import make_user as _make_user
+
+    award = db.session.scalar(db.select(BidAward).order_by(BidAward.id).limit(1))
+    if award is None:
+        return
+    reporting = award.reporting_dates[0]
+    for submitted in (True, False):
+        admin = _make_user()
+        partner = BidPartner(
+            bid=award.bid, organisation=_make_org(admin=admin, name=f"Reporting partner {i} {submitted}"),
+            status=BidPartnerStatus.ACCEPTED, responded_at=utcnow(),
+        )  # fmt: skip
+        db.session.add(partner)
+        fill_part(partner, town=TOWNS[(i + 2) % len(TOWNS)])
+        due = (
+            reporting.due - timedelta(days=RETURN_LEAD_DAYS)
+            if submitted
+            else date.today() - timedelta(days=i)
+        )
+        db.session.add(
+            MonitoringReturn(
+                reporting_date=reporting, partner=partner, due=due,
+                sessions_delivered=10 + i, outcomes="More confident.", story="She leads a session now.",
+                submitted_by=admin if submitted else None, submitted_at=utcnow() if submitted else None,
+                reach_rows=[
+                    ReturnReach(town=TOWNS[i % len(TOWNS)], young_people=20 + i),
+                    ReturnReach(town=TOWNS[(i + 3) % len(TOWNS)], young_people=5),
+                ],
+                spend_rows=[
+                    ReturnSpend(category=BudgetCategory.STAFF, amount_pence=50_000),
+                    ReturnSpend(category=BudgetCategory.VENUE_HIRE, amount_pence=5_000),
+                ],
+            )
+        )  # fmt: skip
 
 
 def make_bid(
@@ -254,3 +325,31 @@ def fill_part(partner: BidPartner, town: str = "Calne", amount_pence: int = 1_00
         BidBudgetLine(category=BudgetCategory.STAFF, description="Youth worker", amount_pence=amount_pence)
     ]
     db.session.flush()
+
+
+def make_award(
+    staff: User,
+    lead_admin: User,
+    lead: Organisation,
+    partners: tuple[Organisation, ...],
+    amount_pence: int | None = None,
+    reporting_dates: tuple[date, ...] | None = None,
+    opportunity: FundingOpportunity | None = None,
+):
+    """A complete bid led by `lead` with `partners`, submitted and awarded (in full unless `amount_pence` is
+    less than asked), with one reporting date in 90 days unless given. Needs a request context."""
+    from foundation.bids import awards, bids
+
+    bid = make_bid(lead_admin, lead, opportunity=opportunity, partners=partners, complete=True)
+    for step in (bids.Step.DRAFT, bids.Step.SIGN_OFF, bids.Step.SUBMIT):
+        bids.step(bid, step, staff)
+    award = awards.record_award(
+        bid,
+        amount_pence if amount_pence is not None else bid.asked_pence,
+        "Report each quarter.",
+        date.today(),
+        list(reporting_dates or (date.today() + timedelta(days=90),)),
+        staff,
+    )
+    db.session.flush()
+    return award

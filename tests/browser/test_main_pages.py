@@ -19,7 +19,15 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from foundation.bids.models import FundingOpportunity, OpportunityStatus
+from foundation.bids.models import (
+    Bid,
+    BidAward,
+    BidPartner,
+    FundingOpportunity,
+    MonitoringReturn,
+    OpportunityStatus,
+)
+from foundation.bids.seed import BID_TITLE, WON_TITLE
 from foundation.extensions import db
 from foundation.fundraising.models import (
     Campaign,
@@ -80,6 +88,7 @@ PAGES: dict[str | None, list[str]] = {
         "/campaigns/{live_campaign}/donate",
         "/campaigns/{closed_campaign}",
         "/where-the-money-goes",
+        "/awards/{award}/money",
     ],
     "admin@calne-youth.example": [
         "/dashboard",
@@ -113,7 +122,12 @@ PAGES: dict[str | None, list[str]] = {
         "/funding/{open_opportunity}",
         "/funding/suggest",
         "/funding/interests",
+        "/bids",
+        "/bids/{drafting_bid}",
+        "/bids/{drafting_bid}/parts/{calne_part}",
+        "/bids/{drafting_bid}/assembled",
     ],
+    "team@westbury-detached.example": ["/bids/awards/{award}", "/bids/returns/{return_in}"],
     "youthworker@wypf.example": ["/campaigns/{waiting_campaign_id}/partners/{invitation}"],
     "panel@wypf.example": ["/dashboard", "/panel", "/panel/assignments/{assignment}"],
     "panel4@wypf.example": ["/panel/assignments/{scoring}"],
@@ -148,6 +162,11 @@ PAGES: dict[str | None, list[str]] = {
         "/staff/funding",
         "/staff/funding/{suggested_opportunity}/review",
         "/staff/funders/prospecting",
+        "/bids/{won_bid}",
+        "/bids/awards/{award}",
+        "/bids/awards/{award}/reporting/{reporting_date}",
+        "/staff/bids/pipeline",
+        "/staff/bids/success",
     ],
 }
 
@@ -231,6 +250,26 @@ def _ids(db: Any) -> dict[str, object]:
         "pledge": one(sa.select(Donation.id).where(Donation.status == DonationStatus.PENDING).limit(1)),
         "claim": one(sa.select(GiftAidClaim.id).limit(1)),
         "this_year": today.year,
+        # The demo bids: one in drafting led by the Calne Youth Project (and Calne's own part of it), one won,
+        # its award, its first reporting date and the return Westbury has sent in for it.
+        "drafting_bid": one(sa.select(Bid.id).where(Bid.title == BID_TITLE)),
+        "calne_part": one(
+            sa.select(BidPartner.id)
+            .join(Bid, Bid.id == BidPartner.bid_id)
+            .where(Bid.title == BID_TITLE, BidPartner.organisation_id == calne)
+        ),
+        "won_bid": one(sa.select(Bid.id).where(Bid.title == WON_TITLE)),
+        "award": one(
+            sa.select(BidAward.id).join(Bid, Bid.id == BidAward.bid_id).where(Bid.title == WON_TITLE)
+        ),
+        "return_in": one(
+            sa.select(MonitoringReturn.id).where(MonitoringReturn.submitted_at.is_not(None)).limit(1)
+        ),
+        "reporting_date": one(
+            sa.select(MonitoringReturn.reporting_date_id)
+            .where(MonitoringReturn.submitted_at.is_not(None))
+            .limit(1)
+        ),
         "open_opportunity": one(
             sa.select(FundingOpportunity.id)
             .where(FundingOpportunity.status == OpportunityStatus.PUBLISHED)
