@@ -16,6 +16,7 @@ States move only through `step` and TRANSITIONS, and every move is recorded as a
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -279,15 +280,7 @@ def save_part(partner: BidPartner, activities: str, outcomes: str, by: User) -> 
 def save_reach(partner: BidPartner, reach: dict[str, int | None], by: User) -> None:
     """Young people the partner will reach in each town (towns left empty or 0 are dropped)."""
     _check_part_open(partner, by)
-    unknown = [town for town in reach if town not in TOWNS]
-    if unknown:
-        raise DomainError(f"{unknown[0]} is not a town of Wiltshire and Swindon.", field="reach")
-    for town, number in reach.items():
-        if number is not None and (number < 0 or number > MAX_YOUNG_PEOPLE):
-            raise DomainError(
-                f"Enter a number of young people from 0 to {MAX_YOUNG_PEOPLE:,} for {town}.",
-                field=_town_field(town),
-            )
+    check_reach(reach)
     wanted = {town: n for town, n in reach.items() if n}
     partner.reach_rows = [
         row for row in partner.reach_rows if row.town in wanted
@@ -301,13 +294,23 @@ def save_reach(partner: BidPartner, reach: dict[str, int | None], by: User) -> N
     _touch(partner, by)
 
 
-def _town_field(town: str) -> str:
-    return "town_" + "".join(ch if ch.isalnum() else "_" for ch in town.lower())
+def check_reach(reach: Mapping[str, int | None]) -> None:
+    """Young people by town, planned or reported: known towns only, each number from 0 to MAX_YOUNG_PEOPLE (the
+    error is at that town's field)."""
+    unknown = [town for town in reach if town not in TOWNS]
+    if unknown:
+        raise DomainError(f"{unknown[0]} is not a town of Wiltshire and Swindon.", field="reach")
+    for town, number in reach.items():
+        if number is not None and (number < 0 or number > MAX_YOUNG_PEOPLE):
+            raise DomainError(
+                f"Enter a number of young people from 0 to {MAX_YOUNG_PEOPLE:,} for {town}.",
+                field=town_field(town),
+            )
 
 
 def town_field(town: str) -> str:
     """The form field for a town's young people (used by the form and for errors at that field)."""
-    return _town_field(town)
+    return "town_" + "".join(ch if ch.isalnum() else "_" for ch in town.lower())
 
 
 def add_line(

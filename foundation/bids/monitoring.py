@@ -38,10 +38,9 @@ import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from foundation.bids.bids import MAX_YOUNG_PEOPLE, can_manage, town_field
+from foundation.bids.bids import can_manage, check_reach
 from foundation.bids.models import (
     MAX_AMOUNT_PENCE,
-    TOWNS,
     AwardReportingDate,
     Bid,
     BidAward,
@@ -196,15 +195,7 @@ def save_return(
         raise DomainError(f"Enter a number of sessions from 0 to {MAX_SESSIONS:,}.", field="sessions")
     outcomes = _text(outcomes, "outcomes", "The outcomes")
     story = _text(story, "story", "The story")
-    unknown = [town for town in reach if town not in TOWNS]
-    if unknown:
-        raise DomainError(f"{unknown[0]} is not a town of Wiltshire and Swindon.", field="reach")
-    for town, number in reach.items():
-        if number is not None and (number < 0 or number > MAX_YOUNG_PEOPLE):
-            raise DomainError(
-                f"Enter a number of young people from 0 to {MAX_YOUNG_PEOPLE:,} for {town}.",
-                field=town_field(town),
-            )
+    check_reach(reach)
     for category, amount in spend.items():
         if not isinstance(category, BudgetCategory):
             raise DomainError("Choose a kind of cost from the budget.", field="spend")
