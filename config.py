@@ -46,6 +46,8 @@ class Config:
         "foundation.grants",
         "foundation.fundraising",
         "foundation.bids",
+        "foundation.events",
+        "foundation.library",
     )
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")

@@ -2,13 +2,15 @@
 
     python bench/run.py --database-url postgresql+psycopg://postgres@127.0.0.1/wypf_bench
 
-Needs the data of bench/generate.py, bench/generate_grants.py, bench/generate_people.py and bench/generate_fundraising.py. Two servers are run
-one after the other:
+Needs the data of bench/generate.py, bench/generate_grants.py, bench/generate_people.py,
+bench/generate_fundraising.py, bench/generate_bids.py and bench/generate_events.py. Two servers are run one after
+the other:
 
 - page cache off (PUBLIC_PAGE_CACHE_SECONDS=0): /healthz, then every page signed in as its real user (the
   inbox, the dashboard, a grant application form, a space's calendar, venue search, an organisation's
   bookings, a venue owner's request queue, the staff vetting queue and vetting list, a round's ranking, the
-  scorecard), then the public pages anonymously, then /healthz again;
+  scorecard, the fundraising and bids pages, the events listing filtered four ways, the busiest event's page,
+  the library searched by words and topic), then the public pages anonymously, then /healthz again;
 - page cache on (the default setting): /healthz, the public pages anonymously, /healthz again.
 
 Each user signs in through the login form and keeps that session. Before each page the script waits until the
@@ -21,7 +23,7 @@ resident memory of each gunicorn worker (now and its peak) is printed (target un
 
 Targets (page cache off, signed in, 16 connections, 2 gunicorn workers): the inbox 0.5 of /healthz; the
 dashboard, the application form and the calendar 0.3; search 0.25; bookings, the request queue, vetting, the
-ranking and the scorecard 0.15. The anonymous pages are held to the target of the same page signed in (the
+ranking, the scorecard and every page added since (fundraising, bids, events, library) 0.15. The anonymous pages are held to the target of the same page signed in (the
 round's scorecard page to the scorecard's).
 
 --queries-only prints each page's statements and size without loading it; with --compare-with it does the same
@@ -90,6 +92,7 @@ class Ids:
     ranking_round: int
     scorecard_round: int
     campaign_slug: str
+    busiest_event: int
 
 
 HEALTHZ = Page("healthz", "/healthz", "/healthz", None, None)
@@ -101,6 +104,16 @@ def next_weekday(weekday: int) -> date:
 
 
 FUNDING_PATH = "/funding?theme=mental_health&town=Chippenham&closing=60&consortium=y"
+LIBRARY_PATH = "/library?q=safeguarding+policy&topic=governance"
+
+
+def events_path() -> str:
+    """Events to come filtered four ways: a topic, a town, the next year, places left."""
+    today = date.today()
+    return (
+        f"/events?topic=safeguarding&town=Chippenham&date_from={today.isoformat()}"
+        f"&date_to={(today + timedelta(days=365)).isoformat()}&places_left=y"
+    )
 
 
 def search_path() -> str:
@@ -144,6 +157,10 @@ def signed_in_pages(ids: Ids) -> list[Page]:
         Page("funding", "funding (filtered)", FUNDING_PATH, "inbox", 0.15),
         Page("pipeline", "bids pipeline (staff)", "/staff/bids/pipeline", STAFF, 0.15),
         Page("bid-success", "bid success rates (staff)", "/staff/bids/success", STAFF, 0.15),
+        # Events and the library (bench/generate_events.py).
+        Page("events", "events (filtered)", events_path(), "inbox", 0.15),
+        Page("event", "busiest event", f"/events/{ids.busiest_event}", "inbox", 0.15),
+        Page("library", "library (text search)", LIBRARY_PATH, "inbox", 0.15),
     ]
 
 
@@ -160,6 +177,7 @@ def anonymous_pages(ids: Ids) -> list[Page]:
         Page("anon-campaigns-past", "past campaigns, page 2", "/campaigns?section=past&page=2", None, 0.15),
         Page("anon-campaign", "campaign (20,000 gifts)", f"/campaigns/{ids.campaign_slug}", None, 0.15),
         Page("anon-money-trail", "where the money goes", "/where-the-money-goes", None, 0.15),
+        Page("anon-events", "events", "/events", None, 0.15),
     ]
 
 
@@ -216,6 +234,14 @@ def find_ids(database_url: str) -> Ids:
                             "WHERE c.status = 'live' GROUP BY c.id ORDER BY count(*) DESC, c.id LIMIT 1"
                         )
                     ).scalar()
+                ),
+                # The published event to come at a Venue Bank space with the most entries (its waiting list the
+                # longest; bench/generate_events.py gives its first event, a course at a space, one in a hundred).
+                busiest_event=one(
+                    "SELECT e.id FROM event e JOIN event_registration r ON r.event_id = e.id "
+                    "WHERE e.status = 'published' AND e.starts_at > now() AND e.location_kind = 'venue' "
+                    "GROUP BY e.id ORDER BY count(*) DESC, e.id LIMIT 1",
+                    "published event at a space with registrations",
                 ),
             )
     finally:

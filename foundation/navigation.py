@@ -66,3 +66,30 @@ def entries() -> list[NavEntry]:
         for c in NAV_COUNTS
         if counts.get(c.name) is not None
     ]
+
+
+# --- staff areas: one "Staff" entry in the navigation, leading to a page that lists every package's staff pages ---
+
+
+@dataclass(frozen=True)
+class StaffArea:
+    label: str
+    endpoint: str
+    summary: str
+    order: int
+
+
+STAFF_AREAS: list[StaffArea] = []
+
+
+def staff_area(label: str, endpoint: str, summary: str, order: int) -> None:
+    """Register a package's staff page on the staff home page (`/staff`), in `order`."""
+    if any(a.endpoint == endpoint for a in STAFF_AREAS):
+        raise ValueError(f"staff area {endpoint!r} is registered twice")
+    STAFF_AREAS.append(StaffArea(label, endpoint, summary, order))
+    STAFF_AREAS.sort(key=lambda a: a.order)
+
+
+def staff_areas() -> list[tuple[StaffArea, str]]:
+    """Every registered staff area with its address, in order."""
+    return [(area, url_for(area.endpoint)) for area in STAFF_AREAS]

@@ -131,6 +131,7 @@ def test_the_rule_allows_the_base_members_notifications_and_named_calls(module: 
 def test_the_app_loads_packages_named_in_config_only() -> None:
     # The base reaches the capabilities through the names in config.PACKAGES, never by importing them.
     names = {name.split(".")[1] for name in config.Config.PACKAGES}
-    assert CAPABILITIES & names == {"venues", "grants", "fundraising", "bids"}
+    built = {name for name in CAPABILITIES if (FOUNDATION / name / "__init__.py").is_file()}
+    assert CAPABILITIES & names == built
     assert names >= BASE_PACKAGES
     assert {"members", "notifications", "public"} <= names

@@ -37,9 +37,13 @@ from foundation.venues.ical import calendar_token_for
 from foundation.venues.models import Holiday, HolidayKind, OccurrenceStatus, VenuePhoto
 from tests.bids.factories import bids_world
 from tests.conftest import DatabaseSnapshot, clear_tables, make_test_app, settings_for
+from tests.events.attendance_factories import on_the_day_world
+from tests.events.factories import events_world
+from tests.events.registration_factories import registrations_world
 from tests.factories import add_document, add_member, make_org, make_user
 from tests.fundraising.factories import make_campaign, make_donation, make_pledge
 from tests.grants.factories import make_application, make_decided_grant, make_round
+from tests.library.factories import library_world
 from tests.venues.factories import add_closure, make_booking, make_space, make_venue
 
 PNG = bytes.fromhex(
@@ -108,6 +112,38 @@ STAFF_STEP = (LOGIN, 404, 403, 403, OK, 403)
 # to anyone else, A's plain member included, it does not exist. The consolidated return is the managers'.
 RETURN_READ = (LOGIN, 404, OK, 404, OK, OK)
 RETURN_WRITE = (LOGIN, 404, OK, 404, 403, 403)
+# --- library ---
+# An approved resource of A's with two versions. Anyone sees the list of titles; people of an organisation in good
+# standing (B's admin, A's people) and staff open it (the panel member belongs to none: 403); old versions are A's
+# and staff's; A's admins change it; staff may also withdraw it.
+LIBRARY_READ = (LOGIN, 403, OK, OK, OK, OK)
+LIBRARY_SHARE = (LOGIN, 403, OK, OK, 403, OK)
+LIBRARY_MANAGE = (LOGIN, 403, 403, 403, 403, OK)
+LIBRARY_WITHDRAW = (LOGIN, 403, 403, 403, OK, OK)
+# --- end library ---
+# --- events ---
+# A published event organised by A. Anyone reads it; staff and admins of an organisation in good standing (A's and
+# B's) list events; A's admins and staff manage A's event (it is public, so others are refused: 403).
+EVENT_LIST = (LOGIN, 403, OK, 403, OK, OK)
+EVENT_MANAGE = (LOGIN, 403, 403, 403, OK, OK)
+# --- end events ---
+# --- events: on the day and after ---
+# A's member is registered for A's event. The organiser's pages (register, feedback results) are A's admins' and
+# staff's; the event is public, so others are refused (403). The member's certificate: theirs, their admins' and
+# the organiser's (not yet attended: they are told why); to anyone else it does not exist. Nobody has attended
+# the event yet, so the feedback form is refused to everyone.
+ON_THE_DAY_FEEDBACK = (LOGIN, 403, 403, 403, 403, 403)
+# --- end events: on the day and after ---
+# --- events: registration and waiting lists ---
+# A's member registered themselves for A's event (one entry). Registering is for members of an organisation (the
+# panel member and staff belong to none). The entry is its organisation's (A's people) and the organiser's (A's
+# admins, staff); to anyone else it does not exist. Offers are answered by the entry's organisation only; the maker
+# or an admin cancels, and so may the organiser; approving, declining and moving are the organiser's.
+EVENT_REGISTER = (LOGIN, 403, OK, OK, 403, OK)
+ENTRY_READ = (LOGIN, 404, 404, OK, OK, OK)
+ENTRY_ANSWER = (LOGIN, 404, 404, OK, 403, OK)
+ENTRY_ORGANISER = (LOGIN, 404, 404, 403, OK, OK)
+# --- end events: registration and waiting lists ---
 
 MATRIX: dict[str, tuple | dict[str, tuple]] = {
     # public
@@ -147,6 +183,7 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "members.change_member_role": ORG_ADMIN,
     "members.remove_member": ORG_ADMIN,
     # staff
+    "members.staff_home": STAFF,
     "members.vetting_queue": STAFF,
     "members.vetting_review": STAFF,
     "members.staff_users": STAFF,
@@ -346,6 +383,54 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "bids.pipeline_page": STAFF,
     "bids.pipeline_csv": STAFF,
     "bids.success_rates": STAFF,
+    # --- library ---
+    "library.index": PUBLIC,
+    "library.resource": LIBRARY_READ,
+    "library.download": LIBRARY_READ,
+    "library.version_download": ORG_READ,
+    "library.share": LIBRARY_SHARE,
+    "library.ours": SIGNED_IN,
+    "library.edit": LIBRARY_MANAGE,
+    "library.replace": LIBRARY_MANAGE,
+    "library.withdraw": LIBRARY_WITHDRAW,
+    "library.review_queue": STAFF,
+    "library.review": STAFF,
+    # --- end library ---
+    # --- events ---
+    "events.events_list": PUBLIC,
+    "events.events_feed": PUBLIC,
+    "events.event_page": PUBLIC,
+    "events.event_calendar": PUBLIC,
+    "events.event_new": EVENT_LIST,
+    "events.events_mine": SIGNED_IN,
+    "events.event_edit": EVENT_MANAGE,
+    "events.event_manage": EVENT_MANAGE,
+    "events.event_publish": EVENT_MANAGE,
+    "events.event_cancel": EVENT_MANAGE,
+    # --- end events ---
+    # --- events: on the day and after ---
+    "events.register_sheet": EVENT_MANAGE,
+    "events.register_sheet_print": EVENT_MANAGE,
+    "events.feedback_results": EVENT_MANAGE,
+    "events.feedback_form": ON_THE_DAY_FEEDBACK,
+    "events.certificate": ORG_READ,
+    "events.my_training": SIGNED_IN,
+    "events.organisation_training": ORG_READ,
+    "events.coverage_table": STAFF,
+    "events.coverage_csv": STAFF,
+    # --- end events: on the day and after ---
+    # --- events: registration and waiting lists ---
+    "events.register": {"GET": EVENT_REGISTER, "POST": EVENT_REGISTER},
+    "events.registration": ENTRY_READ,
+    "events.registration_accept": ENTRY_ANSWER,
+    "events.registration_decline_offer": ENTRY_ANSWER,
+    "events.registration_cancel": ENTRY_READ,
+    "events.registration_approve": ENTRY_ORGANISER,
+    "events.registration_decline": ENTRY_ORGANISER,
+    "events.registration_move": ENTRY_ORGANISER,
+    "events.event_registrations": EVENT_MANAGE,
+    "events.my_registrations": SIGNED_IN,
+    # --- end events: registration and waiting lists ---
 }
 
 
@@ -432,6 +517,10 @@ def build_world() -> World:
     claim = claims.create([given.id], staff)
     db.session.flush()
     funding = bids_world(staff, member, org_a, org_admin, other_admin)
+    library = library_world(org_a, org_admin, staff)  # library
+    events = events_world(org_a, org_admin)  # events
+    on_the_day = on_the_day_world(events, member, org_a, org_admin)  # events: on the day and after
+    entries = registrations_world(on_the_day)  # events: registration and waiting lists
     values = {
         "org_id": org_a.id,
         "membership_id": membership.id,
@@ -460,6 +549,10 @@ def build_world() -> World:
         "pledge_id": pledge.id,
         "claim_id": claim.id,
         **funding,
+        **library,
+        **events,
+        **on_the_day,  # events: on the day and after (the same event_id)
+        **entries,  # events: registration and waiting lists (the member's entry on that event)
         "step": "submit",
         "provider": "stripe",
         "year": date.today().year,

@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from foundation.auth import open_session
+from foundation.events.models import Event
 from foundation.extensions import db
 from foundation.fundraising import campaigns, claims, donations
 from foundation.fundraising.models import Campaign, CampaignStatus, Donation, DonationStatus, MessageStatus
@@ -36,9 +37,13 @@ from foundation.notifications.services import notify
 from foundation.types import utcnow
 from foundation.venues.models import Holiday, HolidayKind, OccurrenceStatus, Venue
 from tests.bids.factories import grow_bids
+from tests.events.attendance_factories import grow_on_the_day
+from tests.events.factories import grow_events
+from tests.events.registration_factories import grow_registrations
 from tests.factories import add_document, add_member, make_org, make_user
 from tests.fundraising.factories import make_campaign, make_donation, make_pledge
 from tests.grants.factories import make_application, make_awarded_grant, make_round
+from tests.library.factories import grow_library
 from tests.test_permissions import MATRIX, OK, ROLES, TOKEN, World, _expected, _rules, _url, build_world
 from tests.venues.factories import add_closure, make_booking, make_space, make_venue
 
@@ -166,6 +171,10 @@ def grow(world: World, n: int) -> None:
         make_campaign(CampaignStatus.CLOSED, lead=other, by=staff, title=f"Closed campaign {i}")
         # Funding: a funder with an opportunity in every state, suggestions by A's member, digests, imports.
         grow_bids(i, staff, member, org_a)
+        grow_library(i, org_a, org_admin, other)  # library
+        grow_events(i, org_a, org_admin, other)  # events
+        grow_on_the_day(i, world.values["event_id"], org_a, member, org_admin)  # events: on the day and after
+        grow_registrations(i, world.values["event_id"], org_a, org_admin)  # events: registration
     db.session.commit()
 
 
@@ -199,6 +208,9 @@ def measured_pages(app, world: World) -> dict[str, int]:
     oldest = db.session.scalars(
         sa.select(Donation).order_by(Donation.happened_at, Donation.id).limit(1)
     ).one()
+    venue_course = db.session.scalar(
+        sa.select(Event.id).where(Event.title.like("Growth course %")).order_by(Event.id.desc()).limit(1)
+    )  # events
     visits += [
         ("venues.my_bookings", "/bookings?when=past", "org_admin"),
         ("notifications.staff_outbox", "/staff/outbox?section=failed", "staff"),
@@ -217,6 +229,22 @@ def measured_pages(app, world: World) -> dict[str, int]:
         ("bids.bids_list", "/bids?status=withdrawn", "staff"),
         ("bids.bids_list", "/bids", "member"),
         ("bids.bid", f"/bids/{world.values['bid_id']}", "other_admin"),
+        # library: the list searched and filtered, as a member and anonymously; a resource as another member
+        ("library.index", "/library?q=growth&topic=digital&kind=guide", "member"),
+        ("library.index", "/library?q=growth&topic=safeguarding", "anonymous"),
+        ("library.resource", f"/library/{world.values['resource_id']}", "other_admin"),
+        # events: the listing filtered and its past events; the page, file and manage page of a venue course
+        ("events.events_list", "/events?topic=safeguarding&town=Calne&event_type=training&free_only=y", "anonymous"),
+        ("events.events_list", "/events?places_left=y&date_from=2020-01-01", "member"),
+        ("events.events_list", "/events?past=y", "anonymous"),
+        ("events.events_mine", "/events/mine", "staff"),
+        ("events.event_page (a venue course)", f"/events/{venue_course}", "anonymous"),
+        ("events.event_calendar (a venue course)", f"/events/{venue_course}.ics", "anonymous"),
+        ("events.event_manage (a venue course)", f"/events/{venue_course}/manage", "org_admin"),
+        # events, on the day and after: a member's training, last year's coverage
+        ("events.my_training", "/account/training", "member"),
+        ("events.coverage_table", f"/staff/events/coverage?year={date.today().year - 1}", "staff"),
+        ("events.coverage_csv", f"/staff/events/coverage.csv?year={date.today().year}", "staff"),
     ]  # fmt: skip
     for endpoint, url, role in visits:
         client = app.test_client()

@@ -103,6 +103,10 @@ def test_packages_register_their_demo_data_in_order(app):
         "grants",
         "fundraising",
         "bids",
+        "events",  # events
+        "events-registrations",  # events: registration and waiting lists
+        "events-attendance",  # events: on the day and after (marks the registrations seeded before it)
+        "library",
     ]
     with pytest.raises(ValueError, match="registered twice"):
         demo_data("venues", order=99)(lambda: iter(()))

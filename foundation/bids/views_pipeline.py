@@ -16,10 +16,15 @@ from flask import Response, render_template
 from flask.typing import ResponseReturnValue
 
 from foundation.bids import bp, pipeline
+from foundation.navigation import staff_area
 from foundation.pagination import page_number
 from foundation.permissions import staff_required
 from foundation.types import london_today
 from foundation.web import spreadsheet_safe
+
+staff_area(
+    "Bids pipeline", "bids.pipeline_page", "Bids by stage, deadlines, income secured and success rates.", 45
+)
 
 
 @bp.get("/staff/bids/pipeline")

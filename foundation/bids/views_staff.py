@@ -32,11 +32,20 @@ from foundation.bids.views_members import render_opportunity
 from foundation.errors import DomainError
 from foundation.extensions import db
 from foundation.forms import SelectChoice
+from foundation.navigation import staff_area
 from foundation.pagination import page_number
 from foundation.permissions import signed_in_user, staff_required
 from foundation.web import submit_form
 
 # --- the register --------------------------------------------------------------------------------------------
+
+
+staff_area(
+    "Funders and opportunities",
+    "bids.funders_list",
+    "The register of funders, opportunities to publish and prospecting.",
+    40,
+)
 
 
 @bp.route("/staff/funders")

@@ -10,6 +10,7 @@ from foundation.forms import SelectChoice
 from foundation.fundraising import bp, claims, giftaid
 from foundation.fundraising.forms_claims import ClaimForm, ClaimPaymentForm
 from foundation.fundraising.models import ClaimStatus, GiftAidClaim
+from foundation.navigation import staff_area
 from foundation.permissions import signed_in_user, staff_required
 from foundation.types import london_today
 from foundation.web import submit_form
@@ -32,6 +33,11 @@ def _render_claims(form: ClaimForm | None = None, status: int = 200) -> Response
         claims=claims.all_claims(),
         expected=claims.expected_pence,
     ), status
+
+
+staff_area(
+    "Gift Aid", "fundraising.staff_gift_aid", "Claims to HMRC: donations to claim, batches and payments.", 35
+)
 
 
 @bp.get("/staff/gift-aid")

@@ -54,6 +54,7 @@ from foundation.fundraising.models import (
 )
 from foundation.ledger import service as ledger
 from foundation.members.models import Organisation, OrganisationStatus
+from foundation.navigation import staff_area
 from foundation.pagination import Page, page_number, paginate
 from foundation.payments import service as payments
 from foundation.payments.models import Payment
@@ -186,6 +187,14 @@ def _waiting() -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
         {cid: (int(n), int(pence or 0)) for cid, n, pence in pledges},
         {cid: int(n) for cid, n in messages},
     )
+
+
+staff_area(
+    "Fundraising",
+    "fundraising.staff_home",
+    "Campaigns, donations, offline pledges, messages and match funding.",
+    30,
+)
 
 
 @bp.get("/staff/fundraising")

@@ -34,6 +34,7 @@ from foundation.grants.forms_rounds import (
     RoundForm,
 )
 from foundation.grants.models import DeclineReason, GrantRound, RoundStatus
+from foundation.navigation import staff_area
 from foundation.pagecache import public_page
 from foundation.permissions import signed_in_user, staff_required
 from foundation.types import utcnow
@@ -55,6 +56,14 @@ def _endpoint(name: str) -> bool:
 
 
 # --- staff: rounds -------------------------------------------------------------------------------------------------
+
+
+staff_area(
+    "Seed grants",
+    "grants.staff_rounds",
+    "Funding rounds, applications, the panel's ranking, decisions, grants and the fund.",
+    20,
+)
 
 
 @bp.get("/staff/grants")

@@ -21,9 +21,20 @@ from foundation.members.models import (
     User,
     VettingAction,
 )
+from foundation.navigation import staff_area, staff_areas
 from foundation.pagination import page_number, paginate
 from foundation.permissions import signed_in_user, staff_required
 from foundation.web import field_error
+
+staff_area("Vetting", "members.vetting_queue", "Organisations waiting to be vetted, and those decided.", 10)
+staff_area("Users", "members.staff_users", "Everyone with an account, and their organisations.", 90)
+
+
+@bp.get("/staff")
+@staff_required
+def staff_home() -> ResponseReturnValue:
+    """Every package's staff pages, on one page: the navigation's "Staff" entry."""
+    return render_template("members/staff_home.html", areas=staff_areas())
 
 
 @bp.get("/staff/vetting")

@@ -10,6 +10,7 @@ from flask_login import current_user
 from foundation.auth import log_event
 from foundation.errors import DomainError
 from foundation.extensions import db
+from foundation.navigation import staff_area
 from foundation.notifications import bp, services
 from foundation.notifications.models import EmailStatus, Notification
 from foundation.pagination import PER_PAGE, page_number, paginate
@@ -62,6 +63,9 @@ def _render_outbox(error: str | None = None, status: int = 200) -> ResponseRetur
         error=error,
         max_attempts=services.max_attempts(),
     ), status
+
+
+staff_area("Outbox", "notifications.staff_outbox", "Messages sent, waiting and failed, with retries.", 80)
 
 
 @bp.get("/staff/outbox")

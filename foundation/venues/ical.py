@@ -131,7 +131,7 @@ def space_busy_calendar(space: Space, since: datetime) -> Calendar:
         .order_by(Occurrence.starts_at, Occurrence.id)
     ).all()
     venue = space.venue
-    cal = _calendar(
+    cal = new_calendar(
         name=f"{space.name}, {venue.name}: busy times",
         description=f"Times when {space.name} at {venue.name} is booked.",
     )
@@ -152,7 +152,7 @@ def organisation_calendar(org: Organisation, since: datetime) -> Calendar:
         )
         .order_by(Occurrence.starts_at, Occurrence.id)
     ).all()
-    cal = _calendar(
+    cal = new_calendar(
         name=f"{org.name}: venue bookings", description=f"Venue Bank bookings made by {org.name}."
     )
     _add_events(cal, occurrences, _describe_private)
@@ -165,7 +165,7 @@ def booking_calendar(booking: Booking, now: datetime, link: str | None = None) -
     booking's page) in each description."""
     space: Space = booking.space
     occurrences = [o for o in booking.occurrences if o.status in PRIVATE_STATUSES and o.starts_at > now]
-    cal = _calendar(
+    cal = new_calendar(
         name=f"{booking.purpose}: {space.name}, {space.venue.name}",
         description=f"Venue Bank booking {booking.reference} by {booking.organisation.name}.",
         subscription=False,
@@ -191,7 +191,7 @@ def _summary(title: str, occ: Occurrence) -> str:
     return f"{title} (awaiting approval)" if occ.status is OccurrenceStatus.REQUESTED else title
 
 
-def _location(space: Space) -> str:
+def space_location(space: Space) -> str:
     """Where a space is, on one line: the space, its venue and the venue's full address."""
     venue: Venue = space.venue
     parts = (space.name, venue.name, venue.address_line1, venue.address_line2, venue.town, venue.postcode)
@@ -206,7 +206,7 @@ def _describe_private(booking: Booking, occ: Occurrence) -> Look:
     return Look(
         summary=_summary(booking.purpose, occ),
         status=_ICAL_STATUS[occ.status],
-        location=_location(space),
+        location=space_location(space),
         description="\n".join(
             (
                 f"{space.name} at {venue.name}",
@@ -220,9 +220,10 @@ def _describe_private(booking: Booking, occ: Occurrence) -> Look:
 # --- building --------------------------------------------------------------------------------------------------
 
 
-def _calendar(name: str, description: str, subscription: bool = True) -> Calendar:
+def new_calendar(name: str, description: str, subscription: bool = True, prodid: str = PRODID) -> Calendar:
+    """An empty VCALENDAR with its name and description; a subscription also says how often to look again."""
     cal = Calendar()
-    cal.add("prodid", PRODID)
+    cal.add("prodid", prodid)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("name", name)

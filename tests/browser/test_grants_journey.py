@@ -63,6 +63,12 @@ def nav(page, name: str):
     return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
 
 
+def to_rounds(page) -> None:
+    """Staff reach the rounds through the navigation's staff page."""
+    nav(page, "Staff").click()
+    page.get_by_role("main").get_by_role("link", name="Seed grants", exact=True).click()
+
+
 def flash(page):
     return page.locator(".flashes").get_by_role("status")
 
@@ -144,7 +150,7 @@ def test_seed_grant_from_application_to_public_scorecard(db, live_server, smtp, 
     sam = browse("sam")
     staff_page = sam.page
     sign_in(staff_page, live_server, "sam@wypf.org.uk")
-    nav(staff_page, "Grants admin").click()
+    to_rounds(staff_page)
     expect(staff_page.get_by_role("heading", level=1)).to_have_text("Seed grants: rounds")
     staff_page.get_by_role("row").filter(has_text=ROUND).get_by_role("link", name=ROUND).click()
     expect(staff_page.get_by_role("heading", level=1)).to_contain_text(ROUND)
@@ -233,7 +239,7 @@ def test_seed_grant_from_application_to_public_scorecard(db, live_server, smtp, 
     screenshot(score_page, "grants-11-review-submitted")
 
     # --- 5. staff read the ranking and award part of what was asked ---
-    nav(staff_page, "Grants admin").click()
+    to_rounds(staff_page)
     staff_page.get_by_role("row").filter(has_text=ROUND).get_by_role("link", name=ROUND).click()
     staff_page.get_by_role("link", name="Ranking and decisions").click()
     expect(staff_page.get_by_role("heading", level=1)).to_contain_text(f"Ranking: {ROUND}")
@@ -302,7 +308,7 @@ def test_seed_grant_from_application_to_public_scorecard(db, live_server, smtp, 
     expect(page.locator("#award")).to_have_text("£2,000 (you asked for £3,000)")
 
     # --- 7. staff see the accepted grant, then mark the round decided ---
-    nav(staff_page, "Grants admin").click()
+    to_rounds(staff_page)
     staff_page.get_by_role("row").filter(has_text=ROUND).get_by_role("link", name=ROUND).click()
     staff_page.get_by_role("link", name="Applications", exact=True).click()
     staff_page.get_by_role("row").filter(has_text=ORG).get_by_role("link", name=reference).click()
@@ -311,7 +317,7 @@ def test_seed_grant_from_application_to_public_scorecard(db, live_server, smtp, 
     staff_page.get_by_role("link", name="The grant", exact=True).click()
     expect(staff_page.get_by_role("heading", level=1)).to_contain_text("Active")
     expect(staff_page.locator("#accepted")).to_contain_text("by Amira Admin")
-    nav(staff_page, "Grants admin").click()
+    to_rounds(staff_page)
     staff_page.get_by_role("row").filter(has_text=ROUND).get_by_role("link", name=ROUND).click()
     expect(staff_page.locator("#blockers")).to_have_count(0)
     staff_page.get_by_role("button", name="Mark the round decided").click()

@@ -28,6 +28,14 @@ from foundation.bids.models import (
     OpportunityStatus,
 )
 from foundation.bids.seed import BID_TITLE, WON_TITLE
+from foundation.events.models import Event, Registration
+from foundation.events.seed import (
+    COURSE_TITLE,
+    FULL_EVENT_TITLE,
+    ONLINE_EVENT_TITLE,
+    PAST_EVENT_TITLE,
+    VENUE_EVENT_TITLE,
+)
 from foundation.extensions import db
 from foundation.fundraising.models import (
     Campaign,
@@ -49,6 +57,7 @@ from foundation.grants.models import (
     ReviewAssignment,
     RoundStatus,
 )
+from foundation.library.models import LibraryResource, ResourceStatus
 from foundation.members.models import Organisation, OrganisationStatus, User
 from foundation.seed import DEMO_PASSWORD, seed
 from foundation.venues.models import Booking, Space, Venue
@@ -89,6 +98,13 @@ PAGES: dict[str | None, list[str]] = {
         "/campaigns/{closed_campaign}",
         "/where-the-money-goes",
         "/awards/{award}/money",
+        # events
+        "/events",
+        "/events?past=y&topic=safeguarding",
+        "/events/{venue_event}",
+        "/events/{online_event}",
+        "/events/{full_event}",
+        "/library",
     ],
     "admin@calne-youth.example": [
         "/dashboard",
@@ -126,6 +142,20 @@ PAGES: dict[str | None, list[str]] = {
         "/bids/{drafting_bid}",
         "/bids/{drafting_bid}/parts/{calne_part}",
         "/bids/{drafting_bid}/assembled",
+        # events
+        "/events/mine",
+        "/events/new",
+        "/events/{course_event}/manage",
+        "/events/{course_event}/edit",
+        "/events/{full_event}/register",
+        "/events/registrations/{calne_entry}",
+        "/account/events",
+        "/account/training",
+        "/organisations/{calne}/training",
+        "/library",
+        "/library/{resource}",
+        "/library/share",
+        "/library/ours",
     ],
     "team@westbury-detached.example": ["/bids/awards/{award}", "/bids/returns/{return_in}"],
     "youthworker@wypf.example": ["/campaigns/{waiting_campaign_id}/partners/{invitation}"],
@@ -133,6 +163,7 @@ PAGES: dict[str | None, list[str]] = {
     "panel4@wypf.example": ["/panel/assignments/{scoring}"],
     "staff@wypf.example": [
         "/dashboard",
+        "/staff",
         "/staff/vetting",
         "/staff/organisations/{pending}",
         "/staff/users",
@@ -167,6 +198,13 @@ PAGES: dict[str | None, list[str]] = {
         "/bids/awards/{award}/reporting/{reporting_date}",
         "/staff/bids/pipeline",
         "/staff/bids/success",
+        "/events/{full_event}/registrations",
+        "/events/{past_event}/register-sheet",
+        "/events/{past_event}/register-sheet/print",
+        "/events/{past_event}/feedback/results",
+        "/staff/events/coverage",
+        "/staff/library",
+        "/staff/library/{waiting_resource}/review",
     ],
 }
 
@@ -280,6 +318,29 @@ def _ids(db: Any) -> dict[str, object]:
             sa.select(FundingOpportunity.id)
             .where(FundingOpportunity.status == OpportunityStatus.SUGGESTED)
             .limit(1)
+        ),
+        # events: one at a venue (with its accessibility), one online, and the Calne Youth Project's course
+        "venue_event": one(sa.select(Event.id).where(Event.title == VENUE_EVENT_TITLE)),
+        "online_event": one(sa.select(Event.id).where(Event.title == ONLINE_EVENT_TITLE)),
+        "course_event": one(sa.select(Event.id).where(Event.title == COURSE_TITLE)),
+        # the full event with its waiting list, an entry of the Calne Youth Project's, and the past event
+        "full_event": one(sa.select(Event.id).where(Event.title == FULL_EVENT_TITLE)),
+        "past_event": one(sa.select(Event.id).where(Event.title == PAST_EVENT_TITLE)),
+        "calne_entry": one(
+            sa.select(Registration.id)
+            .where(Registration.organisation_id == calne)
+            .order_by(Registration.id)
+            .limit(1)
+        ),
+        # the library: a resource members see, and one waiting for staff
+        "resource": one(
+            sa.select(LibraryResource.id)
+            .where(LibraryResource.status == ResourceStatus.APPROVED)
+            .order_by(LibraryResource.id)
+            .limit(1)
+        ),
+        "waiting_resource": one(
+            sa.select(LibraryResource.id).where(LibraryResource.status == ResourceStatus.PENDING).limit(1)
         ),
         "invitation": one(
             sa.select(CampaignPartner.id)

@@ -119,7 +119,8 @@ def test_member_registers_organisation_and_staff_approve_it(db, live_server, smt
     expect(staff_page).to_have_url(live_server("/dashboard"))
     expect(staff_page.locator(".site-header .badge")).to_have_text("1")
 
-    staff_page.get_by_role("navigation", name="Main").get_by_role("link", name="Vetting", exact=True).click()
+    staff_page.get_by_role("navigation", name="Main").get_by_role("link", name="Staff", exact=True).click()
+    staff_page.get_by_role("main").get_by_role("link", name="Vetting", exact=True).click()
     expect(staff_page).to_have_url(live_server("/staff/vetting"))
     row = staff_page.get_by_role("row").filter(has_text=ORG)
     expect(row).to_contain_text("Swindon")

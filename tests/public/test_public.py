@@ -33,12 +33,20 @@ def test_home_page_explains_the_foundation(client, db):
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
     assert "Wiltshire Young People's Foundation brings together youth groups" in page
-    for topic in ("Venue Bank", "Seed grants", "Campaigns", "Gift Aid", "vetted by Foundation staff"):
+    for topic in (
+        "Venue Bank",
+        "Seed grants",
+        "Campaigns",
+        "Gift Aid",
+        "vetted by Foundation staff",
+        "Funding together",
+        "Training and events",
+    ):
         assert topic in page
     assert "<strong>2</strong> vetted member organisations" in page
-    # Only what exists is offered: training events come with that feature.
-    for missing in ("Training", "events"):
-        assert missing not in page
+    # Each feature the page offers links to where it is.
+    for path in ("/venues", "/grants", "/campaigns", "/funding", "/events", "/library"):
+        assert f'href="{path}"' in page
     assert 'href="/register"' in page and 'href="/members"' in page
 
 

@@ -1,0 +1,103 @@
+"""Builders for registration tests. Like the other factories they flush, never commit; the services lock the
+event (on SQLite by starting a fresh write transaction), so a test commits what it built before calling them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from foundation.events import registrations
+from foundation.events.models import Event, LocationKind, Registration, RegistrationPlace, RegistrationStatus
+from foundation.extensions import db
+from foundation.members.models import MemberRole, Organisation, User
+from foundation.notifications.models import Notification
+from tests.factories import add_member, make_org, make_user
+
+
+def make_team(size: int, name: str | None = None, **org_kwargs: object) -> tuple[Organisation, list[User]]:
+    """An organisation in good standing and `size` people of it; the first is its admin."""
+    people = [make_user() for _ in range(size)]
+    org = make_org(admin=people[0], name=name, **org_kwargs)  # type: ignore[arg-type]
+    for person in people[1:]:
+        add_member(org, person, MemberRole.MEMBER)
+    for person in people:
+        db.session.refresh(person)
+    return org, people
+
+
+def register(
+    event: Event, org: Organisation, people: list[User], by: User | None = None, now: datetime | None = None
+) -> Registration:
+    """Register through the service and commit, as a view would."""
+    entry = registrations.register(event, org, by or people[0], people, now)
+    db.session.commit()
+    return entry
+
+
+def fill(event: Event, places: int | None = None, now: datetime | None = None) -> list[Registration]:
+    """Take the event's places left (or `places` of them), one entry of one person each."""
+    wanted = event.places_left if places is None else places
+    entries = []
+    for _ in range(wanted):
+        org, people = make_team(1)
+        db.session.commit()
+        entries.append(register(event, org, people, now=now))
+    return entries
+
+
+def held_in_db(event_id: int) -> tuple[int, int]:
+    """(the event's places_held, the sum of the places of the entries holding places), read afresh."""
+    db.session.expire_all()
+    held = db.session.scalar(sa.select(Event.places_held).where(Event.id == event_id))
+    total = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Registration.places), 0)).where(
+            Registration.event_id == event_id,
+            Registration.status.in_([s for s in RegistrationStatus if s.holds_places]),
+        )
+    )
+    return int(held or 0), int(total or 0)
+
+
+def subjects_to(user: User) -> list[str]:
+    """The subjects of the messages queued for a person, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Notification.subject).where(Notification.user_id == user.id).order_by(Notification.id)
+        )
+    )
+
+
+def grow_registrations(i: int, event_id: int, org_a: Organisation, org_admin: User) -> None:
+    """For the query-count test: more entries of every kind on the world's event (registered, waiting, offered,
+    cancelled), and more entries naming A's admin on other events. Commits (the services lock the event)."""
+    from tests.events.factories import make_event
+
+    db.session.commit()
+    team, people = make_team(3, name=f"Registering group {i}")
+    pair_team, pair = make_team(2, name=f"Waiting group {i}")
+    single_team, single = make_team(1, name=f"Offered group {i}")
+    event = db.session.get(Event, event_id)
+    assert event is not None
+    event.places += 3
+    db.session.commit()
+    register(event, team, people[:2])
+    leaving = register(event, team, people[2:])
+    event = db.session.get(Event, event_id)
+    assert event is not None
+    event.places = event.places_held
+    db.session.commit()
+    register(event, pair_team, pair)
+    register(event, single_team, single)
+    registrations.cancel(leaving, people[0])  # one place frees: the single is offered it, the pair waits
+    db.session.commit()
+    other = make_event(where=LocationKind.ONLINE, title=f"Another event {i}")
+    db.session.commit()
+    register(other, org_a, [org_admin])
+
+
+def registrations_world(values: dict[str, object]) -> dict[str, object]:
+    """The permissions matrix's entry: the one holding the place of A's member on the world's event."""
+    place = db.session.get(RegistrationPlace, values["place_id"])
+    assert place is not None
+    return {"registration_id": place.registration_id}
