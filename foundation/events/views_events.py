@@ -36,6 +36,7 @@ from foundation.events.models import Event, EventType, Topic
 from foundation.extensions import db
 from foundation.forms import SelectChoice
 from foundation.members.models import Organisation
+from foundation.pagecache import public_page
 from foundation.pagination import page_number
 from foundation.permissions import deny, signed_in_user
 from foundation.venues.models import Feature, FeatureGroup, Space, Venue
@@ -76,6 +77,7 @@ def _managed_event(event_id: int) -> Event:
 
 
 @bp.get("/events")
+@public_page
 def events_list() -> ResponseReturnValue:
     form = ListingForm(request.args)
     form.offer_towns(listing.listed_towns())
@@ -129,6 +131,7 @@ def _holds_place(event: Event) -> bool:
 
 
 @bp.get("/events/<int:event_id>")
+@public_page
 def event_page(event_id: int) -> ResponseReturnValue:
     event = _visible_event(event_id)
     space = event.space

@@ -35,6 +35,7 @@ from foundation.library.forms import (
 from foundation.library.models import LibraryResource, ResourceStatus, ResourceVersion
 from foundation.members.models import Organisation
 from foundation.navigation import staff_area
+from foundation.pagecache import public_page
 from foundation.pagination import page_number
 from foundation.permissions import deny, signed_in_user, staff_required
 from foundation.uploads import remove_stored, send_stored
@@ -42,6 +43,7 @@ from foundation.web import FormOutcome, field_error, submit_form
 
 
 @bp.route("/library")
+@public_page
 def index() -> ResponseReturnValue:
     form = LibraryFilterForm(request.args)
     valid = form.validate() if request.args else True
