@@ -56,6 +56,7 @@ from foundation.events.models import (
 from foundation.extensions import db
 from foundation.members.models import Membership, Organisation, User
 from foundation.members.organisations import good_standing
+from foundation.notifications.mailer import Attachment
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import notify
 from foundation.types import LONDON, utcnow
@@ -299,7 +300,13 @@ def calendar_path(event: Event) -> str:
     return url_for("events.event_calendar", event_id=event.id)
 
 
-def _tell(registration: Registration, subject: str, template: str, **context: Any) -> int:
+def _tell(
+    registration: Registration,
+    subject: str,
+    template: str,
+    attachment: Attachment | None = None,
+    **context: Any,
+) -> int:
     event = registration.event
     link = url_for("events.registration", registration_id=registration.id)
     people = _recipients(registration)
@@ -310,6 +317,7 @@ def _tell(registration: Registration, subject: str, template: str, **context: An
             subject,
             f"events/{template}",
             link=link,
+            attachment=attachment,
             event=event,
             registration=registration,
             starts=when(event.starts_at),
@@ -324,7 +332,14 @@ def _tell(registration: Registration, subject: str, template: str, **context: An
 def _confirm(registration: Registration) -> None:
     event = registration.event
     if registration.status is S.REGISTERED:
-        _tell(registration, f"You are registered: {event.title}", "registered")
+        # The calendar entry travels with the confirmation (with the online link: these people hold places).
+        # Imported here: the calendar builds its links with the event services, which call this module.
+        from foundation.events import calendar
+
+        entry = Attachment(
+            f"event-{event.id}.ics", "text/calendar", calendar.event_ics(event, include_online_link=True)
+        )
+        _tell(registration, f"You are registered: {event.title}", "registered", attachment=entry)
     elif registration.status is S.PENDING_APPROVAL:
         _tell(registration, f"Waiting for the organiser's approval: {event.title}", "pending")
 

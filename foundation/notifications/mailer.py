@@ -13,6 +13,7 @@ import re
 import secrets
 import smtplib
 from collections.abc import Callable
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -27,8 +28,25 @@ if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
 
-def build_message(to: str, subject: str, text: str, html: str | None, message_id: str) -> EmailMessage:
-    """A plain-text message, with an HTML alternative when there is one (multipart/alternative)."""
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message."""
+
+    filename: str
+    content_type: str  # "text/calendar", ...
+    data: bytes
+
+
+def build_message(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None,
+    message_id: str,
+    attachment: Attachment | None = None,
+) -> EmailMessage:
+    """A plain-text message, with an HTML alternative when there is one (multipart/alternative), and the
+    attachment when there is one (multipart/mixed)."""
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     msg["To"] = to
@@ -40,6 +58,9 @@ def build_message(to: str, subject: str, text: str, html: str | None, message_id
     msg.set_content(text)
     if html:
         msg.add_alternative(html, subtype="html")
+    if attachment is not None:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        msg.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return msg
 
 

@@ -138,6 +138,10 @@ class Notification(Model):
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str | None] = mapped_column(sa.Text)
     link: Mapped[str | None] = mapped_column(sa.String(500))
+    # One file sent with the email (an event's calendar entry, say): its name, MIME type and content.
+    attachment_name: Mapped[str | None] = mapped_column(sa.String(100))
+    attachment_type: Mapped[str | None] = mapped_column(sa.String(100))
+    attachment: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     in_inbox: Mapped[bool] = mapped_column(default=True)
     email_status: Mapped[EmailStatus] = mapped_column(enum_column(EmailStatus), default=EmailStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -61,6 +61,14 @@ def _erase_notifications(user: User) -> None:
     db.session.execute(
         sa.update(Notification)
         .where(mine)
-        .values(email_to=closed_email(user), body_text=ERASED_TEXT, body_html=None, link=None)
+        .values(
+            email_to=closed_email(user),
+            body_text=ERASED_TEXT,
+            body_html=None,
+            link=None,
+            attachment=None,
+            attachment_name=None,
+            attachment_type=None,
+        )
         .execution_options(synchronize_session=False)
     )

@@ -133,9 +133,11 @@ def notify(
     template: str,
     link: str | None = None,
     in_inbox: bool = True,
+    attachment: mailer.Attachment | None = None,
     **context: Any,
 ) -> Notification:
-    """Queue a message for a user: in the inbox, and by email if they want it (or it is mandatory).
+    """Queue a message for a user: in the inbox, and by email if they want it (or it is mandatory), with the
+    attachment if one is given (by email only).
 
     A message kept out of the inbox goes by email whatever the preference, as email is its only way
     to arrive. Closed accounts get no email.
@@ -151,6 +153,9 @@ def notify(
         body_html=html,
         link=link,
         in_inbox=in_inbox,
+        attachment_name=attachment.filename if attachment else None,
+        attachment_type=attachment.content_type if attachment else None,
+        attachment=attachment.data if attachment else None,
         email_status=EmailStatus.PENDING if send_email else EmailStatus.NOT_REQUESTED,
         attempts=0,
         next_attempt_at=utcnow() if send_email else None,
@@ -384,6 +389,9 @@ def deliver(notification_id: int) -> EmailStatus | None:
             Notification.body_html,
             Notification.attempts,
             Notification.message_id,
+            Notification.attachment_name,
+            Notification.attachment_type,
+            Notification.attachment,
         ).where(Notification.id == notification_id)
     ).one_or_none()
     # End the read before the slow send: on SQLite a transaction that read first cannot later write once
@@ -402,8 +410,15 @@ def deliver(notification_id: int) -> EmailStatus | None:
             raise ClaimLost
 
     try:
+        attachment = (
+            mailer.Attachment(
+                row.attachment_name, row.attachment_type or "application/octet-stream", row.attachment
+            )
+            if row.attachment is not None and row.attachment_name
+            else None
+        )
         msg = mailer.build_message(
-            row.email_to or "", row.subject, row.body_text, row.body_html, row.message_id or ""
+            row.email_to or "", row.subject, row.body_text, row.body_html, row.message_id or "", attachment
         )
         mailer.send(msg, before_data)
     except ClaimLost:

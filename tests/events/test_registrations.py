@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from icalendar import Calendar
 
 from foundation.errors import Conflict, DomainError, NotAllowed, NotFound
 from foundation.events import registrations
@@ -60,9 +61,15 @@ def test_the_confirmation_carries_the_calendar_file_and_the_online_link(app):
     org, (me,) = make_team(1)
     db.session.commit()
     register(event, org, [me])
-    body = db.session.scalar(sa.select(Notification.body_text).where(Notification.user_id == me.id))
-    assert f"http://127.0.0.1:5000/events/{event.id}.ics" in body  # absolute, from BASE_URL
-    assert event.online_link in body
+    sent = db.session.scalars(sa.select(Notification).where(Notification.user_id == me.id)).one()
+    assert f"http://127.0.0.1:5000/events/{event.id}.ics" in sent.body_text  # absolute, from BASE_URL
+    assert event.online_link in sent.body_text
+    # The calendar file itself goes with the email, with the online link, as the registered see it.
+    assert (sent.attachment_name, sent.attachment_type) == (f"event-{event.id}.ics", "text/calendar")
+    calendar = Calendar.from_ical(sent.attachment)
+    (entry,) = calendar.walk("VEVENT")
+    assert str(entry["SUMMARY"]) == event.title
+    assert event.online_link in sent.attachment.decode()
 
 
 def test_people_from_another_organisation_are_refused_at_the_field_and_nothing_is_written(app):

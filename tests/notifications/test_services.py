@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from foundation.errors import IllegalTransition
 from foundation.members import accounts, roles
 from foundation.notifications import services
+from foundation.notifications.mailer import Attachment
 from foundation.notifications.models import (
     EmailStatus,
     Notification,
@@ -70,6 +71,30 @@ def test_notify_after_commit_emails_and_fills_the_inbox(db, mailbox):
     assert msg["Message-ID"] == n.message_id
     assert n.email_status is EmailStatus.SENT and n.sent_at is not None and n.attempts == 1
     assert services.unread_count(user) == 1
+
+
+def test_an_attachment_goes_with_the_email(db, mailbox):
+    user = make_user(email="cal@example.org")
+    entry = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    n = services.notify(
+        user,
+        NotificationKind.GENERAL,
+        "Your roles changed",
+        "role_granted",
+        attachment=Attachment("event-1.ics", "text/calendar", entry),
+        roles=["panel reviewer"],
+    )
+    db.session.commit()
+
+    msg = mailbox.last_to("cal@example.org")
+    assert msg.get_content_type() == "multipart/mixed"
+    (attached,) = list(msg.iter_attachments())
+    assert attached.get_filename() == "event-1.ics"
+    assert attached.get_content_type() == "text/calendar"
+    assert attached.get_payload(decode=True) == entry
+    assert "panel reviewer" in text_of(msg)
+    db.session.refresh(n)
+    assert n.email_status is EmailStatus.SENT
 
 
 def test_inbox_only_preference_is_respected_and_never_emailed(db, mailbox):
