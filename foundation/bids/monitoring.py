@@ -74,7 +74,7 @@ RETURN_REMINDERS: ReminderSchedule[int] = ReminderSchedule(
     key=ReturnReminder.days_before,
 )
 # How far ahead a partner's dashboard lists the returns it will owe.
-TODO_AHEAD_DAYS = 30
+RETURNS_LISTED_AHEAD_DAYS = 30
 
 
 class ReturnStatus(enum.Enum):

@@ -23,7 +23,7 @@ from foundation.bids.models import (
     MonitoringReturn,
     OpportunityStatus,
 )
-from foundation.bids.monitoring import TODO_AHEAD_DAYS, WON
+from foundation.bids.monitoring import RETURNS_LISTED_AHEAD_DAYS, WON
 from foundation.members.models import Organisation, User
 from foundation.todo import Audience, TodoGroup, TodoItem, Viewer, first_rows, todo_section
 
@@ -147,7 +147,7 @@ def _returns_due(viewer: Viewer) -> list[TodoGroup]:
     rows, total = first_rows(
         _returns(
             BidPartner.organisation_id.in_(viewer.org_ids),
-            MonitoringReturn.due <= viewer.today + timedelta(days=TODO_AHEAD_DAYS),
+            MonitoringReturn.due <= viewer.today + timedelta(days=RETURNS_LISTED_AHEAD_DAYS),
         )
     )
     items = [

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from foundation.extensions import Model
 from foundation.members.models import Organisation, User
+from foundation.topics import Topic
 from foundation.types import UTCDateTime, enum_column, utcnow
 from foundation.venues.models import Booking, Space
 
@@ -49,30 +50,6 @@ class EventType(enum.Enum):
             EventType.WORKSHOP: "Workshop",
             EventType.NETWORK_MEETING: "Network meeting",
             EventType.CONFERENCE: "Conference",
-        }[self]
-
-
-class Topic(enum.Enum):
-    SAFEGUARDING = "safeguarding"
-    MENTAL_HEALTH = "mental_health"
-    FIRST_AID = "first_aid"
-    FUNDRAISING = "fundraising"
-    GOVERNANCE = "governance"
-    YOUTH_VOICE = "youth_voice"
-    INCLUSION = "inclusion"
-    DIGITAL = "digital"
-
-    @property
-    def label(self) -> str:
-        return {
-            Topic.SAFEGUARDING: "Safeguarding",
-            Topic.MENTAL_HEALTH: "Mental health",
-            Topic.FIRST_AID: "First aid",
-            Topic.FUNDRAISING: "Fundraising",
-            Topic.GOVERNANCE: "Governance",
-            Topic.YOUTH_VOICE: "Youth voice",
-            Topic.INCLUSION: "Inclusion",
-            Topic.DIGITAL: "Digital",
         }[self]
 
 

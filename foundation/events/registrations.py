@@ -784,6 +784,20 @@ def event_changed(event: Event, by: User, what: str, now: datetime | None = None
 # --- reminders and feedback (beat) ---------------------------------------------------------------------
 
 
+def _claim(
+    entry: Registration, sent_at: sa.orm.InstrumentedAttribute[datetime | None], now: datetime
+) -> bool:
+    """Record that a message about the entry went at `now`, unless another run already did: whether this run may
+    send it (each message once, however many runs overlap)."""
+    claimed = db.session.execute(
+        sa.update(Registration)
+        .where(Registration.id == entry.id, sent_at.is_(None))
+        .values({sent_at: now})
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1  # type: ignore[attr-defined, no-any-return]  # an UPDATE's result has a rowcount
+
+
 def send_reminders(now: datetime | None = None) -> int:
     """The day-before reminder to each registered entry of events starting in the next 24 hours, once each
     (recorded in `reminded_at` by a conditional update, so two runs never send it twice)."""
@@ -807,13 +821,7 @@ def send_reminders(now: datetime | None = None) -> int:
     ).all()
     sent = 0
     for entry in due:
-        claimed = db.session.execute(
-            sa.update(Registration)
-            .where(Registration.id == entry.id, Registration.reminded_at.is_(None))
-            .values(reminded_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result has a rowcount
+        if not _claim(entry, Registration.reminded_at, now):
             continue
         _tell(entry, f"Reminder: {entry.event.title} starts {when(entry.event.starts_at)}", "reminder")
         sent += 1
@@ -841,13 +849,7 @@ def send_feedback_requests(now: datetime | None = None) -> int:
     ).all()
     sent = 0
     for entry in due:
-        claimed = db.session.execute(
-            sa.update(Registration)
-            .where(Registration.id == entry.id, Registration.feedback_requested_at.is_(None))
-            .values(feedback_requested_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result has a rowcount
+        if not _claim(entry, Registration.feedback_requested_at, now):
             continue
         event = entry.event
         for person in entry.people:

@@ -16,33 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from foundation.extensions import Model
 from foundation.members.models import Organisation, User
+from foundation.topics import Topic
 from foundation.types import UTCDateTime, enum_column, utcnow
-
-
-class Topic(enum.Enum):
-    """What a resource is about: the same list the events use."""
-
-    SAFEGUARDING = "safeguarding"
-    MENTAL_HEALTH = "mental_health"
-    FIRST_AID = "first_aid"
-    FUNDRAISING = "fundraising"
-    GOVERNANCE = "governance"
-    YOUTH_VOICE = "youth_voice"
-    INCLUSION = "inclusion"
-    DIGITAL = "digital"
-
-    @property
-    def label(self) -> str:
-        return {
-            Topic.SAFEGUARDING: "Safeguarding",
-            Topic.MENTAL_HEALTH: "Mental health",
-            Topic.FIRST_AID: "First aid",
-            Topic.FUNDRAISING: "Fundraising",
-            Topic.GOVERNANCE: "Governance",
-            Topic.YOUTH_VOICE: "Youth voice",
-            Topic.INCLUSION: "Inclusion",
-            Topic.DIGITAL: "Digital",
-        }[self]
 
 
 class ResourceKind(enum.Enum):
