@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import Engine, event
 
@@ -96,3 +98,23 @@ def begin_write_transaction() -> None:
     if session.in_transaction():
         session.rollback()
     session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection: sa.Connection, table: str) -> Iterator[None]:
+    """For a migration rebuilding a SQLite table that other rows refer to, as SQLite's own procedure says
+    (https://sqlite.org/lang_altertable.html#otheralter): foreign keys off (which takes effect only outside a
+    transaction; with them on, dropping the old table would delete or refuse the rows that refer to it), rebuild,
+    check every reference still holds, commit, foreign keys back on."""
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.commit()
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"rebuilding {table} broke references: {broken[:5]}")
+        raw.commit()
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")

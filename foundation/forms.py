@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Protocol
 
-from wtforms import Field, IntegerField, SelectMultipleField
+from wtforms import DateField, Field, IntegerField, SelectMultipleField
 
 # WTForms 3.3 wants choices as SelectChoice; the types-WTForms stubs describe 3.2, which has none, so the name is
 # imported here once, unchecked, and every form takes it from this module.
@@ -152,3 +152,13 @@ class WholeNumberField(IntegerField):
     def pre_validate(self, form: object) -> None:
         if self.process_errors:
             raise StopValidation()  # one message for "abc", not a range complaint as well
+
+
+class DateInput(DateField):
+    """A date typed as on the page (YYYY-MM-DD, which date pickers send), with a message that says so."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter a real date, like 2026-03-31.") from None

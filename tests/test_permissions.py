@@ -39,7 +39,7 @@ from tests.bids.factories import bids_world
 from tests.conftest import DatabaseSnapshot, clear_tables, make_test_app, settings_for
 from tests.events.attendance_factories import on_the_day_world
 from tests.events.factories import events_world
-from tests.events.registration_factories import registrations_world
+from tests.events.registration_factories import fees_world, registrations_world
 from tests.factories import add_document, add_member, make_org, make_user
 from tests.fundraising.factories import make_campaign, make_donation, make_pledge
 from tests.grants.factories import make_application, make_decided_grant, make_round
@@ -430,6 +430,11 @@ MATRIX: dict[str, tuple | dict[str, tuple]] = {
     "events.registration_move": ENTRY_ORGANISER,
     "events.event_registrations": EVENT_MANAGE,
     "events.my_registrations": SIGNED_IN,
+    "events.registration_pay": ENTRY_ANSWER,
+    "events.staff_fees": STAFF,
+    "events.staff_fee_received": STAFF,
+    "events.staff_fee_cancel": STAFF,
+    "events.staff_fee_refunded": STAFF,
     # --- end events: registration and waiting lists ---
 }
 
@@ -521,6 +526,7 @@ def build_world() -> World:
     events = events_world(org_a, org_admin)  # events
     on_the_day = on_the_day_world(events, member, org_a, org_admin)  # events: on the day and after
     entries = registrations_world(on_the_day)  # events: registration and waiting lists
+    entries |= fees_world(org_a, member)  # events: a fee waiting for a bank transfer
     values = {
         "org_id": org_a.id,
         "membership_id": membership.id,

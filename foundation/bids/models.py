@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from foundation.extensions import Model
 from foundation.members.models import Organisation, User
+from foundation.towns import TOWNS
 from foundation.types import UTCDateTime, enum_column, utcnow
 
 # Far above any grant a youth group would bid for: a slipped key is refused before it reaches the database.
@@ -77,13 +78,6 @@ class Theme(enum.Enum):
         }[self]
 
 
-# The towns of Wiltshire and Swindon an opportunity can be for (the members' towns, the seed grants' towns and the
-# other market towns), and the whole county.
-TOWNS = (
-    "Amesbury", "Bradford on Avon", "Calne", "Chippenham", "Corsham", "Cricklade", "Devizes", "Highworth",
-    "Malmesbury", "Marlborough", "Melksham", "Pewsey", "Royal Wootton Bassett", "Salisbury", "Swindon", "Tidworth",
-    "Trowbridge", "Warminster", "Westbury",
-)  # fmt: skip
 ALL_AREAS = "All of Wiltshire and Swindon"
 AREA_CHOICES = (ALL_AREAS, *TOWNS)
 

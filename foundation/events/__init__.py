@@ -13,6 +13,8 @@ MODULES = (
     "seed",
     # registration and waiting lists
     "views_registrations",
+    "fees",
+    "views_fees",
     "tasks",
     "todo",
     "privacy",
@@ -26,6 +28,8 @@ MODULES = (
 BEAT_SCHEDULE = {
     # registration and waiting lists: a lapsed offer passes its places on within five minutes.
     "lapse-event-offers": {"task": "foundation.events.tasks.lapse_offers", "schedule": 5 * 60.0},
+    # Places held for a fee not paid in time pass on within five minutes too.
+    "lapse-unpaid-event-places": {"task": "foundation.events.tasks.lapse_unpaid", "schedule": 5 * 60.0},
     # Hourly: each reminder and each feedback request goes once (recorded), and a late run still sends it.
     "event-reminders": {"task": "foundation.events.tasks.send_event_reminders", "schedule": 3600.0},
     "event-feedback-requests": {"task": "foundation.events.tasks.send_feedback_requests", "schedule": 3600.0},

@@ -32,15 +32,9 @@ from foundation.events.models import (
 from foundation.extensions import db
 from foundation.members.models import Organisation, OrganisationStatus, User
 from foundation.pagination import Page, paginate
+from foundation.towns import TOWNS
 from foundation.types import LONDON, london_today
 
-# The towns of Wiltshire and Swindon the Foundation reports on: every one is a row of the coverage table, so a
-# town with nobody trained shows as such rather than being left out.
-TOWNS = (
-    "Amesbury", "Bradford on Avon", "Calne", "Chippenham", "Corsham", "Cricklade", "Devizes", "Highworth",
-    "Malmesbury", "Marlborough", "Melksham", "Pewsey", "Royal Wootton Bassett", "Salisbury", "Swindon", "Tidworth",
-    "Trowbridge", "Warminster", "Westbury",
-)  # fmt: skip
 FIRST_YEAR = 2000
 
 

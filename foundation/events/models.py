@@ -14,7 +14,9 @@ entry waits (waitlisted, in `queue_position` order); when places free up the fir
 offered them until `offer_expires_at`.
 
 Every change of an entry's state goes through the one table `REGISTRATION_TRANSITIONS` and is recorded as a
-`RegistrationStep` (who, when, a note). Money is integer pence; fees are never Gift Aided.
+`RegistrationStep` (who, when, a note). Money is integer pence; fees are never Gift Aided. An entry for a priced
+event waits for its fee (awaiting payment, holding its places until `pay_by`); the payment is taken through
+foundation/payments and the entry follows it (fees.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from foundation.extensions import Model
 from foundation.members.models import Organisation, User
+from foundation.payments.models import Payment
 from foundation.topics import Topic
 from foundation.types import UTCDateTime, enum_column, utcnow
 from foundation.venues.models import Booking, Space
@@ -185,6 +188,7 @@ class EventSession(Model):
 
 class RegistrationStatus(enum.Enum):
     PENDING_APPROVAL = "pending_approval"  # holds its places until the organiser decides
+    AWAITING_PAYMENT = "awaiting_payment"  # holds its places until the fee is paid, or `pay_by` passes
     REGISTERED = "registered"
     WAITLISTED = "waitlisted"  # holds nothing; waits in queue_position order
     OFFERED = "offered"  # holds the places offered until offer_expires_at
@@ -196,6 +200,7 @@ class RegistrationStatus(enum.Enum):
     def label(self) -> str:
         return {
             RegistrationStatus.PENDING_APPROVAL: "Waiting for approval",
+            RegistrationStatus.AWAITING_PAYMENT: "Waiting for payment",
             RegistrationStatus.REGISTERED: "Registered",
             RegistrationStatus.WAITLISTED: "On the waiting list",
             RegistrationStatus.OFFERED: "Offered a place",
@@ -212,6 +217,7 @@ class RegistrationStatus(enum.Enum):
 HOLDING = frozenset(
     {
         RegistrationStatus.PENDING_APPROVAL,
+        RegistrationStatus.AWAITING_PAYMENT,
         RegistrationStatus.REGISTERED,
         RegistrationStatus.OFFERED,
         RegistrationStatus.ATTENDED,
@@ -222,10 +228,14 @@ HOLDING = frozenset(
 _S = RegistrationStatus
 # The one table of allowed moves (the services name the reason: approve, decline, offer, accept, lapse, ...).
 REGISTRATION_TRANSITIONS: dict[RegistrationStatus, frozenset[RegistrationStatus]] = {
-    _S.PENDING_APPROVAL: frozenset({_S.REGISTERED, _S.CANCELLED}),
+    _S.PENDING_APPROVAL: frozenset({_S.REGISTERED, _S.AWAITING_PAYMENT, _S.CANCELLED}),
+    # A priced event: the places are held until the fee is paid (registered) or the payment fails or lapses.
+    _S.AWAITING_PAYMENT: frozenset({_S.REGISTERED, _S.CANCELLED}),
     _S.REGISTERED: frozenset({_S.CANCELLED, _S.ATTENDED, _S.NO_SHOW}),
     _S.WAITLISTED: frozenset({_S.OFFERED, _S.CANCELLED}),
-    _S.OFFERED: frozenset({_S.REGISTERED, _S.PENDING_APPROVAL, _S.WAITLISTED, _S.CANCELLED}),
+    _S.OFFERED: frozenset(
+        {_S.REGISTERED, _S.PENDING_APPROVAL, _S.AWAITING_PAYMENT, _S.WAITLISTED, _S.CANCELLED}
+    ),
     _S.CANCELLED: frozenset(),
     # The register can be corrected while it is open.
     _S.ATTENDED: frozenset({_S.NO_SHOW}),
@@ -239,6 +249,7 @@ class Registration(Model):
     __tablename__ = "event_registration"
     __table_args__ = (
         sa.CheckConstraint(f"places >= 1 AND places <= {MAX_PLACES}", name="places_in_range"),
+        sa.CheckConstraint("fee_pence >= 0", name="fee_not_negative"),
         sa.Index("ix_event_registration_queue", "event_id", "status", "queue_position"),
     )
 
@@ -257,9 +268,17 @@ class Registration(Model):
     late_cancellation: Mapped[bool] = mapped_column(default=False)  # cancelled after the event's cut-off
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the day-before reminder went
     feedback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A priced event's fee for this entry (the price of each place when the places were taken, times the
+    # places), its payment, and until when the places wait for it. `refund_due`: the entry was cancelled in
+    # time (or the event was), so a fee received is paid back.
+    fee_pence: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    payment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payment.id"), unique=True)
+    pay_by: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    refund_due: Mapped[bool] = mapped_column(default=False)
 
     event: Mapped[Event] = relationship()
     organisation: Mapped[Organisation] = relationship()
+    payment: Mapped[Payment | None] = relationship()
     made_by: Mapped[User | None] = relationship()
     people: Mapped[list[RegistrationPlace]] = relationship(
         back_populates="registration", cascade="all, delete-orphan", order_by="RegistrationPlace.id"

@@ -35,6 +35,7 @@ def _registrations(user: User) -> list[dict[str, Any]]:
         .options(
             joinedload(Registration.event),
             joinedload(Registration.organisation),
+            joinedload(Registration.payment),
             selectinload(Registration.people),
             selectinload(Registration.steps),
         )
@@ -62,6 +63,15 @@ def _registrations(user: User) -> list[dict[str, Any]]:
                 "created_at": plain(entry.created_at),
                 "cancelled_at": plain(entry.cancelled_at),
                 "late_cancellation": entry.late_cancellation,
+                "fee_pence": entry.fee_pence,
+                "fee_payment": None
+                if entry.payment is None
+                else {
+                    "status": entry.payment.status.value,
+                    "provider": entry.payment.provider,
+                    "pay_by": plain(entry.pay_by),
+                    "paid_back_due": entry.refund_due,
+                },
                 "attended": mine.attended if mine else None,
                 "history": [
                     {

@@ -59,13 +59,14 @@ from foundation.members.organisations import good_standing
 from foundation.notifications.mailer import Attachment
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import notify
+from foundation.payments.models import PaymentStatus
 from foundation.types import LONDON, utcnow
 
 S = RegistrationStatus
 # Entries whose people are confirmed for the event (they see the online link and appear on the register).
 CONFIRMED = frozenset({S.REGISTERED, S.ATTENDED, S.NO_SHOW})
 # Entries still in play before the event: told of changes, counted against the per-organisation limit.
-OPEN = frozenset({S.PENDING_APPROVAL, S.REGISTERED, S.WAITLISTED, S.OFFERED})
+OPEN = frozenset({S.PENDING_APPROVAL, S.AWAITING_PAYMENT, S.REGISTERED, S.WAITLISTED, S.OFFERED})
 LIVE = frozenset(set(S) - {S.CANCELLED})
 
 OFFER_NOT_AFTER = timedelta(hours=2)  # an offer ends at least this long before the first session
@@ -126,6 +127,7 @@ def load(registration_id: int) -> Registration | None:
             joinedload(Registration.event).selectinload(Event.sessions),
             joinedload(Registration.organisation),
             joinedload(Registration.made_by),
+            joinedload(Registration.payment),
             selectinload(Registration.people).joinedload(RegistrationPlace.user),
             selectinload(Registration.steps).joinedload(RegistrationStep.by),
         )
@@ -300,7 +302,7 @@ def calendar_path(event: Event) -> str:
     return url_for("events.event_calendar", event_id=event.id)
 
 
-def _tell(
+def tell(
     registration: Registration,
     subject: str,
     template: str,
@@ -329,7 +331,7 @@ def _tell(
     return len(people)
 
 
-def _confirm(registration: Registration) -> None:
+def confirm(registration: Registration) -> None:
     event = registration.event
     if registration.status is S.REGISTERED:
         # The calendar entry travels with the confirmation (with the online link: these people hold places).
@@ -339,9 +341,31 @@ def _confirm(registration: Registration) -> None:
         entry = Attachment(
             f"event-{event.id}.ics", "text/calendar", calendar.event_ics(event, include_online_link=True)
         )
-        _tell(registration, f"You are registered: {event.title}", "registered", attachment=entry)
+        tell(registration, f"You are registered: {event.title}", "registered", attachment=entry)
     elif registration.status is S.PENDING_APPROVAL:
-        _tell(registration, f"Waiting for the organiser's approval: {event.title}", "pending")
+        tell(registration, f"Waiting for the organiser's approval: {event.title}", "pending")
+    elif registration.status is S.AWAITING_PAYMENT:
+        tell(
+            registration,
+            f"Your places are held until the fee is paid: {event.title}",
+            "awaiting_payment",
+            pay_by=when(registration.pay_by),
+        )
+
+
+def _approved_status(event: Event) -> RegistrationStatus:
+    """What an entry becomes when it takes places the organiser has approved (or needs no approval for): it waits
+    for its fee at a priced event (fees.py), else it is registered."""
+    return S.AWAITING_PAYMENT if event.price_pence > 0 else S.REGISTERED
+
+
+def _took_places(entry: Registration, event: Event, now: datetime) -> None:
+    """An entry has just taken places: one waiting for its fee starts its payment."""
+    if entry.status is S.AWAITING_PAYMENT:
+        # Imported here: fees follow payments through this module's messages and waiting list.
+        from foundation.events import fees
+
+        fees.ask_for_fee(entry, event, now)
 
 
 # --- registering ---------------------------------------------------------------------------------------
@@ -433,7 +457,7 @@ def register(
         people=[RegistrationPlace(event_id=event.id, user_id=u.id) for u in chosen],
     )
     if event.places_left >= places:
-        status = S.PENDING_APPROVAL if event.requires_approval else S.REGISTERED
+        status = S.PENDING_APPROVAL if event.requires_approval else _approved_status(event)
     else:
         status = S.WAITLISTED
         registration.queue_position = _next_queue_position(event)
@@ -448,11 +472,12 @@ def register(
             "Already registered for this event (or on its waiting list): one of the people chosen.",
             field="people",
         ) from None
+    _took_places(registration, event, now)
     if status is S.WAITLISTED:
         ahead = _waiting_ahead(registration)
-        _tell(registration, f"On the waiting list: {event.title}", "waitlisted", ahead=ahead)
+        tell(registration, f"On the waiting list: {event.title}", "waitlisted", ahead=ahead)
     else:
-        _confirm(registration)
+        confirm(registration)
     return registration
 
 
@@ -518,7 +543,7 @@ def offer_freed_places(event: Event, now: datetime | None = None) -> list[Regist
         entry.offer_expires_at = expires
         free -= entry.places
         offered.append(entry)
-        _tell(
+        tell(
             entry,
             f"{'A place is' if entry.places == 1 else f'{entry.places} places are'} free for you: {event.title}",
             "offer",
@@ -569,9 +594,14 @@ def accept_offer(registration: Registration, by: User, now: datetime | None = No
     if event.status is not EventStatus.PUBLISHED or event.starts_at <= now:
         raise Conflict("The event is no longer open for registration.")
     steps.move(
-        entry, S.PENDING_APPROVAL if event.requires_approval else S.REGISTERED, by, "Offer accepted", now
+        entry,
+        S.PENDING_APPROVAL if event.requires_approval else _approved_status(event),
+        by,
+        "Offer accepted",
+        now,
     )
-    _confirm(entry)
+    _took_places(entry, event, now)
+    confirm(entry)
     return entry
 
 
@@ -615,7 +645,7 @@ def lapse_offers(event_id: int, now: datetime | None = None) -> int:
     ).all()
     for entry in due:
         steps.move(entry, S.CANCELLED, None, LAPSED, now)
-        _tell(entry, f"Your offer of places has lapsed: {event.title}", "offer_lapsed")
+        tell(entry, f"Your offer of places has lapsed: {event.title}", "offer_lapsed")
     if due:
         offer_freed_places(event, now)
     return len(due)
@@ -669,8 +699,13 @@ def approve(registration: Registration, by: User, now: datetime | None = None) -
         raise NotAllowed("Only the organiser can approve registrations.")
     if entry.status is not S.PENDING_APPROVAL:
         raise Conflict(f"This registration is not waiting for approval: it is {entry.status.label.lower()}.")
-    steps.move(entry, S.REGISTERED, by, "Approved", now)
-    _tell(entry, f"Your registration is approved: {event.title}", "approved")
+    to = _approved_status(event)
+    steps.move(entry, to, by, "Approved", now)
+    _took_places(entry, event, now)
+    if to is S.AWAITING_PAYMENT:
+        confirm(entry)  # approved: the places are held for the fee
+    else:
+        tell(entry, f"Your registration is approved: {event.title}", "approved")
     return entry
 
 
@@ -688,7 +723,7 @@ def decline(
     if len(reason) > NOTE_MAX - 40:
         raise DomainError(f"Keep the reason under {NOTE_MAX - 40} characters.", field="reason")
     steps.move(entry, S.CANCELLED, by, f"Declined{': ' + reason if reason else ''}", now)
-    _tell(entry, f"Your registration was not approved: {event.title}", "declined", reason=reason)
+    tell(entry, f"Your registration was not approved: {event.title}", "declined", reason=reason)
     offer_freed_places(event, now)
     return entry
 
@@ -702,6 +737,12 @@ def cancel_allowed(user: User, entry: Registration, now: datetime) -> bool:
     if not may_cancel_for_organisation(user, entry):
         return False
     return now < cutoff(entry.event) or entry.status not in (S.REGISTERED, S.PENDING_APPROVAL)
+
+
+def refund_expected(entry: Registration, now: datetime) -> bool:
+    """Whether cancelling the entry now pays its fee back: before the cut-off (or by an unpaid entry, which
+    owes nothing); a late cancellation keeps the fee."""
+    return entry.fee_pence > 0 and now < cutoff(entry.event)
 
 
 def cancel(registration: Registration, by: User, now: datetime | None = None) -> Registration:
@@ -731,12 +772,19 @@ def cancel(registration: Registration, by: User, now: datetime | None = None) ->
         entry.late_cancellation = True
         note += " after the cut-off"
     steps.move(entry, S.CANCELLED, by, note, now)
-    _tell(
+    if not late:
+        from foundation.events import fees
+
+        fees.refund_when_committed(entry)
+    tell(
         entry,
         f"Registration cancelled: {event.title}",
         "cancelled",
         late=late,
         by_organiser=note.startswith("Cancelled by"),
+        refund=entry.refund_due
+        and entry.payment is not None
+        and entry.payment.status is PaymentStatus.SUCCEEDED,
     )
     if held:
         offer_freed_places(event, now)
@@ -758,9 +806,18 @@ def event_cancelled(event: Event, by: User, reason: str, now: datetime | None = 
         )
         .order_by(Registration.id)
     ).all()
+    from foundation.events import fees
+
     for entry in entries:
         steps.move(entry, S.CANCELLED, by, f"The event was cancelled: {reason}"[:NOTE_MAX], now)
-        _tell(entry, f"Event cancelled: {event.title}", "event_cancelled", reason=reason)
+        fees.refund_when_committed(entry)
+        tell(
+            entry,
+            f"Event cancelled: {event.title}",
+            "event_cancelled",
+            reason=reason,
+            refund=entry.payment is not None and entry.payment.status is PaymentStatus.SUCCEEDED,
+        )
     return len(entries)
 
 
@@ -777,7 +834,7 @@ def event_changed(event: Event, by: User, what: str, now: datetime | None = None
     ).all()
     told = 0
     for entry in entries:
-        told += _tell(entry, f"Event changed: {event.title}", "event_changed", what=what)
+        told += tell(entry, f"Event changed: {event.title}", "event_changed", what=what)
     return told
 
 
@@ -823,7 +880,7 @@ def send_reminders(now: datetime | None = None) -> int:
     for entry in due:
         if not _claim(entry, Registration.reminded_at, now):
             continue
-        _tell(entry, f"Reminder: {entry.event.title} starts {when(entry.event.starts_at)}", "reminder")
+        tell(entry, f"Reminder: {entry.event.title} starts {when(entry.event.starts_at)}", "reminder")
         sent += 1
     return sent
 

@@ -87,7 +87,7 @@ DEMO_EVENTS = [
     ),
     DemoEvent(
         FULL_EVENT_TITLE, EventType.TRAINING, (Topic.FIRST_AID,), "Calne Youth Project", CALNE_ADMIN, 3, 3,
-        time(13, 30), time(17), 12, price_pence=2_500, venue="Monkton Park Community Hall", space="Meeting room",
+        time(13, 30), time(17), 12, venue="Monkton Park Community Hall", space="Meeting room",
         description="Emergency first aid for people running youth sessions: CPR, choking, bleeding, burns and "
         "head injuries, with the paperwork a club needs. A certificate for three years.",
     ),

@@ -26,7 +26,10 @@ from foundation.events.seed import (
 from foundation.extensions import db
 from foundation.members.models import MemberRole, Membership, Organisation, User
 from foundation.members.seed import add_demo_user
+from foundation.payments import service as payments
+from foundation.payments.models import ReceivedBy
 from foundation.seed import demo_data
+from foundation.types import london_today
 
 CALNE = "Calne Youth Project"
 SWINDON = "Swindon Sports Trust"
@@ -69,7 +72,9 @@ FULL_EVENT_WAITING = [(CALNE, 3), (TROWBRIDGE, 1), (SALISBURY, 1), (SWINDON, 2)]
 OTHER_ENTRIES = {
     ONLINE_EVENT_TITLE: [(CALNE, 2), (TROWBRIDGE, 1), (SWINDON, 1)],
     VENUE_EVENT_TITLE: [(SALISBURY, 2), (SWINDON, 1)],
-    COURSE_TITLE: [(TROWBRIDGE, 2), (SALISBURY, 1)],  # the course approves entries: the first is approved
+    # The course approves entries and charges a fee: the first is approved and paid by bank transfer, the second
+    # approved and waiting for its transfer, the third waiting for approval.
+    COURSE_TITLE: [(TROWBRIDGE, 2), (SALISBURY, 1), (SWINDON, 1)],
 }
 PAST_EVENT_ENTRIES = [(CALNE, 3), (SWINDON, 3), (TROWBRIDGE, 2), (SALISBURY, 2)]
 
@@ -83,7 +88,7 @@ def seed_registrations() -> Iterator[str]:
         yield from _full_event(people)
         for title, entries in OTHER_ENTRIES.items():
             yield from _register_all(title, entries, people)
-        yield from _approve_first(COURSE_TITLE)
+        yield from _approve_and_pay(COURSE_TITLE)
         yield from _past_event(people)
 
 
@@ -169,29 +174,44 @@ def _register_all(
             yield from _register(event_id, org, staff[-count:], title)
 
 
-def _approve_first(title: str) -> Iterator[str]:
+def _approve_and_pay(title: str) -> Iterator[str]:
     event = _event(title)
     if event is None:
         return
-    first = db.session.scalar(
+    waiting = db.session.scalars(
         sa.select(Registration)
         .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.PENDING_APPROVAL)
         .order_by(Registration.id)
-        .limit(1)
-    )
+    ).all()
     organiser = next(iter(event.organisation.admins()), None)
-    if first is None or organiser is None:
-        return
-    approved = db.session.scalar(
+    decided = db.session.scalar(
         sa.select(Registration.id)
-        .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.REGISTERED)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status.in_([RegistrationStatus.REGISTERED, RegistrationStatus.AWAITING_PAYMENT]),
+        )
         .limit(1)
     )
-    if approved is not None:
+    if len(waiting) < 2 or organiser is None or decided is not None:
         return
-    registrations.approve(first, organiser)
+    first, second = waiting[0], waiting[1]
+    for entry in (first, second):
+        registrations.approve(entry, organiser)
+        db.session.commit()
+        yield f"{title}: approved {entry.organisation.name}'s entry"
+    staff = db.session.scalar(sa.select(User).where(User.is_staff.is_(True)).order_by(User.id).limit(1))
+    if first.payment_id is None or staff is None:
+        return
+    try:
+        payments.record_received(
+            first.payment_id, staff, ReceivedBy.BANK_TRANSFER, london_today(), "BACS TROW-COURSE"
+        )
+    except DomainError as exc:  # the fee was asked for online (Stripe is set up): it is paid there
+        db.session.rollback()
+        yield f"{title}: {first.organisation.name}'s fee is left to pay online ({exc.message})"
+        return
     db.session.commit()
-    yield f"{title}: approved {first.organisation.name}'s entry"
+    yield f"{title}: {first.organisation.name}'s fee received by bank transfer"
 
 
 def _past_event(people: dict[str, tuple[Organisation, list[User]]]) -> Iterator[str]:

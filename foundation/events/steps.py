@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from foundation.db_setup import begin_write_transaction
 from foundation.errors import IllegalTransition, NotFound
 from foundation.events.models import (
@@ -33,6 +35,24 @@ def lock_event(event_id: int) -> Event:
     if event is None:
         raise NotFound("There is no such event.")
     return event
+
+
+def lock_events_already_writing(event_ids: list[int]) -> dict[int, Event]:
+    """The events, locked and reloaded, inside a transaction that has already written (a payment's change, heard
+    through its handler): on PostgreSQL SELECT ... FOR UPDATE in id order; SQLite's writer already holds the
+    database's write lock, and starting over (`lock_event`) would undo what it wrote."""
+    if not event_ids:
+        return {}
+    return {
+        event.id: event
+        for event in db.session.scalars(
+            sa.select(Event)
+            .where(Event.id.in_(event_ids))
+            .order_by(Event.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
 
 
 def move(

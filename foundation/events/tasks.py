@@ -1,4 +1,5 @@
-"""Periodic tasks for registrations (Celery beat): lapsed offers pass on, day-before reminders, feedback requests.
+"""Periodic tasks for registrations (Celery beat): lapsed offers and unpaid places pass on, day-before reminders,
+feedback requests; and the refunds of fees asked for after a cancellation commits.
 Each has a command to run it by hand."""
 
 from __future__ import annotations
@@ -33,6 +34,37 @@ def lapse_offers(at: str | None = None) -> int:
     return lapsed
 
 
+@shared_task(name="foundation.events.tasks.lapse_unpaid", ignore_result=True)
+def lapse_unpaid(at: str | None = None) -> int:
+    """Release places held for a fee not paid in time and offer them on (each event in its own transaction,
+    under its lock); then ask again for any refund of a cancelled entry's fee that a lost task left."""
+    from foundation.events import fees
+
+    now = _moment(at)
+    released = 0
+    with current_app.test_request_context("/"):
+        for event_id in fees.events_with_unpaid_places(now):
+            db.session.commit()
+            released += fees.lapse_unpaid(event_id, now)
+            db.session.commit()
+        owed = fees.entries_owed_refunds()
+        db.session.commit()
+        if owed:
+            fees.refund_due_fees(owed)
+            db.session.commit()
+    return released
+
+
+@shared_task(name="foundation.events.tasks.refund_fees", ignore_result=True)
+def refund_fees(entry_ids: list[int]) -> int:
+    """Ask for the fees of cancelled entries to be paid back (after the cancellation committed)."""
+    from foundation.events import fees
+
+    asked = fees.refund_due_fees(entry_ids)
+    db.session.commit()
+    return asked
+
+
 @shared_task(name="foundation.events.tasks.send_event_reminders", ignore_result=True)
 def send_event_reminders(at: str | None = None) -> int:
     """The day-before reminder to everyone registered (each entry once)."""
@@ -57,8 +89,10 @@ def send_feedback_requests(at: str | None = None) -> int:
 
 @bp.cli.command("lapse-offers")
 def lapse_offers_command() -> None:
-    """Cancel waiting-list offers past their time and pass their places on."""
+    """Cancel waiting-list offers past their time, and entries whose fee was not paid in time, and pass their
+    places on."""
     click.echo(f"{lapse_offers.run()} offer(s) lapsed.")
+    click.echo(f"{lapse_unpaid.run()} unpaid entr(ies) released.")
 
 
 @bp.cli.command("send-reminders")

@@ -1,6 +1,6 @@
-"""Things waiting on the dashboard from events: offers of places waiting for the person's answer (the soonest to
-lapse first), and for the admins of an organiser organisation the registrations waiting for their approval
-(one query each)."""
+"""Things waiting on the dashboard from events: offers of places waiting for the person's answer and places held
+for a fee they have not paid yet (the soonest to lapse first), for the admins of an organiser organisation the
+registrations waiting for their approval, and for staff the fees to record or pay back by hand (one query each)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from flask import url_for
 
 from foundation.events.models import Event, EventStatus, Registration, RegistrationPlace, RegistrationStatus
 from foundation.events.registrations import when
+from foundation.extensions import db
 from foundation.members.models import Organisation
+from foundation.payments.models import Payment, PaymentStatus
+from foundation.payments.providers import OFFLINE
 from foundation.todo import Audience, TodoGroup, TodoItem, Viewer, first_rows, todo_section
 
 URGENT_WITHIN = timedelta(hours=12)
@@ -19,34 +22,46 @@ URGENT_WITHIN = timedelta(hours=12)
 
 @todo_section("events", order=40)
 def events_todo(viewer: Viewer) -> list[TodoGroup]:
-    return _offers(viewer) + _approvals(viewer)
+    return _offers(viewer) + _approvals(viewer) + _fees_by_hand(viewer)
 
 
 def _offers(viewer: Viewer) -> list[TodoGroup]:
     named = sa.select(RegistrationPlace.registration_id).where(RegistrationPlace.user_id == viewer.user.id)
+    deadline = sa.func.coalesce(Registration.offer_expires_at, Registration.pay_by)
     rows, total = first_rows(
-        sa.select(Registration.id, Registration.places, Registration.offer_expires_at, Event.title)
+        sa.select(
+            Registration.id,
+            Registration.places,
+            Registration.status,
+            Registration.fee_pence,
+            deadline,
+            Event.title,
+        )
         .join(Event, Event.id == Registration.event_id)
         .where(
-            Registration.status == RegistrationStatus.OFFERED,
-            Registration.offer_expires_at > viewer.now,
+            Registration.status.in_([RegistrationStatus.OFFERED, RegistrationStatus.AWAITING_PAYMENT]),
+            deadline > viewer.now,
             sa.or_(Registration.id.in_(named), Registration.made_by_id == viewer.user.id),
         )
-        .order_by(Registration.offer_expires_at, Registration.id)
+        .order_by(deadline, Registration.id)
     )
     items = [
         TodoItem(
-            f"Places offered: {title}",
+            f"{'Places offered' if status is RegistrationStatus.OFFERED else 'Pay the fee'}: {title}",
             url_for("events.registration", registration_id=rid),
-            detail=f"{places} place{'s' if places != 1 else ''}, answer by {when(expires)}",
-            urgent=expires - viewer.now <= URGENT_WITHIN,
+            detail=(
+                f"{places} place{'s' if places != 1 else ''}, answer by {when(until)}"
+                if status is RegistrationStatus.OFFERED
+                else f"£{fee / 100:,.2f} for {places} place{'s' if places != 1 else ''}, by {when(until)}"
+            ),
+            urgent=until - viewer.now <= URGENT_WITHIN,
         )
-        for rid, places, expires, title in rows
+        for rid, places, status, fee, until, title in rows
     ]
     return [
         TodoGroup(
             Audience.YOU,
-            "Event places offered to you",
+            "Event places waiting for you",
             items,
             total,
             url_for("events.my_registrations"),
@@ -79,3 +94,33 @@ def _approvals(viewer: Viewer) -> list[TodoGroup]:
         for rid, places, title, org in rows
     ]
     return [TodoGroup(Audience.ORGANISATIONS, "Event registrations to approve", items, total)]
+
+
+def _fees_by_hand(viewer: Viewer) -> list[TodoGroup]:
+    """Staff: fees waiting for a bank transfer, and fees received offline to pay back (one query)."""
+    if not viewer.user.is_staff:
+        return []
+    offline = Payment.provider == OFFLINE.name
+    waiting, owed = db.session.execute(
+        sa.select(
+            sa.func.count().filter(
+                Registration.status == RegistrationStatus.AWAITING_PAYMENT,
+                Payment.status == PaymentStatus.PENDING,
+            ),
+            sa.func.count().filter(
+                Payment.status == PaymentStatus.SUCCEEDED, Payment.refund_requested_at.is_not(None)
+            ),
+        )
+        .select_from(Registration)
+        .join(Payment, Payment.id == Registration.payment_id)
+        .where(offline)
+    ).one()
+    link = url_for("events.staff_fees")
+    items = []
+    if waiting:
+        items.append(
+            TodoItem(f"{waiting} event fee{'s' if waiting != 1 else ''} waiting for a bank transfer", link)
+        )
+    if owed:
+        items.append(TodoItem(f"{owed} event fee{'s' if owed != 1 else ''} to pay back", link, urgent=True))
+    return [TodoGroup(Audience.STAFF, "Event fees by hand", items, len(items))] if items else []

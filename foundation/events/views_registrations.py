@@ -21,7 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from foundation.errors import DomainError
-from foundation.events import bp, registrations
+from foundation.events import bp, fees, registrations
 from foundation.events.forms_registrations import ConfirmForm, DeclineForm, MoveForm, RegisterForm
 from foundation.events.models import Event, EventStatus, Registration, RegistrationStatus
 from foundation.extensions import db
@@ -96,6 +96,7 @@ def register(event_id: int) -> ResponseReturnValue:
             S.REGISTERED: "You are registered. We have emailed the details, with a link to add the event to your calendar.",
             S.PENDING_APPROVAL: "Your places are held while the organiser approves registrations.",
             S.WAITLISTED: "The event is full, so you are on the waiting list. We will email you if places free up.",
+            S.AWAITING_PAYMENT: "Your places are held until the fee is paid: pay below.",
         }
         flash(messages.get(entry.status, "Saved."), "success")
         return redirect(url_for("events.registration", registration_id=entry.id), 303)
@@ -135,6 +136,10 @@ def render_entry(
         position=registrations.queue_places(event).get(entry.id) if entry.status is S.WAITLISTED else None,
         problem=problem,
         decline_form=(forms or {}).get("decline") or DeclineForm(),
+        fee_reference=fees.reference(entry.payment_id),
+        back_from_checkout=request.args.get("paid") == "1" and entry.status is S.AWAITING_PAYMENT,
+        pays_offline=fees.is_offline(entry),
+        refund_expected=registrations.refund_expected(entry, now),
         when=registrations.when,
         now=now,
     ), status

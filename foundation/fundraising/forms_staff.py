@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from foundation.forms import (
+    DateInput,
     HeaderSafe,
     PenceField,
     SelectChoice,
@@ -22,7 +23,6 @@ from foundation.forms import (
     whole_number,
 )
 from foundation.fundraising.models import DonationStatus, MessageStatus
-from foundation.payments.models import ReceivedBy
 from foundation.types import london_today
 
 PROVIDERS = (("stripe", "Card (Stripe)"), ("offline", "Offline (bank transfer, cheque, cash)"))
@@ -50,16 +50,6 @@ class IdChoiceField(SelectField):
         except ValueError:
             self.data = None
             raise ValueError(self.choice_message) from None
-
-
-class DateInput(DateField):
-    """A date typed as on the page (YYYY-MM-DD, which date pickers send), with a message that says so."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Enter a real date, like 2026-03-31.") from None
 
 
 # --- the list of donations ---------------------------------------------------------------------------------------
@@ -117,35 +107,6 @@ class DonationFilterForm(FlaskForm):
 
 
 # --- money that came offline --------------------------------------------------------------------------------------
-
-
-class ReceivedForm(FlaskForm):
-    """A pledge's money arrived: how, when, and the reference to find it by."""
-
-    received_by = RadioField(
-        "How did the money arrive?",
-        choices=enum_choices(ReceivedBy),
-        validators=[InputRequired("Choose how the money arrived.")],
-    )
-    received_on = DateInput(
-        "Date it arrived",
-        default=london_today,
-        validators=[InputRequired("Enter the date the money arrived, like 2026-03-31.")],
-    )
-    reference = StringField(
-        "Reference",
-        description="The bank reference, cheque number or cash receipt number.",
-        filters=[strip_text],
-        validators=[
-            HeaderSafe(),
-            DataRequired("Give the bank reference, cheque number or receipt number."),
-            Length(max=100),
-        ],
-    )
-    next = HiddenField()
-
-    def received_by_value(self) -> ReceivedBy:
-        return ReceivedBy(self.received_by.data)
 
 
 class CancelPledgeForm(FlaskForm):

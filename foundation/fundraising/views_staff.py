@@ -39,7 +39,6 @@ from foundation.fundraising.forms_staff import (
     MatchPaymentForm,
     MessageForm,
     PledgeForm,
-    ReceivedForm,
 )
 from foundation.fundraising.models import (
     Campaign,
@@ -57,6 +56,7 @@ from foundation.members.models import Organisation, OrganisationStatus
 from foundation.navigation import staff_area
 from foundation.pagination import Page, page_number, paginate
 from foundation.payments import service as payments
+from foundation.payments.forms import ReceivedForm
 from foundation.payments.models import Payment
 from foundation.permissions import deny, signed_in_user, staff_required
 from foundation.types import LONDON, UTCDateTime, london_today

@@ -44,12 +44,9 @@ from foundation.members.models import Organisation, User
 from foundation.members.organisations import good_standing
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import notify_members, notify_staff
+from foundation.towns import TOWNS
 from foundation.types import LONDON, utcnow
 
-TOWNS = (
-    "Calne", "Chippenham", "Cricklade", "Devizes", "Malmesbury", "Marlborough", "Melksham", "Salisbury",
-    "Swindon", "Trowbridge", "Warminster", "Westbury",
-)  # fmt: skip
 WILTSHIRE_WIDE = "Wiltshire-wide"
 AREA_CHOICES = (*TOWNS, WILTSHIRE_WIDE)
 

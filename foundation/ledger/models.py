@@ -29,6 +29,7 @@ class AccountKind(enum.Enum):
     )
     UNRESTRICTED = "unrestricted"  # the Foundation's own money (management fees)
     PARTNERS_PAID = "partners_paid"  # passed on to consortium partners as sub-awards
+    EVENT_FEES = "event_fees"  # fees paid for places at training and networking events
 
 
 class TransactionKind(enum.Enum):
@@ -47,6 +48,8 @@ class TransactionKind(enum.Enum):
     CAMPAIGN_CLOSE = "campaign_close"  # campaign -> fund: a closed campaign's money passed on
     AWARD_RECEIVED = "award_received"  # income -> restricted fund (and its management fee -> unrestricted)
     SUB_AWARD = "sub_award"  # restricted fund -> partners paid: an instalment of a partner's sub-award
+    EVENT_FEE = "event_fee"  # income -> event fees: a fee for places at an event (never Gift Aided)
+    EVENT_FEE_REFUND = "event_fee_refund"  # event fees -> income: a fee paid back
 
     @property
     def label(self) -> str:

@@ -28,4 +28,8 @@ BEAT_SCHEDULE = {
         "task": "foundation.payments.tasks.sweep_fees",
         "schedule": 15 * 60.0,
     },
+    "ask-again-for-refunds": {
+        "task": "foundation.payments.tasks.sweep_refunds",
+        "schedule": 15 * 60.0,
+    },
 }

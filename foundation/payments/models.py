@@ -94,6 +94,9 @@ class Payment(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when it succeeded or failed
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The capability that asked for it wants it paid back: online, the provider is asked (and its event moves it
+    # to refunded); offline, staff pay it back and record it (`refund_offline`).
+    refund_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the provider's fee was read and recorded (None: not yet, or a provider that charges none).
     fee_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

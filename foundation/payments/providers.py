@@ -63,6 +63,10 @@ class Provider(Protocol):
         """The provider's fee on a payment, or None while the provider has not settled it yet."""
         ...
 
+    def refund(self, payment: Payment) -> None:
+        """Ask the provider to pay a payment back in full; its refund event says when it is done."""
+        ...
+
 
 class OfflineProvider:
     """No money moves online: the payment is a pledge until staff record it received (bank transfer, cheque,
@@ -81,6 +85,9 @@ class OfflineProvider:
 
     def fee_for(self, payment_reference: str) -> int | None:
         return 0
+
+    def refund(self, payment: Payment) -> None:
+        raise BadEvent("Money received offline is paid back by staff, who record it.")
 
 
 OFFLINE = OfflineProvider()
@@ -213,6 +220,25 @@ class StripeProvider:
         balance = charge.get("balance_transaction") if isinstance(charge, dict) else None
         fee = balance.get("fee") if isinstance(balance, dict) else None
         return fee if isinstance(fee, int) and not isinstance(fee, bool) and fee >= 0 else None
+
+    def refund(self, payment: Payment) -> None:
+        """A refund in full of the payment's PaymentIntent, once (our idempotency key). A charge Stripe says is
+        already refunded needs nothing more: its charge.refunded event moves the payment."""
+        if not payment.payment_reference:
+            raise ProviderUnavailable("Stripe has not told us the payment's reference yet.")
+        try:
+            self.client.v1.refunds.create(
+                params={
+                    "payment_intent": payment.payment_reference,
+                    "metadata": {"payment_id": str(payment.id)},
+                },
+                options={"idempotency_key": f"wypf-refund-{payment.id}"},
+            )
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+            raise ProviderUnavailable(str(exc)) from exc
+        except stripe.InvalidRequestError as exc:
+            if "already been refunded" not in str(exc):
+                raise
 
 
 def _plain(obj: Any) -> dict[str, Any]:

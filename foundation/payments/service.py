@@ -193,8 +193,14 @@ def _tell(changes: Sequence[PaymentChange]) -> None:
         handler([c for c in changes if c.purpose_type == purpose])
 
 
+# Payments are locked FOR NO KEY UPDATE: it excludes every other writer of the payment, yet lets a transaction
+# that writes a row referring to it (an entry or donation whose foreign key PostgreSQL checks with KEY SHARE) go
+# on, so such a transaction, holding its own locks, does not wait for the payment's and deadlock with it.
+NO_KEY_UPDATE = {"key_share": True}
+
+
 def locked(payment_id: int) -> Payment:
-    payment = db.session.get(Payment, payment_id, with_for_update=True, populate_existing=True)
+    payment = db.session.get(Payment, payment_id, with_for_update=NO_KEY_UPDATE, populate_existing=True)
     if payment is None:
         raise DomainError("There is no such payment.")
     return payment
@@ -324,7 +330,7 @@ def apply_fees(fees: dict[int, int]) -> dict[int, str]:
         )
         .where(Payment.id.in_(fees))
         .order_by(Payment.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).all()
     found = {row.id: row for row in rows}
     now = utcnow()
@@ -432,6 +438,86 @@ def refund_offline(payment_id: int, by: User) -> Payment:
     payment.recorded_by = by
     settle(payment, Outcome.REFUNDED)
     return payment
+
+
+# --- refunds asked for by a capability --------------------------------------------------------------------------
+
+_REFUNDS_KEY = "foundation.payments.refunds_to_ask"
+ASK_AGAIN_AFTER_MINUTES = 10  # beat asks the provider again for a refund still not heard of after this long
+
+
+def request_refund(payment: Payment) -> str:
+    """Ask for a locked payment (`locked()`) that succeeded to be paid back in full, once: online the provider is
+    asked after the commit (a task; beat's `sweep_refunds` asks again while no refund event has come), and its
+    refund event moves the payment to refunded, so the capability hears of it as of any refund. Offline, staff
+    pay it back and record it (`refund_offline`; `refunds_to_record` lists them). What happened, as text."""
+    if payment.status is not PaymentStatus.SUCCEEDED:
+        return f"nothing to refund ({payment.status.value})"
+    if payment.refund_requested_at is not None:
+        return "already requested"
+    payment.refund_requested_at = utcnow()
+    if payment.provider != providers.OFFLINE.name:
+        after_commit.defer(_REFUNDS_KEY, [payment.id])
+    db.session.flush()
+    return "requested"
+
+
+@after_commit.handler(_REFUNDS_KEY)
+def _ask_refunds(ids: list[int]) -> None:
+    from foundation.payments.tasks import ask_refunds
+
+    task = current_app.extensions["celery"].tasks[ask_refunds.name]
+    try:
+        task.delay(ids)
+    except Exception as exc:  # broker down: the sweep asks later
+        log.warning("could not enqueue the refunds of payments %s (%s); left for the sweep", ids, exc)
+
+
+def ask_refunds(payment_ids: Sequence[int]) -> dict[int, str]:
+    """Ask the provider to refund payments whose refund was requested and that have not been refunded yet: what
+    happened per payment (NOT_YET when the provider could not be reached; asked again later). Commits before
+    asking, so no transaction stays open across the calls."""
+    found = {p.id: p for p in db.session.scalars(sa.select(Payment).where(Payment.id.in_(payment_ids)))}
+    db.session.commit()
+    provider = providers.current()
+    done: dict[int, str] = {}
+    for payment_id in payment_ids:
+        payment = found.get(payment_id)
+        if payment is None:
+            done[payment_id] = "no such payment"
+        elif payment.refund_requested_at is None:
+            done[payment_id] = "no refund requested"
+        elif payment.status is not PaymentStatus.SUCCEEDED:
+            done[payment_id] = f"already {payment.status.value}"
+        elif provider.name != payment.provider or payment.provider == providers.OFFLINE.name:
+            done[payment_id] = "not refunded here"
+        else:
+            try:
+                provider.refund(payment)
+            except providers.ProviderUnavailable as exc:
+                log.warning(
+                    "could not ask for the refund of payment %s (%s); asking again later", payment_id, exc
+                )
+                done[payment_id] = NOT_YET
+                continue
+            done[payment_id] = "asked"
+    return done
+
+
+def refunds_to_ask(requested_before: datetime, limit: int = 200) -> list[int]:
+    """Online payments whose refund was asked for before then and that are still not refunded."""
+    return list(
+        db.session.scalars(
+            sa.select(Payment.id)
+            .where(
+                Payment.provider != providers.OFFLINE.name,
+                Payment.status == PaymentStatus.SUCCEEDED,
+                Payment.refund_requested_at < requested_before,
+            )
+            .order_by(Payment.refund_requested_at)
+            .limit(limit)
+        )
+    )
 
 
 # --- webhooks: the inbox -----------------------------------------------------------------------------------------
@@ -745,7 +831,7 @@ def _lock_payments(ids: list[int]) -> dict[int, _Held]:
         )
         .where(Payment.id.in_(ids))
         .order_by(Payment.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).all()
     return {row.id: _Held(**row._asdict()) for row in rows}
 

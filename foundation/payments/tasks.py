@@ -163,3 +163,21 @@ def sweep_fees() -> int:
     for at in range(0, len(ids), service.FEES_PER_TASK):
         task.delay(ids[at : at + service.FEES_PER_TASK])
     return len(ids)
+
+
+@shared_task(name="foundation.payments.tasks.ask_refunds", ignore_result=True)
+def ask_refunds(payment_ids: list[int]) -> dict[int, str]:
+    """Ask the provider to refund payments a capability wants paid back (each once: the provider's idempotency
+    key). Those it could not be asked about now are asked again by the sweep."""
+    return service.ask_refunds(payment_ids)
+
+
+@shared_task(name="foundation.payments.tasks.sweep_refunds", ignore_result=True)
+def sweep_refunds() -> int:
+    """Run by Celery beat: ask again for every refund requested a while ago that the provider has not made yet
+    (the task was lost, or the provider could not be reached)."""
+    ids = service.refunds_to_ask(utcnow() - timedelta(minutes=service.ASK_AGAIN_AFTER_MINUTES))
+    db.session.commit()
+    if ids:
+        service.ask_refunds(ids)
+    return len(ids)

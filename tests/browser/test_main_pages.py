@@ -28,7 +28,7 @@ from foundation.bids.models import (
     OpportunityStatus,
 )
 from foundation.bids.seed import BID_TITLE, WON_TITLE
-from foundation.events.models import Event, Registration
+from foundation.events.models import Event, Registration, RegistrationStatus
 from foundation.events.seed import (
     COURSE_TITLE,
     FULL_EVENT_TITLE,
@@ -203,6 +203,9 @@ PAGES: dict[str | None, list[str]] = {
         "/events/{past_event}/register-sheet/print",
         "/events/{past_event}/feedback/results",
         "/staff/events/coverage",
+        "/staff/events/fees",
+        "/events/registrations/{awaiting_entry}",
+        "/events/{course_event}/registrations",
         "/staff/library",
         "/staff/library/{waiting_resource}/review",
     ],
@@ -330,6 +333,12 @@ def _ids(db: Any) -> dict[str, object]:
             sa.select(Registration.id)
             .where(Registration.organisation_id == calne)
             .order_by(Registration.id)
+            .limit(1)
+        ),
+        # the course's entry waiting for its fee by bank transfer
+        "awaiting_entry": one(
+            sa.select(Registration.id)
+            .where(Registration.status == RegistrationStatus.AWAITING_PAYMENT)
             .limit(1)
         ),
         # the library: a resource members see, and one waiting for staff

@@ -101,3 +101,15 @@ def registrations_world(values: dict[str, object]) -> dict[str, object]:
     place = db.session.get(RegistrationPlace, values["place_id"])
     assert place is not None
     return {"registration_id": place.registration_id}
+
+
+def fees_world(org: Organisation, member: User) -> dict[str, object]:
+    """For the permissions matrix: the member's entry on a priced online event, waiting for a bank transfer (its
+    payment is the `payment_id` staff record). Commits (the services lock the event)."""
+    from tests.events.factories import make_event
+
+    event = make_event(where=LocationKind.ONLINE, price_pence=1_500, title="A priced workshop")
+    db.session.commit()
+    entry = register(event, org, [member], by=member)
+    assert entry.status is RegistrationStatus.AWAITING_PAYMENT
+    return {"payment_id": entry.payment_id}

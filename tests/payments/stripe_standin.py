@@ -7,6 +7,8 @@ The server runs on 127.0.0.1 (a free port) in a background thread, one thread pe
                                          Idempotency-Key gives the same session (other parameters: 400, as Stripe)
     GET  /v1/payment_intents/<id>        the intent made when a session was paid; expand[]=latest_charge and
                                          latest_charge.balance_transaction are honoured (the fee is 20p + 1.5%)
+    POST /v1/refunds                     a refund in full of a PaymentIntent (payment_intent=...), once per
+                                         Idempotency-Key; a charge already refunded is refused (400)
     GET  /pay/<session id>               a small checkout page with a "Pay" button
     POST /pay/<session id>               pays: sends the signed checkout.session.completed event to `webhook_url`
                                          and redirects to the session's success_url
@@ -143,6 +145,7 @@ class _State:
     by_key: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
     intents: dict[str, _Intent] = field(default_factory=dict)
     failure: _Failure | None = None
+    refunds_by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
     fees_held: bool = False  # charges have no balance transaction yet (Stripe has not settled the fee)
 
 
@@ -374,6 +377,8 @@ class StripeStandIn:
             return response
         if method == "POST" and path == "/v1/checkout/sessions":
             return self._create_session(received)
+        if method == "POST" and path == "/v1/refunds":
+            return self._refund(received)
         match = re.fullmatch(r"/v1/payment_intents/([A-Za-z0-9_]+)", path)
         if method == "GET" and match:
             return self._intent(match.group(1), received.params.get("expand", []))
@@ -446,6 +451,41 @@ class StripeStandIn:
         """The session as Stripe shows it (without what we keep only to build events)."""
         hidden = {"payment_intent_data", "line_items_description"}
         return {k: v for k, v in session.items() if k not in hidden}
+
+    def _refund(self, received: Received) -> Response:
+        """A refund of a PaymentIntent in full (the same Idempotency-Key gives the same refund); a charge already
+        refunded in full is refused, as Stripe does."""
+        key = received.idempotency_key
+        with self._lock:
+            if key and key in self._state.refunds_by_key:
+                response = _json(200, self._state.refunds_by_key[key])
+                response.headers["Idempotent-Replayed"] = "true"
+                return response
+            intent = self._state.intents.get(str(received.params.get("payment_intent", "")))
+            if intent is None:
+                return _error(400, "invalid_request_error", "No such payment_intent.")
+            if intent.amount_refunded >= intent.amount:
+                return _error(400, "invalid_request_error", "Charge has already been refunded.")
+            intent.amount_refunded = intent.amount
+            refund = {
+                "id": f"re_test_{self._run}{next(self._ids)}",
+                "object": "refund",
+                "amount": intent.amount,
+                "charge": intent.charge_id,
+                "payment_intent": intent.id,
+                "currency": intent.currency,
+                "metadata": received.params.get("metadata", {}),
+                "status": "succeeded",
+            }
+            if key:
+                self._state.refunds_by_key[key] = refund
+            return _json(200, refund)
+
+    def refund_event_for(self, intent_id: str) -> dict[str, Any]:
+        """charge.refunded for a PaymentIntent refunded through the API (as Stripe sends it after a refund)."""
+        with self._lock:
+            charge = self._charge(self._state.intents[intent_id])
+        return self.event("charge.refunded", charge)
 
     def _intent(self, intent_id: str, expand: Any) -> Response:
         expand = expand if isinstance(expand, list) else [expand]
