@@ -8,13 +8,17 @@ else until the outer transaction commits, so the ids wait for that. A rolled-bac
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from foundation.extensions import db
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[list[int]], Any]
 H = TypeVar("H", bound=Handler)
@@ -35,6 +39,18 @@ def defer(key: str, ids: Iterable[int], session: Session | None = None) -> None:
     """Hand these ids to the key's handler once the current transaction commits."""
     target = session if session is not None else db.session()
     target.info.setdefault(key, []).extend(ids)
+
+
+def enqueue(task_name: str, ids: list[int], what: str) -> bool:
+    """Hand the ids to a Celery task (by its name) from a handler; when the broker cannot take it, log it and leave
+    the work to the beat's sweep, which finds it in the rows (the change itself has committed). Whether it went."""
+    task = current_app.extensions["celery"].tasks[task_name]
+    try:
+        task.delay(ids)
+    except Exception as exc:  # broker down
+        log.warning("could not enqueue %s %s (%s); left for the sweep", what, ids, exc)
+        return False
+    return True
 
 
 @event.listens_for(Session, "after_commit")

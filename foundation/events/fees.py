@@ -23,7 +23,6 @@ the commit (`refund_due_fees`).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -52,8 +51,6 @@ from foundation.payments.models import Payment, PaymentStatus
 from foundation.payments.service import FeeCharged, PaymentChange
 from foundation.types import utcnow
 from foundation.web import external_url
-
-log = logging.getLogger(__name__)
 
 S = RegistrationStatus
 PURPOSE = "event-registration"
@@ -258,13 +255,7 @@ def refund_when_committed(entry: Registration) -> None:
 
 @after_commit.handler(_REFUNDS_KEY)
 def _refund_after_commit(ids: list[int]) -> None:
-    from foundation.events.tasks import refund_fees
-
-    task = current_app.extensions["celery"].tasks[refund_fees.name]
-    try:
-        task.delay(ids)
-    except Exception as exc:  # broker down: the sweep asks later
-        log.warning("could not enqueue the refunds of entries %s (%s); left for the sweep", ids, exc)
+    after_commit.enqueue("foundation.events.tasks.refund_fees", ids, "the refunds of entries")
 
 
 def refund_due_fees(entry_ids: Sequence[int]) -> int:
@@ -309,41 +300,15 @@ NOT_PAID = "Not paid in time"
 
 
 def events_with_unpaid_places(now: datetime | None = None) -> list[int]:
-    now = now or utcnow()
-    return list(
-        db.session.scalars(
-            sa.select(Registration.event_id)
-            .where(Registration.status == S.AWAITING_PAYMENT, Registration.pay_by <= now)
-            .distinct()
-            .order_by(Registration.event_id)
-        )
-    )
+    return registrations.events_past_deadline(S.AWAITING_PAYMENT, now)
 
 
 def lapse_unpaid(event_id: int, now: datetime | None = None) -> int:
     """Cancel the event's entries whose fee was not paid by `pay_by` and offer their places on; how many. Their
     payments are left as they are: money that still arrives is paid back (`_pay_back_late_money`)."""
-    now = now or utcnow()
-    event = steps.lock_event(event_id)
-    due = db.session.scalars(
-        sa.select(Registration)
-        .where(
-            Registration.event_id == event_id,
-            Registration.status == S.AWAITING_PAYMENT,
-            Registration.pay_by <= now,
-        )
-        .order_by(Registration.id)
-        .options(
-            selectinload(Registration.people).joinedload(RegistrationPlace.user),
-            joinedload(Registration.made_by),
-        )
-    ).all()
-    for entry in due:
-        steps.move(entry, S.CANCELLED, None, NOT_PAID, now)
-        registrations.tell(entry, f"Your places have been released: {event.title}", "payment_lapsed")
-    if due:
-        registrations.offer_freed_places(event, now)
-    return len(due)
+    return registrations.release_past_deadline(
+        event_id, S.AWAITING_PAYMENT, NOT_PAID, "Your places have been released", "payment_lapsed", now
+    )
 
 
 # --- staff: money that comes offline ----------------------------------------------------------------------------

@@ -615,40 +615,63 @@ def decline_offer(registration: Registration, by: User, now: datetime | None = N
     return entry
 
 
-def events_with_lapsed_offers(now: datetime | None = None) -> list[int]:
-    """The events with an offer past its time."""
+# What holds places until a deadline, and the deadline: an offer, and places waiting for their fee (fees.py).
+_DEADLINES = {S.OFFERED: Registration.offer_expires_at, S.AWAITING_PAYMENT: Registration.pay_by}
+
+
+def events_past_deadline(status: RegistrationStatus, now: datetime | None = None) -> list[int]:
+    """The events with an entry in `status` (offered, or awaiting payment) past its deadline."""
     now = now or utcnow()
     return list(
         db.session.scalars(
             sa.select(Registration.event_id)
-            .where(Registration.status == S.OFFERED, Registration.offer_expires_at <= now)
+            .where(Registration.status == status, _DEADLINES[status] <= now)
             .distinct()
             .order_by(Registration.event_id)
         )
     )
 
 
-def lapse_offers(event_id: int, now: datetime | None = None) -> int:
-    """Cancel the event's offers past their time ("offer lapsed") and pass their places on to the next entries
-    that fit; how many lapsed. Running it again changes nothing."""
+def release_past_deadline(
+    event_id: int,
+    status: RegistrationStatus,
+    note: str,
+    subject: str,
+    template: str,
+    now: datetime | None = None,
+) -> int:
+    """Cancel the event's entries in `status` past their deadline (with `note`, telling their people) and pass
+    their places on to the next entries that fit; how many. Running it again changes nothing."""
     now = now or utcnow()
     event = steps.lock_event(event_id)
     due = db.session.scalars(
         sa.select(Registration)
-        .where(
-            Registration.event_id == event_id,
-            Registration.status == S.OFFERED,
-            Registration.offer_expires_at <= now,
-        )
+        .where(Registration.event_id == event_id, Registration.status == status, _DEADLINES[status] <= now)
         .order_by(Registration.queue_position, Registration.id)
-        .options(selectinload(Registration.people).joinedload(RegistrationPlace.user))
+        .options(
+            selectinload(Registration.people).joinedload(RegistrationPlace.user),
+            joinedload(Registration.made_by),
+        )
     ).all()
     for entry in due:
-        steps.move(entry, S.CANCELLED, None, LAPSED, now)
-        tell(entry, f"Your offer of places has lapsed: {event.title}", "offer_lapsed")
+        steps.move(entry, S.CANCELLED, None, note, now)
+        tell(entry, f"{subject}: {event.title}", template)
     if due:
         offer_freed_places(event, now)
     return len(due)
+
+
+def events_with_lapsed_offers(now: datetime | None = None) -> list[int]:
+    """The events with an offer past its time."""
+    return events_past_deadline(S.OFFERED, now)
+
+
+def lapse_offers(event_id: int, now: datetime | None = None) -> int:
+    """Cancel the event's offers past their time ("offer lapsed") and pass their places on to the next entries
+    that fit; how many lapsed."""
+    return release_past_deadline(
+        event_id, S.OFFERED, LAPSED, "Your offer of places has lapsed", "offer_lapsed", now
+    )
 
 
 def reorder(

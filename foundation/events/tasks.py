@@ -4,6 +4,7 @@ Each has a command to run it by hand."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import click
@@ -18,35 +19,42 @@ def _moment(at: str | None) -> datetime | None:
     return datetime.fromisoformat(at) if at else None
 
 
+def _each_event(event_ids: Callable[[], list[int]], release: Callable[[int], int]) -> int:
+    """Run `release` on each event `event_ids` names, each in its own transaction under its lock; how many
+    entries it released in all."""
+    released = 0
+    for event_id in event_ids():
+        db.session.commit()
+        released += release(event_id)
+        db.session.commit()
+    return released
+
+
 @shared_task(name="foundation.events.tasks.lapse_offers", ignore_result=True)
 def lapse_offers(at: str | None = None) -> int:
-    """Cancel offers past their time and offer their places to the next entries that fit (each event in its own
-    transaction, under its lock)."""
+    """Cancel offers past their time and offer their places to the next entries that fit."""
     from foundation.events import registrations
 
     now = _moment(at)
-    lapsed = 0
     with current_app.test_request_context("/"):
-        for event_id in registrations.events_with_lapsed_offers(now):
-            db.session.commit()
-            lapsed += registrations.lapse_offers(event_id, now)
-            db.session.commit()
-    return lapsed
+        return _each_event(
+            lambda: registrations.events_with_lapsed_offers(now),
+            lambda event_id: registrations.lapse_offers(event_id, now),
+        )
 
 
 @shared_task(name="foundation.events.tasks.lapse_unpaid", ignore_result=True)
 def lapse_unpaid(at: str | None = None) -> int:
-    """Release places held for a fee not paid in time and offer them on (each event in its own transaction,
-    under its lock); then ask again for any refund of a cancelled entry's fee that a lost task left."""
+    """Release places held for a fee not paid in time and offer them on; then ask again for any refund of a
+    cancelled entry's fee that a lost task left."""
     from foundation.events import fees
 
     now = _moment(at)
-    released = 0
     with current_app.test_request_context("/"):
-        for event_id in fees.events_with_unpaid_places(now):
-            db.session.commit()
-            released += fees.lapse_unpaid(event_id, now)
-            db.session.commit()
+        released = _each_event(
+            lambda: fees.events_with_unpaid_places(now),
+            lambda event_id: fees.lapse_unpaid(event_id, now),
+        )
         owed = fees.entries_owed_refunds()
         db.session.commit()
         if owed:

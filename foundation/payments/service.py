@@ -464,13 +464,7 @@ def request_refund(payment: Payment) -> str:
 
 @after_commit.handler(_REFUNDS_KEY)
 def _ask_refunds(ids: list[int]) -> None:
-    from foundation.payments.tasks import ask_refunds
-
-    task = current_app.extensions["celery"].tasks[ask_refunds.name]
-    try:
-        task.delay(ids)
-    except Exception as exc:  # broker down: the sweep asks later
-        log.warning("could not enqueue the refunds of payments %s (%s); left for the sweep", ids, exc)
+    after_commit.enqueue("foundation.payments.tasks.ask_refunds", ids, "the refunds of payments")
 
 
 def ask_refunds(payment_ids: Sequence[int]) -> dict[int, str]:

@@ -336,3 +336,30 @@ def test_paying_is_refused_once_the_time_has_passed_or_for_another_organisation(
     assert entry.pay_by is not None
     with pytest.raises(Conflict, match="The time to pay has passed"):
         fees.pay(fresh(entry), people[0], now=entry.pay_by + timedelta(seconds=1))
+
+
+def test_beat_releases_unpaid_places_and_asks_again_for_a_refund_a_lost_task_left(app):
+    from foundation.events import tasks
+
+    event = priced(places=3)
+    staff = staff_user()
+    org, people = make_team(1)
+    db.session.commit()
+    unpaid_org, unpaid_people = make_team(1)
+    db.session.commit()
+    paid = register(event, org, people)
+    unpaid = register(event, unpaid_org, unpaid_people)
+    pay_offline(paid, staff)
+    # A cancellation whose refund task was lost (the broker was down): due, but never asked for.
+    entry = fresh(paid)
+    entry.status, entry.refund_due = S.CANCELLED, True
+    db.session.get(Event, event.id).places_held -= 1  # type: ignore[union-attr]
+    db.session.commit()
+    assert fees.entries_owed_refunds() == [paid.id]
+
+    assert unpaid.pay_by is not None
+    assert tasks.lapse_unpaid.run(at=(unpaid.pay_by + timedelta(minutes=5)).isoformat()) == 1
+    assert fresh(unpaid).status is S.CANCELLED
+    assert fees.entries_owed_refunds() == []
+    assert [e.id for e in fees.refunds_to_pay_offline()] == [paid.id]
+    assert tasks.lapse_unpaid.run(at=(unpaid.pay_by + timedelta(minutes=10)).isoformat()) == 0
