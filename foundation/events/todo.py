@@ -22,7 +22,7 @@ URGENT_WITHIN = timedelta(hours=12)
 
 @todo_section("events", order=40)
 def events_todo(viewer: Viewer) -> list[TodoGroup]:
-    return _offers(viewer) + _approvals(viewer) + _fees_by_hand(viewer)
+    return _offers(viewer) + _approvals(viewer) + _fees_to_pay(viewer) + _fees_by_hand(viewer)
 
 
 def _offers(viewer: Viewer) -> list[TodoGroup]:
@@ -94,6 +94,37 @@ def _approvals(viewer: Viewer) -> list[TodoGroup]:
         for rid, places, title, org in rows
     ]
     return [TodoGroup(Audience.ORGANISATIONS, "Event registrations to approve", items, total)]
+
+
+def _fees_to_pay(viewer: Viewer) -> list[TodoGroup]:
+    """For the admins of an organisation: its entries whose places wait for their fee, the soonest to lapse first
+    (whoever made them: an admin may pay for their colleagues)."""
+    if not viewer.admin_org_ids:
+        return []
+    rows, total = first_rows(
+        sa.select(
+            Registration.id, Registration.places, Registration.fee_pence, Registration.pay_by, Event.title,
+            Organisation.name,
+        )
+        .join(Event, Event.id == Registration.event_id)
+        .join(Organisation, Organisation.id == Registration.organisation_id)
+        .where(
+            Registration.status == RegistrationStatus.AWAITING_PAYMENT,
+            Registration.organisation_id.in_(viewer.admin_org_ids),
+            Registration.pay_by > viewer.now,
+        )
+        .order_by(Registration.pay_by, Registration.id)
+    )  # fmt: skip
+    items = [
+        TodoItem(
+            f"{title}: {org}",
+            url_for("events.registration", registration_id=rid),
+            detail=f"£{fee / 100:,.2f} for {places} place{'s' if places != 1 else ''}, by {when(until)}",
+            urgent=until - viewer.now <= URGENT_WITHIN,
+        )
+        for rid, places, fee, until, title, org in rows
+    ]
+    return [TodoGroup(Audience.ORGANISATIONS, "Event fees to pay", items, total)]
 
 
 def _fees_by_hand(viewer: Viewer) -> list[TodoGroup]:

@@ -239,3 +239,22 @@ def test_back_from_the_card_checkout_the_page_says_the_places_follow_the_payment
     assert "We confirm the places as soon as the card payment reaches us" in page
     assert "Waiting for payment" in page  # the page the payer returns to registers nothing
     assert fresh(entry).status is S.AWAITING_PAYMENT
+
+
+def test_an_organisations_admin_sees_the_fees_its_people_owe(app, client):
+    event, entry, people = waiting_entry(places=2)
+    org = entry.organisation
+    colleague_entry_maker = people[1]  # a member, not the admin, makes the next entry
+    second = make_event(where=LocationKind.ONLINE, price_pence=PRICE, places=6, title="A paid workshop")
+    db.session.commit()
+    other = register(second, org, [colleague_entry_maker])
+    assert other.status is S.AWAITING_PAYMENT
+    login(client, people[0])  # the organisation's admin
+    page = text(client.get("/dashboard"))
+    assert "Event fees to pay" in page
+    assert f"A paid workshop: {org.name}" in page and "£12.50 for 1 place" in page
+    stranger = make_user()
+    db.session.commit()
+    outsider = app.test_client()
+    login(outsider, stranger)
+    assert "Event fees to pay" not in text(outsider.get("/dashboard"))
