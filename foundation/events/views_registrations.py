@@ -28,9 +28,10 @@ from foundation.extensions import db
 from foundation.forms import SelectChoice
 from foundation.members.models import Organisation
 from foundation.members.organisations import organisations_for
+from foundation.payments.providers import checkout_origin
 from foundation.permissions import deny, signed_in_user
 from foundation.types import utcnow
-from foundation.web import submit_form
+from foundation.web import csp_with_form_action, submit_form
 
 S = RegistrationStatus
 
@@ -114,6 +115,14 @@ def register(event_id: int) -> ResponseReturnValue:
 # --- one entry ---------------------------------------------------------------------------------------------------
 
 
+def _entry_headers(entry: Registration) -> dict[str, str]:
+    """An entry waiting for its fee has a button that leads to the card checkout: the page's forms may go there
+    (Chromium applies form-action to the redirect as well)."""
+    if entry.status is not S.AWAITING_PAYMENT:
+        return {}
+    return {"Content-Security-Policy": csp_with_form_action(checkout_origin() or "")}
+
+
 def render_entry(
     entry: Registration, status: int = 200, problem: str | None = None, forms: dict[str, object] | None = None
 ) -> ResponseReturnValue:
@@ -123,26 +132,32 @@ def render_entry(
     organiser = registrations.can_manage(user, event)
     attendee = registrations.is_attendee_side(user, entry)
     lapsed = registrations.offer_lapsed(entry, now)
-    return render_template(
-        "events/registration.html",
-        entry=entry,
-        event=event,
-        organiser=organiser,
-        attendee=attendee,
-        can_answer=attendee and entry.status is S.OFFERED and not lapsed,
-        lapsed=lapsed,
-        can_cancel=registrations.cancel_allowed(user, entry, now),
-        cutoff=registrations.cutoff(event),
-        position=registrations.queue_places(event).get(entry.id) if entry.status is S.WAITLISTED else None,
-        problem=problem,
-        decline_form=(forms or {}).get("decline") or DeclineForm(),
-        fee_reference=fees.reference(entry.payment_id),
-        back_from_checkout=request.args.get("paid") == "1" and entry.status is S.AWAITING_PAYMENT,
-        pays_offline=fees.is_offline(entry),
-        refund_expected=registrations.refund_expected(entry, now),
-        when=registrations.when,
-        now=now,
-    ), status
+    return (
+        render_template(
+            "events/registration.html",
+            entry=entry,
+            event=event,
+            organiser=organiser,
+            attendee=attendee,
+            can_answer=attendee and entry.status is S.OFFERED and not lapsed,
+            lapsed=lapsed,
+            can_cancel=registrations.cancel_allowed(user, entry, now),
+            cutoff=registrations.cutoff(event),
+            position=registrations.queue_places(event).get(entry.id)
+            if entry.status is S.WAITLISTED
+            else None,
+            problem=problem,
+            decline_form=(forms or {}).get("decline") or DeclineForm(),
+            fee_reference=fees.reference(entry.payment_id),
+            back_from_checkout=request.args.get("paid") == "1" and entry.status is S.AWAITING_PAYMENT,
+            pays_offline=fees.is_offline(entry),
+            refund_expected=registrations.refund_expected(entry, now),
+            when=registrations.when,
+            now=now,
+        ),
+        status,
+        _entry_headers(entry),
+    )
 
 
 @bp.route("/events/registrations/<int:registration_id>")
