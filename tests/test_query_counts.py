@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from foundation.auth import open_session
-from foundation.events.models import Event
+from foundation.events.models import Event, Registration
 from foundation.extensions import db
 from foundation.fundraising import campaigns, claims, donations
 from foundation.fundraising.models import Campaign, CampaignStatus, Donation, DonationStatus, MessageStatus
@@ -39,7 +39,7 @@ from foundation.venues.models import Holiday, HolidayKind, OccurrenceStatus, Ven
 from tests.bids.factories import grow_bids
 from tests.events.attendance_factories import grow_on_the_day
 from tests.events.factories import grow_events
-from tests.events.registration_factories import grow_registrations
+from tests.events.registration_factories import grow_fees, grow_registrations
 from tests.factories import add_document, add_member, make_org, make_user
 from tests.fundraising.factories import make_campaign, make_donation, make_pledge
 from tests.grants.factories import make_application, make_awarded_grant, make_round
@@ -175,6 +175,7 @@ def grow(world: World, n: int) -> None:
         grow_events(i, org_a, org_admin, other)  # events
         grow_on_the_day(i, world.values["event_id"], org_a, member, org_admin)  # events: on the day and after
         grow_registrations(i, world.values["event_id"], org_a, org_admin)  # events: registration
+        grow_fees(i, org_a, staff)  # events: fees waiting, paid and due back
     db.session.commit()
 
 
@@ -208,6 +209,9 @@ def measured_pages(app, world: World) -> dict[str, int]:
     oldest = db.session.scalars(
         sa.select(Donation).order_by(Donation.happened_at, Donation.id).limit(1)
     ).one()
+    waiting_fee = db.session.scalar(
+        sa.select(Registration.id).where(Registration.payment_id == world.values["payment_id"])
+    )  # events: the member's entry waiting for its fee
     venue_course = db.session.scalar(
         sa.select(Event.id).where(Event.title.like("Growth course %")).order_by(Event.id.desc()).limit(1)
     )  # events
@@ -245,6 +249,9 @@ def measured_pages(app, world: World) -> dict[str, int]:
         ("events.my_training", "/account/training", "member"),
         ("events.coverage_table", f"/staff/events/coverage?year={date.today().year - 1}", "staff"),
         ("events.coverage_csv", f"/staff/events/coverage.csv?year={date.today().year}", "staff"),
+        # events: an entry waiting for its fee, as its person and as staff
+        ("events.registration (waiting for its fee)", f"/events/registrations/{waiting_fee}", "member"),
+        ("events.registration (waiting for its fee)", f"/events/registrations/{waiting_fee}", "staff"),
     ]  # fmt: skip
     for endpoint, url, role in visits:
         client = app.test_client()

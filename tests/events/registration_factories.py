@@ -113,3 +113,31 @@ def fees_world(org: Organisation, member: User) -> dict[str, object]:
     entry = register(event, org, [member], by=member)
     assert entry.status is RegistrationStatus.AWAITING_PAYMENT
     return {"payment_id": entry.payment_id}
+
+
+def grow_fees(i: int, org_a: Organisation, staff: User) -> None:
+    """For the query-count test: more fees of every kind the staff fees page, the dashboards and an entry's page
+    list: an entry of A's waiting for a bank transfer (its admin sees it among the fees to pay), another group's
+    waiting, and one paid and cancelled in time (a fee to pay back). Commits (the services lock the event)."""
+    from foundation.payments import service as payments
+    from foundation.payments.models import ReceivedBy
+    from foundation.types import london_today
+    from tests.events.factories import make_event
+
+    event = make_event(where=LocationKind.ONLINE, price_pence=2_000, places=20, title=f"Priced growth {i}")
+    db.session.commit()
+    colleague = make_user()
+    add_member(org_a, colleague, MemberRole.MEMBER)
+    db.session.commit()
+    register(event, org_a, [colleague])
+    waiting_team, waiting_people = make_team(2, name=f"Paying group {i}")
+    db.session.commit()
+    register(event, waiting_team, waiting_people)
+    paid_team, paid_people = make_team(1, name=f"Refunded group {i}")
+    db.session.commit()
+    paid = register(event, paid_team, paid_people)
+    assert paid.payment_id is not None
+    payments.record_received(paid.payment_id, staff, ReceivedBy.BANK_TRANSFER, london_today(), f"BACS {i}")
+    db.session.commit()
+    registrations.cancel(db.session.get(Registration, paid.id), paid_people[0])  # type: ignore[arg-type]
+    db.session.commit()
