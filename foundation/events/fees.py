@@ -55,7 +55,6 @@ from foundation.web import external_url
 S = RegistrationStatus
 PURPOSE = "event-registration"
 FEES = "events:fees"  # the fees received for events, not yet paid back
-PROVIDER_FEES = "fees"  # the payment providers' fees (one account, shared with donations)
 _REFUNDS_KEY = "foundation.events.fee_refunds"
 
 
@@ -200,9 +199,8 @@ def _pay_back_late_money(entry: Registration, change: PaymentChange) -> None:
     """Money arrived for an entry no longer waiting for it (it lapsed or was cancelled meanwhile): it is paid back,
     and the step says why."""
     entry.refund_due = True
-    payment = db.session.get(Payment, change.payment_id)  # locked by the caller, and reloaded by it
-    assert payment is not None
-    payments.request_refund(payment)
+    assert entry.payment is not None  # loaded with the entry, after the caller moved it (and locked by it)
+    payments.request_refund(entry.payment)
     entry.steps.append(
         RegistrationStep(
             from_status=entry.status,
@@ -226,7 +224,7 @@ def _fees_charged(charges: Sequence[FeeCharged]) -> None:
         ).tuples()
     }
     account = fees_account()
-    providers_fees = ledger.account(PROVIDER_FEES, "Payment providers' fees", AccountKind.FEES)
+    providers_fees = ledger.account(ledger.PROVIDER_FEES)
     ledger.post_many(
         [
             ledger.Posting(
@@ -261,20 +259,10 @@ def _refund_after_commit(ids: list[int]) -> None:
 def refund_due_fees(entry_ids: Sequence[int]) -> int:
     """Ask for the fees of these cancelled entries to be paid back, each payment locked (before any event), each
     once. How many refunds were asked for. The caller commits."""
-    rows = db.session.execute(
-        sa.select(Registration.payment_id)
-        .where(
-            Registration.id.in_(list(entry_ids)),
-            Registration.refund_due.is_(True),
-            Registration.payment_id.is_not(None),
-        )
-        .order_by(Registration.payment_id)
-    ).scalars()
-    asked = 0
-    for payment_id in [p for p in rows if p is not None]:
-        if payments.request_refund(payments.locked(payment_id)) == "requested":
-            asked += 1
-    return asked
+    owed = sa.select(Registration.payment_id).where(
+        Registration.id.in_(list(entry_ids)), Registration.refund_due.is_(True)
+    )
+    return sum(payments.request_refund(p) == "requested" for p in payments.locked_all(owed))
 
 
 def entries_owed_refunds(limit: int = 500) -> list[int]:

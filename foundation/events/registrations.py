@@ -715,13 +715,20 @@ def reorder(
 # --- approval and cancellation -------------------------------------------------------------------------
 
 
-def approve(registration: Registration, by: User, now: datetime | None = None) -> Registration:
-    now = now or utcnow()
+def _waiting_for_decision(registration: Registration, by: User, verb: str) -> tuple[Event, Registration]:
+    """The entry's event locked and the entry reloaded, checked to be waiting for `by` (its organiser) to
+    `verb` it."""
     event, entry = _locked_entry(registration)
     if not can_manage(by, event):
-        raise NotAllowed("Only the organiser can approve registrations.")
+        raise NotAllowed(f"Only the organiser can {verb} registrations.")
     if entry.status is not S.PENDING_APPROVAL:
         raise Conflict(f"This registration is not waiting for approval: it is {entry.status.label.lower()}.")
+    return event, entry
+
+
+def approve(registration: Registration, by: User, now: datetime | None = None) -> Registration:
+    now = now or utcnow()
+    event, entry = _waiting_for_decision(registration, by, "approve")
     to = _approved_status(event)
     steps.move(entry, to, by, "Approved", now)
     _took_places(entry, event, now)
@@ -738,11 +745,7 @@ def decline(
     """The organiser turns an entry down: it is cancelled and its places are offered on."""
     now = now or utcnow()
     reason = (reason or "").strip()
-    event, entry = _locked_entry(registration)
-    if not can_manage(by, event):
-        raise NotAllowed("Only the organiser can decline registrations.")
-    if entry.status is not S.PENDING_APPROVAL:
-        raise Conflict(f"This registration is not waiting for approval: it is {entry.status.label.lower()}.")
+    event, entry = _waiting_for_decision(registration, by, "decline")
     if len(reason) > NOTE_MAX - 40:
         raise DomainError(f"Keep the reason under {NOTE_MAX - 40} characters.", field="reason")
     steps.move(entry, S.CANCELLED, by, f"Declined{': ' + reason if reason else ''}", now)
@@ -759,13 +762,18 @@ def cancel_allowed(user: User, entry: Registration, now: datetime) -> bool:
         return True
     if not may_cancel_for_organisation(user, entry):
         return False
-    return now < cutoff(entry.event) or entry.status not in (S.REGISTERED, S.PENDING_APPROVAL)
+    return not is_late(entry, now)
+
+
+def is_late(entry: Registration, now: datetime) -> bool:
+    """Whether cancelling the entry now is a late cancellation: a registered (or pending) entry after the
+    cut-off. It is counted against its organisation, and keeps its fee."""
+    return now >= cutoff(entry.event) and entry.status in (S.REGISTERED, S.PENDING_APPROVAL)
 
 
 def refund_expected(entry: Registration, now: datetime) -> bool:
-    """Whether cancelling the entry now pays its fee back: before the cut-off (or by an unpaid entry, which
-    owes nothing); a late cancellation keeps the fee."""
-    return entry.fee_pence > 0 and now < cutoff(entry.event)
+    """Whether cancelling the entry now pays its fee back (a late cancellation keeps it)."""
+    return entry.fee_pence > 0 and not is_late(entry, now)
 
 
 def cancel(registration: Registration, by: User, now: datetime | None = None) -> Registration:
@@ -783,7 +791,7 @@ def cancel(registration: Registration, by: User, now: datetime | None = None) ->
         raise Conflict(f"This registration is {entry.status.label.lower()}: there is nothing to cancel.")
     if event.starts_at <= now:
         raise Conflict("The event has started: it is too late to cancel. The organiser marks the register.")
-    late = now >= cutoff(event) and entry.status in (S.REGISTERED, S.PENDING_APPROVAL)
+    late = is_late(entry, now)
     if late and not organiser:
         raise Conflict(
             f"Cancelling online closed at {when(cutoff(event))}. Please contact the organiser, "

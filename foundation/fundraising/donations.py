@@ -35,7 +35,7 @@ from foundation.fundraising.models import (
     MessageStatus,
 )
 from foundation.ledger import service as ledger
-from foundation.ledger.models import AccountKind, LedgerAccount, TransactionKind
+from foundation.ledger.models import LedgerAccount, TransactionKind
 from foundation.members.models import User
 from foundation.notifications.models import NotificationKind
 from foundation.notifications.services import email_address
@@ -45,7 +45,7 @@ from foundation.payments.service import FeeCharged, PaymentChange
 from foundation.types import local, utcnow
 from foundation.web import external_url
 
-FEES = "fees"
+FEES = ledger.PROVIDER_FEES
 PRESETS_PENCE = (1000, 2500, 5000, 10000)
 
 
@@ -154,7 +154,7 @@ def check_thanks_key(donation_id: int, key: str) -> bool:
 
 
 def fees_account() -> LedgerAccount:
-    return ledger.account(FEES, "Payment providers' fees", AccountKind.FEES)
+    return ledger.account(ledger.PROVIDER_FEES)
 
 
 @dataclass

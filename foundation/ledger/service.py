@@ -42,11 +42,13 @@ TAGS = cast(sa.Table, LedgerTag.__table__)
 FUND = "fund"
 INCOME = "income"
 PAID_OUT = "paid_out"
+PROVIDER_FEES = "fees"  # what payment providers keep, whichever capability took the payment
 
 _NAMES = {
     FUND: ("Seed-grant fund (unallocated)", AccountKind.FUND),
     INCOME: ("Income: donations, match funding and other deposits", AccountKind.INCOME),
     PAID_OUT: ("Paid to grantees", AccountKind.PAID_OUT),
+    PROVIDER_FEES: ("Payment providers' fees", AccountKind.FEES),
 }
 
 

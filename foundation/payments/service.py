@@ -199,6 +199,19 @@ def _tell(changes: Sequence[PaymentChange]) -> None:
 NO_KEY_UPDATE = {"key_share": True}
 
 
+def locked_all(ids: sa.Select[tuple[int | None]] | Sequence[int]) -> list[Payment]:
+    """The payments with these ids (a list, or a SELECT of ids), locked in id order in one statement."""
+    return list(
+        db.session.scalars(
+            sa.select(Payment)
+            .where(Payment.id.in_(ids))
+            .order_by(Payment.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
 def locked(payment_id: int) -> Payment:
     payment = db.session.get(Payment, payment_id, with_for_update=NO_KEY_UPDATE, populate_existing=True)
     if payment is None:
@@ -250,17 +263,11 @@ FEES_PER_TASK = 200
 def _read_fees(ids: list[int]) -> None:
     # The fee is another call to the provider: it is made by a task once the payment is committed, so the
     # webhook answers without waiting for it (and a provider that has not settled the fee yet is asked again).
-    from foundation.payments.tasks import record_fees
-
-    task = current_app.extensions["celery"].tasks[record_fees.name]
     for at in range(0, len(ids), FEES_PER_TASK):
-        try:
-            task.delay(ids[at : at + FEES_PER_TASK])
-        except Exception as exc:  # broker down: the sweep asks later
-            log.warning(
-                "could not enqueue the fees of %s payments (%s); left for the sweep", len(ids) - at, exc
-            )
-            break
+        if not after_commit.enqueue(
+            "foundation.payments.tasks.record_fees", ids[at : at + FEES_PER_TASK], "the fees of payments"
+        ):
+            break  # broker down: the sweep asks later
 
 
 NOT_YET = "not yet"
